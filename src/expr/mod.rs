@@ -1,0 +1,290 @@
+//! The expression language: parsing, name resolution and type checking, and
+//! allocation-free evaluation (point and interval).
+//!
+//! `expr` knows nothing about TOML or files: it takes one expression string and
+//! a [`Scope`] describing the names that exist, and reports problems as
+//! [`ExprError`]s whose spans are byte ranges *within that string*. The
+//! scenario loader shifts them to file offsets.
+//!
+//! # Grammar
+//!
+//! ```text
+//! expr    := 'if' expr 'then' expr 'else' expr | or
+//! or      := and ('or' and)*
+//! and     := not ('and' not)*
+//! not     := 'not' not | cmp
+//! cmp     := sum (('=='|'!='|'<'|'<='|'>'|'>=') sum)?      -- non-associative
+//! sum     := prod (('+'|'-') prod)*
+//! prod    := unary (('*'|'/') unary)*
+//! unary   := '-' unary | pow
+//! pow     := atom ('^' unary)?                             -- right-associative, binds tighter than unary minus on its left: -2^2 = -4
+//! atom    := NUMBER | 'true' | 'false' | 'inf' | 't'
+//!          | IDENT                                         -- a parameter
+//!          | ACTOR '.' IDENT                               -- actor state; ACTOR may be `source` / `target` where the context allows
+//!          | IDENT '(' args ')'                            -- function call
+//!          | '(' expr ')'
+//! statement := lvalue ('=' | '+=' | '-=') expr
+//! lvalue  := ACTOR '.' IDENT | 'tension' '(' ACTOR ',' ACTOR ')'
+//! ```
+//!
+//! Functions: `tension(A, B)`, `count(event)`, `since(event)` (time since the
+//! last occurrence, `inf` if none), `first(event)` / `last(event)` (time of the
+//! first / last occurrence, `inf` / `-inf` if none), `min(a, b, ...)`,
+//! `max(a, b, ...)`, `clamp(x, lo, hi)`, `exp`, `ln`, `sqrt`, `abs`, `floor`.
+//! Numbers are `f64`; booleans are a separate type (no implicit conversion).
+//! Transcendental functions use the `libm` crate, never the platform's.
+
+mod check;
+mod eval;
+mod interval;
+mod parse;
+
+pub use check::{compile, compile_statement};
+pub use interval::Interval;
+pub use parse::{parse, parse_statement, Ast};
+
+use std::ops::Range;
+
+/// Byte range inside the expression string.
+pub type Span = Range<usize>;
+
+/// A problem in one expression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExprError {
+    /// Where, as a byte range in the expression string.
+    pub span: Span,
+    /// What is wrong (lower case, no final full stop).
+    pub message: String,
+    /// The nearest valid name, or what to do.
+    pub help: Option<String>,
+}
+
+/// The two types of the language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    /// An `f64`.
+    Num,
+    /// `true` or `false` (stored as 1.0 / 0.0 at run time, after type checking).
+    Bool,
+}
+
+/// Which actor an actor reference designates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorRef {
+    /// A declared actor, by index.
+    Fixed(u16),
+    /// The source of the event in context (the triggering event of a rule,
+    /// or the event whose effects are being applied).
+    Source,
+    /// The target of the event in context.
+    Target,
+}
+
+/// A state variable name known to the scenario (shared by all actors that declare it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VarDecl {
+    /// The variable name, e.g. `border_open`.
+    pub name: String,
+    /// Its type, the same for every actor that declares it.
+    pub ty: Type,
+}
+
+/// Every name an expression may use, with indices the evaluator will see.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Parameter names; `Env::param(i)` is parameter `params[i]`.
+    pub params: Vec<String>,
+    /// Actor ids; `ActorRef::Fixed(i)` is `actors[i]`.
+    pub actors: Vec<String>,
+    /// State variable names; a variable index is a position in this list.
+    pub vars: Vec<VarDecl>,
+    /// `declared[actor * vars.len() + var]`: whether that actor declares that variable.
+    pub declared: Vec<bool>,
+    /// Event type ids; an event index is a position in this list.
+    pub events: Vec<String>,
+    /// `dyads[a * actors.len() + b]`: the dyad index whose tension `tension(a, b)` reads,
+    /// if any (a symmetric dyad appears under both orders).
+    pub dyads: Vec<Option<u32>>,
+}
+
+/// Where an expression is compiled, which decides the names it may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Context {
+    /// Whether `source` and `target` (the actors of the event in context) may be used.
+    pub event_actors: bool,
+}
+
+/// What a compiled expression reads; used for validation and hazard bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Reads {
+    /// Any parameter.
+    pub params: bool,
+    /// `t`, `since`.
+    pub time: bool,
+    /// Any tension.
+    pub tension: bool,
+    /// Any actor state variable.
+    pub state: bool,
+    /// Any event count or occurrence time.
+    pub events: bool,
+    /// `source` or `target`.
+    pub event_actors: bool,
+}
+
+/// A compiled, type-checked expression: names resolved to indices, stored in a
+/// flat array; evaluation allocates nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub(crate) code: Vec<eval::Node>,
+    pub(crate) ty: Type,
+    pub(crate) reads: Reads,
+}
+
+impl Expr {
+    /// The expression's type.
+    pub fn ty(&self) -> Type {
+        self.ty
+    }
+
+    /// What the expression reads.
+    pub fn reads(&self) -> Reads {
+        self.reads
+    }
+
+    /// The value, if the expression reads nothing at all (only literals).
+    pub fn constant(&self) -> Option<f64> {
+        let r = self.reads;
+        if r.params || r.time || r.tension || r.state || r.events || r.event_actors {
+            return None;
+        }
+        Some(self.eval(&NoEnv))
+    }
+
+    /// Evaluates the expression (booleans come out as 1.0 / 0.0).
+    pub fn eval<E: Env>(&self, env: &E) -> f64 {
+        eval::eval(&self.code, env)
+    }
+
+    /// Evaluates the expression over intervals: the result contains the value of
+    /// the expression for every combination of inputs within the intervals the
+    /// environment gives. Booleans: [0,0] false, [1,1] true, [0,1] either.
+    pub fn eval_interval<E: IntervalEnv>(&self, env: &E) -> Interval {
+        interval::eval(&self.code, env)
+    }
+}
+
+/// A compiled assignment: `lvalue op value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// What is assigned to.
+    pub target: Lvalue,
+    /// `=`, `+=` or `-=`.
+    pub op: AssignOp,
+    /// The right-hand side (of the lvalue's type).
+    pub value: Expr,
+}
+
+/// The left-hand side of a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lvalue {
+    /// An actor state variable.
+    State {
+        /// Whose.
+        actor: ActorRef,
+        /// Variable index in [`Scope::vars`].
+        var: u32,
+        /// Its type.
+        ty: Type,
+    },
+    /// The tension of a dyad.
+    Tension {
+        /// First actor.
+        a: ActorRef,
+        /// Second actor.
+        b: ActorRef,
+        /// The dyad, when both actors are fixed (resolved at compile time).
+        dyad: Option<u32>,
+    },
+}
+
+/// Assignment operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignOp {
+    /// `=`
+    Set,
+    /// `+=`
+    Add,
+    /// `-=`
+    Sub,
+}
+
+/// What the evaluator reads from the simulation state.
+pub trait Env {
+    /// Parameter value by index.
+    fn param(&self, idx: u32) -> f64;
+    /// Current time.
+    fn time(&self) -> f64;
+    /// Tension of a dyad by index, decayed exactly to the current time.
+    fn tension(&self, dyad: u32) -> f64;
+    /// Tension between two actors, at least one of them `source`/`target`.
+    fn tension_between(&self, a: ActorRef, b: ActorRef) -> f64;
+    /// Actor state variable (booleans as 1.0 / 0.0).
+    fn state(&self, actor: ActorRef, var: u32) -> f64;
+    /// Number of events of a type so far.
+    fn count(&self, event: u32) -> f64;
+    /// Time of the first event of a type, `inf` if none.
+    fn first(&self, event: u32) -> f64;
+    /// Time of the last event of a type, `-inf` if none.
+    fn last(&self, event: u32) -> f64;
+}
+
+/// What the interval evaluator reads: every input as an interval that contains
+/// all the values it may take over a time window.
+pub trait IntervalEnv {
+    /// Parameter value by index.
+    fn param(&self, idx: u32) -> Interval;
+    /// The time window.
+    fn time(&self) -> Interval;
+    /// Tension of a dyad over the window.
+    fn tension(&self, dyad: u32) -> Interval;
+    /// Tension between two actors, at least one of them `source`/`target`.
+    fn tension_between(&self, a: ActorRef, b: ActorRef) -> Interval;
+    /// Actor state variable.
+    fn state(&self, actor: ActorRef, var: u32) -> Interval;
+    /// Number of events of a type.
+    fn count(&self, event: u32) -> Interval;
+    /// Time of the first event of a type.
+    fn first(&self, event: u32) -> Interval;
+    /// Time of the last event of a type.
+    fn last(&self, event: u32) -> Interval;
+}
+
+/// An environment with nothing in it, for constant expressions.
+struct NoEnv;
+
+impl Env for NoEnv {
+    fn param(&self, _: u32) -> f64 {
+        f64::NAN
+    }
+    fn time(&self) -> f64 {
+        f64::NAN
+    }
+    fn tension(&self, _: u32) -> f64 {
+        f64::NAN
+    }
+    fn tension_between(&self, _: ActorRef, _: ActorRef) -> f64 {
+        f64::NAN
+    }
+    fn state(&self, _: ActorRef, _: u32) -> f64 {
+        f64::NAN
+    }
+    fn count(&self, _: u32) -> f64 {
+        f64::NAN
+    }
+    fn first(&self, _: u32) -> f64 {
+        f64::NAN
+    }
+    fn last(&self, _: u32) -> f64 {
+        f64::NAN
+    }
+}

@@ -1,0 +1,2 @@
+//! The `flashpoint` command line.
+fn main() {}
