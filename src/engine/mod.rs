@@ -1,0 +1,778 @@
+//! One replication: the event loop, the simulation state and its evaluation
+//! environments. The engine does no I/O and never looks a name up in a map.
+//!
+//! A replication is a pure function of (scenario, parameter values, replication
+//! key): [`Engine::run`] draws every random number from streams derived from
+//! the key, one stream per source of randomness (see [`crate::rng`]).
+//!
+//! # Order of events
+//!
+//! Pending events are ordered by (time, priority, scheduling order); see
+//! [`queue`]. A hazard candidate at the same time as a queued event comes after
+//! it; among hazards, the one declared first comes first. When an event
+//! happens, its effects are applied first (in order), then the rules it
+//! triggers are evaluated in declaration order, then every hazard is redrawn.
+
+mod columns;
+pub mod queue;
+pub mod tension;
+
+pub use columns::{columns, terminal_labels, Column, ColumnKind, HORIZON};
+
+use crate::expr::{self, ActorRef, AssignOp, Interval, Lvalue};
+use crate::rng::{stream_id, Stream};
+use crate::scenario::{OutcomeKind, Scenario};
+use queue::{Action, Entry, Queue};
+use std::fmt;
+
+const NONE16: u16 = u16::MAX;
+const NONE32: u32 = u32::MAX;
+
+/// Why a replication could not finish.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SimError {
+    /// More events than `event_budget`: most likely a zero-delay rule cycle.
+    Budget {
+        /// The budget.
+        budget: u64,
+        /// Time at which it was exceeded.
+        time: f64,
+        /// Rules that emitted the most recent events, first seen first.
+        rules: Vec<String>,
+    },
+    /// A run-time value broke its contract.
+    Invalid {
+        /// Time.
+        time: f64,
+        /// What, naming the rule or hazard.
+        message: String,
+    },
+}
+
+impl fmt::Display for SimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimError::Budget { budget, time, rules } => write!(
+                f,
+                "event budget of {budget} exceeded at t = {time}; the latest events come from the rules {}: a zero-delay cycle? raise `event_budget` in [scenario] if the events are intended",
+                rules.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(" -> ")
+            ),
+            SimError::Invalid { time, message } => write!(f, "at t = {time}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+/// One event as it happened, for traces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceEvent {
+    /// Sequence number within the replication (0, 1, …).
+    pub seq: u32,
+    /// Time.
+    pub time: f64,
+    /// Event type index.
+    pub event: u32,
+    /// Source actor.
+    pub source: Option<u16>,
+    /// Target actor.
+    pub target: Option<u16>,
+    /// The rule that emitted it.
+    pub rule: Option<u32>,
+    /// Sequence number of the event that caused it.
+    pub cause: Option<u32>,
+    /// Tension of the (source, target) dyad after the event, if there is one.
+    pub tension_after: Option<f64>,
+}
+
+/// Options that change how a replication runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Break same-time, same-priority ties in a seeded random order instead of
+    /// scheduling order (the tie-order audit).
+    pub shuffle_ties: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct DyadState {
+    value: f64,
+    since: f64,
+    peak: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct HazardState {
+    /// Next candidate time (`inf`: none before the horizon).
+    time: f64,
+    /// Rate bound in force until `time`.
+    bound: f64,
+    /// The candidate is only the end of the bound's window: redraw there.
+    renew: bool,
+}
+
+/// Reusable buffers for running replications of one scenario.
+pub struct Engine<'s> {
+    s: &'s Scenario,
+    n_vars: usize,
+    now: f64,
+    n_events: u32,
+    tie_counter: u64,
+    dyads: Vec<DyadState>,
+    above: Vec<f64>,
+    state: Vec<f64>,
+    counts: Vec<f64>,
+    first: Vec<f64>,
+    last: Vec<f64>,
+    queue: Queue,
+    rule_last_emit: Vec<f64>,
+    rule_pending: Vec<u32>,
+    rule_emitted: Vec<bool>,
+    hazards: Vec<HazardState>,
+    rule_rng: Vec<Stream>,
+    hazard_rng: Vec<Stream>,
+    tie_rng: Stream,
+    recent_rules: [u32; 64],
+    threshold_offsets: Vec<usize>,
+    /// Per outcome: the label index of each case, then of `other`.
+    case_labels: Vec<Vec<f64>>,
+    /// Index among terminal event types of the event that ended the run.
+    ended_by: Option<usize>,
+    /// `terminal_index[event]`: its index among terminal event types.
+    terminal_index: Vec<usize>,
+    options: RunOptions,
+}
+
+/// Reads the simulation state for expressions; `source`/`target` are the
+/// actors of the event in context.
+struct View<'a, 's> {
+    e: &'a Engine<'s>,
+    params: &'a [f64],
+    source: u16,
+    target: u16,
+}
+
+impl View<'_, '_> {
+    fn actor(&self, a: ActorRef) -> u16 {
+        match a {
+            ActorRef::Fixed(i) => i,
+            ActorRef::Source => self.source,
+            ActorRef::Target => self.target,
+        }
+    }
+}
+
+impl expr::Env for View<'_, '_> {
+    #[inline]
+    fn param(&self, idx: u32) -> f64 {
+        self.params[idx as usize]
+    }
+    #[inline]
+    fn time(&self) -> f64 {
+        self.e.now
+    }
+    #[inline]
+    fn tension(&self, dyad: u32) -> f64 {
+        self.e.tension_at(dyad as usize, self.e.now)
+    }
+    fn tension_between(&self, a: ActorRef, b: ActorRef) -> f64 {
+        match self.e.dyad_of(self.actor(a), self.actor(b)) {
+            Some(d) => self.e.tension_at(d, self.e.now),
+            None => f64::NAN,
+        }
+    }
+    #[inline]
+    fn state(&self, actor: ActorRef, var: u32) -> f64 {
+        let a = self.actor(actor);
+        if a == NONE16 {
+            return 0.0;
+        }
+        self.e.state[usize::from(a) * self.e.n_vars + var as usize]
+    }
+    #[inline]
+    fn count(&self, event: u32) -> f64 {
+        self.e.counts[event as usize]
+    }
+    #[inline]
+    fn first(&self, event: u32) -> f64 {
+        self.e.first[event as usize]
+    }
+    #[inline]
+    fn last(&self, event: u32) -> f64 {
+        self.e.last[event as usize]
+    }
+}
+
+/// Reads the simulation state as intervals over the window `[now, end]`.
+struct WindowView<'a, 's> {
+    e: &'a Engine<'s>,
+    params: &'a [f64],
+    end: f64,
+}
+
+impl expr::IntervalEnv for WindowView<'_, '_> {
+    fn param(&self, idx: u32) -> Interval {
+        Interval::point(self.params[idx as usize])
+    }
+    fn time(&self) -> Interval {
+        Interval { lo: self.e.now, hi: self.end }
+    }
+    fn tension(&self, dyad: u32) -> Interval {
+        // Relaxation is monotone between events: the window's values lie
+        // between those at its two ends.
+        let a = self.e.tension_at(dyad as usize, self.e.now);
+        let b = self.e.tension_at(dyad as usize, self.end);
+        Interval { lo: a.min(b), hi: a.max(b) }
+    }
+    fn tension_between(&self, _: ActorRef, _: ActorRef) -> Interval {
+        Interval { lo: f64::NEG_INFINITY, hi: f64::INFINITY }
+    }
+    fn state(&self, actor: ActorRef, var: u32) -> Interval {
+        match actor {
+            ActorRef::Fixed(a) => Interval::point(self.e.state[usize::from(a) * self.e.n_vars + var as usize]),
+            _ => Interval { lo: f64::NEG_INFINITY, hi: f64::INFINITY },
+        }
+    }
+    fn count(&self, event: u32) -> Interval {
+        Interval::point(self.e.counts[event as usize])
+    }
+    fn first(&self, event: u32) -> Interval {
+        Interval::point(self.e.first[event as usize])
+    }
+    fn last(&self, event: u32) -> Interval {
+        Interval::point(self.e.last[event as usize])
+    }
+}
+
+impl<'s> Engine<'s> {
+    /// Buffers for `scenario`.
+    pub fn new(scenario: &'s Scenario) -> Self {
+        let key = [0u8; 32];
+        let mut threshold_offsets = Vec::with_capacity(scenario.dyads.len() + 1);
+        let mut offset = 0;
+        for d in &scenario.dyads {
+            threshold_offsets.push(offset);
+            offset += d.thresholds.len();
+        }
+        threshold_offsets.push(offset);
+        Engine {
+            s: scenario,
+            n_vars: scenario.n_vars(),
+            now: 0.0,
+            n_events: 0,
+            tie_counter: 0,
+            dyads: Vec::with_capacity(scenario.dyads.len()),
+            above: vec![0.0; offset],
+            state: Vec::with_capacity(scenario.initial_state.len()),
+            counts: vec![0.0; scenario.events.len()],
+            first: vec![f64::INFINITY; scenario.events.len()],
+            last: vec![f64::NEG_INFINITY; scenario.events.len()],
+            queue: Queue::default(),
+            rule_last_emit: vec![f64::NEG_INFINITY; scenario.rules.len()],
+            rule_pending: vec![0; scenario.rules.len()],
+            rule_emitted: vec![false; scenario.rules.len()],
+            hazards: Vec::with_capacity(scenario.hazards.len()),
+            rule_rng: (0..scenario.rules.len()).map(|i| Stream::new(&key, stream_id::rule(i as u32))).collect(),
+            hazard_rng: (0..scenario.hazards.len()).map(|i| Stream::new(&key, stream_id::hazard(i as u32))).collect(),
+            tie_rng: Stream::new(&key, stream_id::tie_break()),
+            recent_rules: [NONE32; 64],
+            threshold_offsets,
+            case_labels: (0..scenario.outcomes.len())
+                .map(|o| match &scenario.outcomes[o].kind {
+                    OutcomeKind::Numeric(_) => Vec::new(),
+                    OutcomeKind::Categorical(cases) => {
+                        let labels = scenario.outcome_labels(o);
+                        let index = |l: &str| labels.iter().position(|x| *x == l).unwrap_or(0) as f64;
+                        cases.iter().map(|(l, _)| index(l)).chain([index("other")]).collect()
+                    }
+                })
+                .collect(),
+            ended_by: None,
+            terminal_index: {
+                let mut k = 0;
+                scenario
+                    .events
+                    .iter()
+                    .map(|e| {
+                        let i = k;
+                        k += usize::from(e.terminal);
+                        i
+                    })
+                    .collect()
+            },
+            options: RunOptions::default(),
+        }
+    }
+
+    /// The number of values [`Engine::run`] writes: one per [`columns`] entry.
+    pub fn n_columns(&self) -> usize {
+        columns(self.s).len()
+    }
+
+    /// Runs one replication with parameter values `params` and key `key`,
+    /// writing one value per column into `out` (categorical columns get the
+    /// label's index). With `trace`, every event is appended to it.
+    pub fn run(
+        &mut self,
+        params: &[f64],
+        key: &[u8; 32],
+        options: RunOptions,
+        out: &mut [f64],
+        mut trace: Option<&mut Vec<TraceEvent>>,
+    ) -> Result<(), SimError> {
+        self.reset(key, options);
+        let s = self.s;
+        // Scheduled events, each jittered from its own stream.
+        for (i, entry) in s.schedule.iter().enumerate() {
+            let mut at = entry.at;
+            if let Some(j) = &entry.jitter {
+                let mut rng = Stream::new(key, stream_id::schedule(i as u32));
+                let view = View { e: self, params, source: NONE16, target: NONE16 };
+                let dist = j.dist(&view).or_else(|_| signed_dist(j, &view)).map_err(|m| self.invalid(format!("schedule entry {} (`{}`): {m}", i + 1, s.events[entry.event as usize].id)))?;
+                at = (at + dist.sample(&mut rng)).clamp(0.0, s.horizon);
+            }
+            let tie = self.next_tie();
+            self.queue.push(Entry {
+                time: at,
+                priority: s.events[entry.event as usize].priority,
+                tie,
+                action: Action::Scheduled(i as u32),
+                trig_source: entry.source.unwrap_or(NONE16),
+                trig_target: entry.target.unwrap_or(NONE16),
+                cause: NONE32,
+            });
+        }
+        self.redraw_hazards(params, None)?;
+        let end = loop {
+            let tq = self.queue.next_time();
+            let (h, th) = self.next_hazard();
+            let next = tq.min(th);
+            if next > s.horizon {
+                break s.horizon;
+            }
+            if th < tq {
+                // A hazard candidate (strictly before the next queued entry).
+                self.now = th;
+                let state = self.hazards[h];
+                if state.renew {
+                    self.redraw_hazard(h, params)?;
+                    continue;
+                }
+                if self.hazard_accepts(h, state.bound, params)? {
+                    let hz = &s.hazards[h];
+                    if self.happen(params, hz.event, hz.source.unwrap_or(NONE16), hz.target.unwrap_or(NONE16), NONE32, NONE32, trace.as_deref_mut())? {
+                        break self.now;
+                    }
+                } else {
+                    self.redraw_hazard(h, params)?;
+                }
+                continue;
+            }
+            let Some(entry) = self.queue.pop() else { break s.horizon };
+            self.now = entry.time;
+            let terminal = match entry.action {
+                Action::Scheduled(i) => {
+                    let ev = s.schedule[i as usize].event;
+                    self.happen(params, ev, entry.trig_source, entry.trig_target, NONE32, NONE32, trace.as_deref_mut())?
+                }
+                Action::Fire(r) => self.fire(params, r, &entry, trace.as_deref_mut())?,
+            };
+            if terminal {
+                break self.now;
+            }
+        };
+        self.now = end;
+        self.finish(params, out);
+        Ok(())
+    }
+
+    fn reset(&mut self, key: &[u8; 32], options: RunOptions) {
+        let s = self.s;
+        self.options = options;
+        self.now = 0.0;
+        self.n_events = 0;
+        self.tie_counter = 0;
+        self.dyads.clear();
+        self.dyads.extend(s.dyads.iter().map(|d| DyadState { value: d.initial, since: 0.0, peak: d.initial }));
+        self.above.iter_mut().for_each(|a| *a = 0.0);
+        self.state.clear();
+        self.state.extend_from_slice(&s.initial_state);
+        self.counts.iter_mut().for_each(|c| *c = 0.0);
+        self.first.iter_mut().for_each(|c| *c = f64::INFINITY);
+        self.last.iter_mut().for_each(|c| *c = f64::NEG_INFINITY);
+        self.queue.clear();
+        self.rule_last_emit.iter_mut().for_each(|c| *c = f64::NEG_INFINITY);
+        self.rule_pending.iter_mut().for_each(|c| *c = 0);
+        self.rule_emitted.iter_mut().for_each(|c| *c = false);
+        self.hazards.clear();
+        self.hazards.extend(s.hazards.iter().map(|_| HazardState { time: f64::INFINITY, bound: 0.0, renew: true }));
+        for (i, rng) in self.rule_rng.iter_mut().enumerate() {
+            *rng = Stream::new(key, stream_id::rule(i as u32));
+        }
+        for (i, rng) in self.hazard_rng.iter_mut().enumerate() {
+            *rng = Stream::new(key, stream_id::hazard(i as u32));
+        }
+        if options.shuffle_ties {
+            self.tie_rng = Stream::new(key, stream_id::tie_break());
+        }
+        self.recent_rules = [NONE32; 64];
+        self.ended_by = None;
+    }
+
+    fn next_tie(&mut self) -> u64 {
+        self.tie_counter += 1;
+        if self.options.shuffle_ties {
+            self.tie_rng.next_u64()
+        } else {
+            self.tie_counter
+        }
+    }
+
+    fn invalid(&self, message: String) -> SimError {
+        SimError::Invalid { time: self.now, message }
+    }
+
+    #[inline]
+    fn tension_at(&self, d: usize, t: f64) -> f64 {
+        let st = &self.dyads[d];
+        let dy = &self.s.dyads[d];
+        tension::decay(st.value, dy.baseline, dy.half_life, t - st.since)
+    }
+
+    fn dyad_of(&self, a: u16, b: u16) -> Option<usize> {
+        if a == NONE16 || b == NONE16 {
+            return None;
+        }
+        let n = self.s.actors.len();
+        self.s.scope.dyads[usize::from(a) * n + usize::from(b)].map(|d| d as usize)
+    }
+
+    /// Sets a dyad's tension at the current time, accumulating the metrics of
+    /// the segment that ends now.
+    fn set_tension(&mut self, d: usize, value: f64) {
+        let dy = &self.s.dyads[d];
+        let before = self.tension_at(d, self.now);
+        self.close_segment(d, self.now);
+        let value = value.clamp(dy.lo, dy.hi);
+        let st = &mut self.dyads[d];
+        st.peak = st.peak.max(before).max(value);
+        st.value = value;
+        st.since = self.now;
+    }
+
+    /// Adds the time above each threshold between the dyad's last change and `t`.
+    fn close_segment(&mut self, d: usize, t: f64) {
+        let dy = &self.s.dyads[d];
+        let st = self.dyads[d];
+        let base = self.threshold_offsets[d];
+        for (k, th) in dy.thresholds.iter().enumerate() {
+            self.above[base + k] += tension::time_above(st.value, dy.baseline, dy.half_life, *th, t - st.since);
+        }
+    }
+
+    /// An event happens now. Returns whether it is terminal.
+    #[allow(clippy::too_many_arguments)]
+    fn happen(
+        &mut self,
+        params: &[f64],
+        ev: u32,
+        source: u16,
+        target: u16,
+        rule: u32,
+        cause: u32,
+        trace: Option<&mut Vec<TraceEvent>>,
+    ) -> Result<bool, SimError> {
+        let s = self.s;
+        let seq = self.n_events;
+        if u64::from(seq) >= s.event_budget {
+            return Err(self.budget_error());
+        }
+        self.n_events += 1;
+        self.recent_rules[seq as usize % 64] = rule;
+        let e = ev as usize;
+        self.counts[e] += 1.0;
+        if self.first[e] == f64::INFINITY {
+            self.first[e] = self.now;
+        }
+        self.last[e] = self.now;
+        let event = &s.events[e];
+        for st in &event.effects {
+            let view = View { e: self, params, source, target };
+            let value = st.value.eval(&view);
+            match st.target {
+                Lvalue::State { actor, var, .. } => {
+                    let a = view.actor(actor);
+                    if a == NONE16 {
+                        continue;
+                    }
+                    let slot = usize::from(a) * self.n_vars + var as usize;
+                    let new = apply(st.op, self.state[slot], value);
+                    if !new.is_finite() {
+                        return Err(self.invalid(format!("event `{}` set a state variable to {new}", event.id)));
+                    }
+                    self.state[slot] = new;
+                }
+                Lvalue::Tension { a, b, dyad } => {
+                    let d = match dyad {
+                        Some(d) => Some(d as usize),
+                        None => self.dyad_of(view.actor(a), view.actor(b)),
+                    };
+                    // An effect on a pair with no declared tension does nothing.
+                    let Some(d) = d else { continue };
+                    let new = apply(st.op, self.tension_at(d, self.now), value);
+                    if new.is_nan() {
+                        return Err(self.invalid(format!("event `{}` set a tension to NaN", event.id)));
+                    }
+                    self.set_tension(d, new);
+                }
+            }
+        }
+        if let Some(trace) = trace {
+            let tension_after = self.dyad_of(source, target).map(|d| self.tension_at(d, self.now));
+            trace.push(TraceEvent {
+                seq,
+                time: self.now,
+                event: ev,
+                source: (source != NONE16).then_some(source),
+                target: (target != NONE16).then_some(target),
+                rule: (rule != NONE32).then_some(rule),
+                cause: (cause != NONE32).then_some(cause),
+                tension_after,
+            });
+        }
+        if event.terminal {
+            self.ended_by = Some(self.terminal_index[e]);
+            return Ok(true);
+        }
+        for &r in &s.rules_on[e] {
+            self.trigger(params, r, source, target, seq)?;
+        }
+        self.redraw_hazards(params, None)?;
+        Ok(false)
+    }
+
+    /// A rule sees its triggering event.
+    fn trigger(&mut self, params: &[f64], r: u32, source: u16, target: u16, seq: u32) -> Result<(), SimError> {
+        let rule = &self.s.rules[r as usize];
+        let ri = r as usize;
+        if let Some(from) = &rule.from {
+            if !from.contains(&source) {
+                return Ok(());
+            }
+        }
+        if let Some(to) = &rule.to {
+            if !to.contains(&target) {
+                return Ok(());
+            }
+        }
+        // The draw comes first, whatever the condition says, so that the
+        // rule's stream stays aligned across parameter values.
+        let u = self.rule_rng[ri].uniform();
+        if rule.once && (self.rule_emitted[ri] || self.rule_pending[ri] > 0) {
+            return Ok(());
+        }
+        if self.now - self.rule_last_emit[ri] < rule.cooldown {
+            return Ok(());
+        }
+        let view = View { e: self, params, source, target };
+        if let Some(w) = &rule.when {
+            if w.eval(&view) == 0.0 {
+                return Ok(());
+            }
+        }
+        if let Some(p) = &rule.prob {
+            let p = p.eval(&view);
+            if !(0.0..=1.0).contains(&p) {
+                return Err(self.invalid(format!("rule `{}`: probability {p} is outside [0, 1]", rule.name)));
+            }
+            if u >= p {
+                return Ok(());
+            }
+        }
+        let delay = match &rule.delay {
+            None => 0.0,
+            Some(d) => {
+                let dist = d.dist(&view).map_err(|m| self.invalid(format!("rule `{}`: {m}", rule.name)))?;
+                dist.sample(&mut self.rule_rng[ri])
+            }
+        };
+        if !(delay >= 0.0 && delay.is_finite()) {
+            return Err(self.invalid(format!("rule `{}` drew a delay of {delay}", rule.name)));
+        }
+        let priority = rule.priority;
+        let tie = self.next_tie();
+        self.queue.push(Entry {
+            time: self.now + delay,
+            priority,
+            tie,
+            action: Action::Fire(r),
+            trig_source: source,
+            trig_target: target,
+            cause: seq,
+        });
+        self.rule_pending[ri] += 1;
+        Ok(())
+    }
+
+    /// A rule's delay has elapsed: re-check, then emit. Returns whether the
+    /// emitted event is terminal.
+    fn fire(&mut self, params: &[f64], r: u32, entry: &Entry, trace: Option<&mut Vec<TraceEvent>>) -> Result<bool, SimError> {
+        let ri = r as usize;
+        let rule = &self.s.rules[ri];
+        self.rule_pending[ri] -= 1;
+        if rule.once && self.rule_emitted[ri] {
+            return Ok(false);
+        }
+        if self.now - self.rule_last_emit[ri] < rule.cooldown {
+            return Ok(false);
+        }
+        let view = View { e: self, params, source: entry.trig_source, target: entry.trig_target };
+        if rule.recheck {
+            if let Some(w) = &rule.when {
+                if w.eval(&view) == 0.0 {
+                    return Ok(false);
+                }
+            }
+        }
+        let source = view.actor(rule.emit_source);
+        let target = rule.emit_target.map_or(NONE16, |t| view.actor(t));
+        self.rule_last_emit[ri] = self.now;
+        self.rule_emitted[ri] = true;
+        self.happen(params, rule.emit_event, source, target, r, entry.cause, trace)
+    }
+
+    /// The hazard with the earliest candidate (first declared on ties).
+    fn next_hazard(&self) -> (usize, f64) {
+        let mut best = (0, f64::INFINITY);
+        for (i, h) in self.hazards.iter().enumerate() {
+            if h.time < best.1 {
+                best = (i, h.time);
+            }
+        }
+        best
+    }
+
+    fn redraw_hazards(&mut self, params: &[f64], _only: Option<usize>) -> Result<(), SimError> {
+        for h in 0..self.hazards.len() {
+            self.redraw_hazard(h, params)?;
+        }
+        Ok(())
+    }
+
+    /// Draws hazard `h`'s next candidate from now, with a rate bound valid
+    /// until the next queued entry (or the horizon): the state changes only
+    /// at queued entries, and tension relaxes monotonically in between.
+    fn redraw_hazard(&mut self, h: usize, params: &[f64]) -> Result<(), SimError> {
+        let s = self.s;
+        let hz = &s.hazards[h];
+        let end = self.queue.next_time().min(s.horizon).max(self.now);
+        let bound = match &hz.max_rate {
+            Some(m) => m.eval(&View { e: self, params, source: NONE16, target: NONE16 }),
+            None => hz.rate.eval_interval(&WindowView { e: self, params, end }).hi,
+        };
+        if !(bound >= 0.0 && bound.is_finite()) {
+            return Err(self.invalid(format!(
+                "hazard `{}`: cannot bound its rate over [{}, {end}] (bound {bound}); give `max_rate`",
+                hz.name, self.now
+            )));
+        }
+        let candidate = if bound > 0.0 { self.now + self.hazard_rng[h].exponential(1.0 / bound) } else { f64::INFINITY };
+        self.hazards[h] = if candidate <= end {
+            HazardState { time: candidate, bound, renew: false }
+        } else if end < s.horizon {
+            HazardState { time: end, bound, renew: true }
+        } else {
+            HazardState { time: f64::INFINITY, bound, renew: true }
+        };
+        Ok(())
+    }
+
+    /// Thinning: accept the candidate with probability rate / bound.
+    fn hazard_accepts(&mut self, h: usize, bound: f64, params: &[f64]) -> Result<bool, SimError> {
+        let hz = &self.s.hazards[h];
+        let rate = hz.rate.eval(&View { e: self, params, source: NONE16, target: NONE16 });
+        if !(rate >= 0.0 && rate.is_finite()) {
+            return Err(self.invalid(format!("hazard `{}`: rate is {rate}", hz.name)));
+        }
+        if rate > bound * (1.0 + 1e-12) {
+            return Err(self.invalid(format!(
+                "hazard `{}`: rate {rate} exceeds its bound {bound}; raise `max_rate`",
+                hz.name
+            )));
+        }
+        Ok(self.hazard_rng[h].uniform() * bound < rate)
+    }
+
+    fn budget_error(&self) -> SimError {
+        let mut rules: Vec<String> = Vec::new();
+        let n = self.n_events as usize;
+        for k in (n.saturating_sub(64)..n).map(|i| i % 64) {
+            let r = self.recent_rules[k];
+            if r != NONE32 {
+                let name = &self.s.rules[r as usize].name;
+                if !rules.contains(name) {
+                    rules.push(name.clone());
+                }
+            }
+        }
+        SimError::Budget { budget: self.s.event_budget, time: self.now, rules }
+    }
+
+    /// Writes the outcomes and metrics at the end of a replication.
+    fn finish(&mut self, params: &[f64], out: &mut [f64]) {
+        let s = self.s;
+        let mut k = 0;
+        let view = View { e: self, params, source: NONE16, target: NONE16 };
+        for (o, outcome) in s.outcomes.iter().enumerate() {
+            out[k] = match &outcome.kind {
+                OutcomeKind::Numeric(e) => e.eval(&view),
+                OutcomeKind::Categorical(cases) => {
+                    let case = cases.iter().position(|(_, w)| w.eval(&view) != 0.0).unwrap_or(cases.len());
+                    self.case_labels[o][case]
+                }
+            };
+            k += 1;
+        }
+        out[k] = self.now;
+        out[k + 1] = f64::from(self.n_events);
+        k += 2;
+        let n_terminal = s.events.iter().filter(|e| e.terminal).count();
+        out[k] = self.ended_by.unwrap_or(n_terminal) as f64;
+        k += 1;
+        for c in &self.counts {
+            out[k] = *c;
+            k += 1;
+        }
+        for d in 0..s.dyads.len() {
+            self.close_segment(d, self.now);
+            let final_value = self.tension_at(d, self.now);
+            out[k] = final_value;
+            out[k + 1] = self.dyads[d].peak.max(final_value);
+            k += 2;
+            let base = self.threshold_offsets[d];
+            for j in 0..s.dyads[d].thresholds.len() {
+                out[k] = self.above[base + j];
+                k += 1;
+            }
+        }
+    }
+}
+
+fn apply(op: AssignOp, old: f64, value: f64) -> f64 {
+    match op {
+        AssignOp::Set => value,
+        AssignOp::Add => old + value,
+        AssignOp::Sub => old - value,
+    }
+}
+
+/// Jitter may be negative: a uniform or fixed jitter skips the delay checks.
+fn signed_dist<E: expr::Env>(d: &crate::scenario::Delay, env: &E) -> Result<crate::rng::Dist, String> {
+    use crate::scenario::DelayKind;
+    let a = d.p1.eval(env);
+    let b = d.p2.as_ref().map_or(0.0, |e| e.eval(env));
+    match d.kind {
+        DelayKind::Fixed if a.is_finite() => Ok(crate::rng::Dist::Fixed(a)),
+        DelayKind::Uniform if a.is_finite() && b.is_finite() && a <= b => Ok(crate::rng::Dist::Uniform { min: a, max: b }),
+        _ => Err(format!("invalid jitter parameters {a}, {b}")),
+    }
+}

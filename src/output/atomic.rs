@@ -1,0 +1,139 @@
+//! Files that appear whole or not at all: written under a temporary name in the
+//! same directory, flushed and synced, then renamed into place.
+
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// A file being written under `<name>.partial`; [`AtomicFile::commit`] renames
+/// it to `<name>`. Dropped without committing, the partial file stays (a
+/// resumable sweep reads it) unless [`AtomicFile::discard`] is called.
+pub struct AtomicFile {
+    tmp: PathBuf,
+    path: PathBuf,
+    writer: BufWriter<File>,
+    hash: Sha256,
+}
+
+impl AtomicFile {
+    /// Creates (truncates) `<path>.partial`.
+    pub fn create(path: &Path) -> io::Result<AtomicFile> {
+        let tmp = partial_path(path);
+        let file = File::create(&tmp)?;
+        Ok(AtomicFile { tmp, path: path.to_path_buf(), writer: BufWriter::with_capacity(1 << 16, file), hash: Sha256::new() })
+    }
+
+    /// Opens an existing `<path>.partial` for appending after its first `len` bytes.
+    pub fn append(path: &Path, len: u64) -> io::Result<AtomicFile> {
+        let tmp = partial_path(path);
+        let mut hash = Sha256::new();
+        let mut prefix = File::open(&tmp)?.take(len);
+        io::copy(&mut prefix, &mut HashWriter(&mut hash))?;
+        let file = std::fs::OpenOptions::new().write(true).open(&tmp)?;
+        file.set_len(len)?;
+        let mut writer = BufWriter::with_capacity(1 << 16, file);
+        io::Seek::seek(writer.get_mut(), io::SeekFrom::Start(len))?;
+        Ok(AtomicFile { tmp, path: path.to_path_buf(), writer, hash })
+    }
+
+    /// Flushes, syncs and renames into place; returns the file's SHA-256 (hex).
+    pub fn commit(self) -> io::Result<String> {
+        let AtomicFile { tmp, path, writer, hash } = self;
+        let file = writer.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, &path)?;
+        Ok(hex(&hash.finalize()))
+    }
+
+    /// Removes the partial file.
+    pub fn discard(self) {
+        let AtomicFile { tmp, writer, .. } = self;
+        drop(writer);
+        let _ = std::fs::remove_file(tmp);
+    }
+
+    /// Flushes buffered bytes to the partial file (for checkpoints).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.writer.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.writer.write_all(buf)?;
+        self.hash.update(buf);
+        Ok(())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+/// `<path>.partial`.
+pub fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+/// Writes `bytes` to `path` atomically; returns their SHA-256 (hex).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<String> {
+    let mut f = AtomicFile::create(path)?;
+    f.write_all(bytes)?;
+    f.commit()
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// SHA-256 (hex) of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_appears_before_commit() {
+        let dir = std::env::temp_dir().join(format!("fp-atomic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir is writable");
+        let path = dir.join("x.csv");
+        let mut f = AtomicFile::create(&path).expect("create");
+        f.write_all(b"a,b\n").expect("write");
+        f.flush().expect("flush");
+        assert!(!path.exists());
+        assert!(partial_path(&path).exists());
+        let digest = f.commit().expect("commit");
+        assert_eq!(digest, sha256_hex(b"a,b\n"));
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "a,b\n");
+        assert!(!partial_path(&path).exists());
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}

@@ -1,0 +1,11 @@
+//! Everything that writes files: atomic file replacement, number formatting,
+//! and the CSV and JSON writers. Only this module touches the file system for
+//! output.
+
+pub mod atomic;
+pub mod format;
+pub mod manifest;
+pub mod tables;
+
+pub use atomic::{sha256_hex, write_atomic, AtomicFile};
+pub use format::{push_f64, fmt_f64};

@@ -1,0 +1,200 @@
+//! The tidy CSV tables: `runs.csv` rows, `summary.csv` rows and the online
+//! per-point summary they are computed from.
+//!
+//! Rows are built as text by hand (not through serde) because they are the
+//! hot path of a sweep's output: one row per replication.
+
+use super::format::push_f64;
+use crate::engine::{Column, ColumnKind};
+use crate::stats::{wilson, Moments, Quantiles, Z95};
+
+/// The leading key columns of a table: `point` (sweeps only) and the varied
+/// parameters, or just `rep` for a single-point run.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    /// Whether the table has a `point` column.
+    pub point: bool,
+    /// Names of the parameter columns.
+    pub params: Vec<String>,
+}
+
+/// Header of `runs.csv`.
+pub fn runs_header(keys: &Keys, cols: &[Column]) -> String {
+    let mut h = String::new();
+    if keys.point {
+        h.push_str("point,");
+    }
+    h.push_str("rep");
+    for p in &keys.params {
+        h.push(',');
+        h.push_str(p);
+    }
+    for c in cols {
+        h.push(',');
+        h.push_str(&c.name);
+    }
+    h.push('\n');
+    h
+}
+
+/// Appends one `runs.csv` row.
+pub fn push_run_row(out: &mut String, keys: &Keys, point: u64, rep: u64, params: &[f64], cols: &[Column], row: &[f64]) {
+    use std::fmt::Write as _;
+    if keys.point {
+        let _ = write!(out, "{point},");
+    }
+    let _ = write!(out, "{rep}");
+    for p in params {
+        out.push(',');
+        push_f64(out, *p);
+    }
+    for (c, v) in cols.iter().zip(row) {
+        out.push(',');
+        match &c.kind {
+            ColumnKind::Numeric => push_f64(out, *v),
+            ColumnKind::Categorical(labels) => out.push_str(&labels[*v as usize]),
+        }
+    }
+    out.push('\n');
+}
+
+/// Online summary of one point: moments and quantiles of each numeric column,
+/// label counts of each categorical one. Values are added in replication
+/// order, so the result is a pure function of the rows.
+#[derive(Debug, Clone)]
+pub struct PointSummary {
+    numeric: Vec<(Moments, Quantiles, u64)>,
+    counts: Vec<Vec<u64>>,
+    n: u64,
+}
+
+impl PointSummary {
+    /// An empty summary for these columns.
+    pub fn new(cols: &[Column]) -> PointSummary {
+        let mut numeric = Vec::new();
+        let mut counts = Vec::new();
+        for c in cols {
+            match &c.kind {
+                ColumnKind::Numeric => numeric.push((Moments::default(), Quantiles::default(), 0)),
+                ColumnKind::Categorical(labels) => counts.push(vec![0; labels.len()]),
+            }
+        }
+        PointSummary { numeric, counts, n: 0 }
+    }
+
+    /// Adds one replication's row. Non-finite numeric values are counted but
+    /// left out of moments and quantiles.
+    pub fn add(&mut self, cols: &[Column], row: &[f64]) {
+        self.n += 1;
+        let (mut i, mut j) = (0, 0);
+        for (c, v) in cols.iter().zip(row) {
+            match &c.kind {
+                ColumnKind::Numeric => {
+                    let (m, q, nonfinite) = &mut self.numeric[i];
+                    if v.is_finite() {
+                        m.add(*v);
+                        q.add(*v);
+                    } else {
+                        *nonfinite += 1;
+                    }
+                    i += 1;
+                }
+                ColumnKind::Categorical(_) => {
+                    self.counts[j][*v as usize] += 1;
+                    j += 1;
+                }
+            }
+        }
+    }
+
+    /// Number of replications added.
+    pub fn n(&self) -> u64 {
+        self.n
+    }
+
+    /// Mean of the `k`-th numeric column (over finite values).
+    pub fn mean(&self, k: usize) -> f64 {
+        self.numeric[k].0.mean()
+    }
+
+    /// Appends the summary rows, one per numeric column and one per label of
+    /// each categorical column, each prefixed with `prefix` (the key columns).
+    pub fn push_rows(&self, out: &mut String, prefix: &str, cols: &[Column]) {
+        let (mut i, mut j) = (0, 0);
+        for c in cols {
+            match &c.kind {
+                ColumnKind::Numeric => {
+                    let (m, q, _) = &self.numeric[i];
+                    i += 1;
+                    out.push_str(prefix);
+                    out.push_str(&c.name);
+                    out.push_str(",numeric,,");
+                    let n = m.count();
+                    let (lo, hi) = m.ci95();
+                    let quantiles = if n > 0 { [q.quantile(0.05), q.quantile(0.5), q.quantile(0.95)] } else { [f64::NAN; 3] };
+                    push_stats(out, n, &[m.mean(), m.sd(), m.se(), lo, hi], &quantiles);
+                }
+                ColumnKind::Categorical(labels) => {
+                    let counts = &self.counts[j];
+                    j += 1;
+                    for (label, k) in labels.iter().zip(counts) {
+                        out.push_str(prefix);
+                        out.push_str(&c.name);
+                        out.push_str(",share,");
+                        out.push_str(label);
+                        out.push(',');
+                        let n = self.n;
+                        let p = if n > 0 { *k as f64 / n as f64 } else { f64::NAN };
+                        let sd = (p * (1.0 - p)).sqrt();
+                        let (lo, hi) = wilson(*k, n, Z95);
+                        push_stats(out, n, &[p, sd, sd / (n as f64).sqrt(), lo, hi], &[f64::NAN; 3]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Header of `summary.csv` after the key columns.
+pub const SUMMARY_COLUMNS: &str = "metric,kind,category,n,mean,sd,se,ci95_lo,ci95_hi,p05,p50,p95";
+
+/// Header of `summary.csv`.
+pub fn summary_header(keys: &Keys) -> String {
+    let mut h = String::new();
+    if keys.point {
+        h.push_str("point,");
+    }
+    for p in &keys.params {
+        h.push_str(p);
+        h.push(',');
+    }
+    h.push_str(SUMMARY_COLUMNS);
+    h.push('\n');
+    h
+}
+
+/// The key-column prefix of a summary row.
+pub fn summary_prefix(keys: &Keys, point: u64, params: &[f64]) -> String {
+    let mut s = String::new();
+    if keys.point {
+        s.push_str(&point.to_string());
+        s.push(',');
+    }
+    for p in params {
+        push_f64(&mut s, *p);
+        s.push(',');
+    }
+    s
+}
+
+fn push_stats(out: &mut String, n: u64, values: &[f64], quantiles: &[f64; 3]) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{n}");
+    for v in values.iter().chain(quantiles) {
+        out.push(',');
+        if !v.is_nan() {
+            push_f64(out, *v);
+        }
+    }
+    out.push('\n');
+}

@@ -1,0 +1,821 @@
+//! From the TOML shape to a validated [`Scenario`]: names resolved, ranges
+//! checked, expressions compiled. Every problem becomes a [`Diagnostic`]; all
+//! that can be found in one pass are reported together.
+
+use super::model::*;
+use super::raw::*;
+use crate::diag::Diagnostic;
+use crate::expr::{self, ActorRef, Context, Expr, Scope, Type, VarDecl};
+use crate::time::{days_from_civil, is_valid_date, TimeUnit};
+use std::ops::Range;
+use toml::Spanned;
+
+/// Words that cannot be parameter or actor names.
+const RESERVED: &[&str] = &[
+    "if", "then", "else", "and", "or", "not", "true", "false", "inf", "t", "source", "target",
+];
+
+/// Largest accepted event budget: bounds the memory one replication may use.
+const MAX_EVENT_BUDGET: i64 = 100_000_000;
+
+pub(super) fn compile(source: &str) -> Result<Scenario, Vec<Diagnostic>> {
+    let raw: RawFile = match toml::from_str(source) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim_end_matches('.').to_string();
+            return Err(vec![Diagnostic::new(span, first_lower(&message))]);
+        }
+    };
+    let mut c = Compiler { source, diags: Vec::new(), scope: Scope::default() };
+    let scenario = c.scenario(raw);
+    if c.diags.is_empty() {
+        Ok(scenario)
+    } else {
+        c.diags.sort_by_key(|d| (d.span.start, d.span.end));
+        Err(c.diags)
+    }
+}
+
+fn first_lower(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn is_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+struct Compiler<'s> {
+    source: &'s str,
+    diags: Vec<Diagnostic>,
+    scope: Scope,
+}
+
+impl Compiler<'_> {
+    fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.diags.push(Diagnostic::new(span, message));
+    }
+
+    fn err_unknown(&mut self, span: Range<usize>, what: &str, name: &str, known: &[String]) {
+        let d = Diagnostic::new(span, format!("unknown {what} `{name}`"))
+            .with_suggestion(name, known.iter().map(String::as_str));
+        self.diags.push(d);
+    }
+
+    fn check_name(&mut self, name: &Spanned<String>, what: &str) {
+        if !is_ident(name.get_ref()) {
+            self.err(
+                name.span(),
+                format!("{what} `{}` is not an identifier (letters, digits and `_`, not starting with a digit)", name.get_ref()),
+            );
+        } else if RESERVED.contains(&name.get_ref().as_str()) {
+            self.err(name.span(), format!("`{}` is a reserved word and cannot name a {what}", name.get_ref()));
+        }
+    }
+
+    fn scenario(&mut self, raw: RawFile) -> Scenario {
+        let meta = raw.scenario.into_inner();
+        let time_unit = match &meta.time_unit {
+            None => TimeUnit::Days,
+            Some(u) => TimeUnit::parse(u.get_ref()).unwrap_or_else(|| {
+                let d = Diagnostic::new(u.span(), format!("unknown time unit `{}`", u.get_ref()))
+                    .with_help(format!("use one of {}", TimeUnit::NAMES.join(", ")));
+                self.diags.push(d);
+                TimeUnit::Days
+            }),
+        };
+        let start_day = meta.start.as_ref().and_then(|s| match (s.get_ref().date, s.get_ref().time) {
+            (Some(d), _) if is_valid_date(i64::from(d.year), u32::from(d.month), u32::from(d.day)) => {
+                Some(days_from_civil(i64::from(d.year), u32::from(d.month), u32::from(d.day)))
+            }
+            _ => {
+                self.err(s.span(), "`start` must be a calendar date such as 2025-09-01");
+                None
+            }
+        });
+        let mut timeconv = TimeConv { start_day, unit: time_unit };
+        let horizon = self.time(&meta.horizon, &timeconv).unwrap_or(1.0);
+        if !(horizon > 0.0) {
+            self.err(meta.horizon.span(), "`horizon` must be after time 0");
+        }
+        timeconv.start_day = start_day;
+        let seed = match &meta.seed {
+            None => 0,
+            Some(s) if *s.get_ref() >= 0 => *s.get_ref() as u64,
+            Some(s) => {
+                self.err(s.span(), "`seed` must be a non-negative integer");
+                0
+            }
+        };
+        let event_budget = match &meta.event_budget {
+            None => 100_000,
+            Some(b) if (1..=MAX_EVENT_BUDGET).contains(b.get_ref()) => *b.get_ref() as u64,
+            Some(b) => {
+                self.err(b.span(), format!("`event_budget` must be between 1 and {MAX_EVENT_BUDGET}"));
+                100_000
+            }
+        };
+        let goldstein_scale = meta.goldstein_scale.as_ref().and_then(|g| {
+            if g.get_ref().is_finite() {
+                Some(*g.get_ref())
+            } else {
+                self.err(g.span(), "`goldstein_scale` must be a finite number");
+                None
+            }
+        });
+        self.check_name_text(&meta.name);
+
+        let params = self.params(raw.params);
+        let actors = self.actors(&raw.actor);
+        let initial_state = self.state(&raw.actor);
+        let dyads = self.dyads(&raw.tension);
+
+        // Event ids first: every expression may count any event.
+        for (i, ev) in raw.event.iter().enumerate() {
+            let id = &ev.get_ref().id;
+            self.check_name(id, "event");
+            if raw.event[..i].iter().any(|e| e.get_ref().id.get_ref() == id.get_ref()) {
+                self.err(id.span(), format!("duplicate event id `{}`", id.get_ref()));
+            }
+            self.scope.events.push(id.get_ref().clone());
+        }
+        let events: Vec<EventType> = raw.event.iter().map(|e| self.event(e.get_ref(), goldstein_scale)).collect();
+        let event_priority: Vec<i32> = events.iter().map(|e| e.priority).collect();
+        let schedule = raw
+            .schedule
+            .iter()
+            .filter_map(|s| self.schedule_entry(s.get_ref(), &timeconv, horizon))
+            .collect();
+        let mut rules: Vec<Rule> = Vec::new();
+        for (i, r) in raw.rule.iter().enumerate() {
+            let name = &r.get_ref().name;
+            if raw.rule[..i].iter().any(|o| o.get_ref().name.get_ref() == name.get_ref()) {
+                self.err(name.span(), format!("duplicate rule name `{}`", name.get_ref()));
+            }
+            if let Some(rule) = self.rule(r.get_ref(), &event_priority) {
+                rules.push(rule);
+            }
+        }
+        let mut rules_on = vec![Vec::new(); self.scope.events.len()];
+        for (i, r) in rules.iter().enumerate() {
+            for &e in &r.on {
+                rules_on[e as usize].push(i as u32);
+            }
+        }
+        let mut hazards = Vec::new();
+        for (i, h) in raw.hazard.iter().enumerate() {
+            let name = &h.get_ref().name;
+            if raw.hazard[..i].iter().any(|o| o.get_ref().name.get_ref() == name.get_ref()) {
+                self.err(name.span(), format!("duplicate hazard name `{}`", name.get_ref()));
+            }
+            if let Some(hz) = self.hazard(h.get_ref()) {
+                hazards.push(hz);
+            }
+        }
+        let outcomes = self.outcomes(&raw.outcome, &dyads, &actors);
+
+        Scenario {
+            name: meta.name.into_inner(),
+            description: meta.description,
+            time_unit,
+            start_day,
+            horizon,
+            seed,
+            event_budget,
+            params,
+            actors,
+            scope: std::mem::take(&mut self.scope),
+            initial_state,
+            dyads,
+            events,
+            schedule,
+            rules,
+            rules_on,
+            hazards,
+            outcomes,
+        }
+    }
+
+    fn check_name_text(&mut self, name: &Spanned<String>) {
+        if name.get_ref().is_empty() {
+            self.err(name.span(), "`name` must not be empty");
+        }
+    }
+
+    /// A time: a number, or a date when the scenario has a `start`.
+    fn time(&mut self, v: &Spanned<toml::Value>, conv: &TimeConv) -> Option<f64> {
+        match v.get_ref() {
+            toml::Value::Integer(i) => Some(*i as f64),
+            toml::Value::Float(f) if f.is_finite() => Some(*f),
+            toml::Value::Float(_) => {
+                self.err(v.span(), "a time must be a finite number");
+                None
+            }
+            toml::Value::Datetime(dt) => {
+                let Some(start) = conv.start_day else {
+                    self.err(v.span(), "a date needs `start` in [scenario] to anchor time 0");
+                    return None;
+                };
+                let Some(d) = dt.date else {
+                    self.err(v.span(), "a time of day needs a date");
+                    return None;
+                };
+                if !is_valid_date(i64::from(d.year), u32::from(d.month), u32::from(d.day)) {
+                    self.err(v.span(), "not a calendar date");
+                    return None;
+                }
+                let mut days = (days_from_civil(i64::from(d.year), u32::from(d.month), u32::from(d.day)) - start) as f64;
+                if let Some(t) = dt.time {
+                    days += (f64::from(t.hour) * 3600.0 + f64::from(t.minute) * 60.0 + f64::from(t.second.unwrap_or(0))) / 86_400.0;
+                }
+                Some(days / conv.unit.days())
+            }
+            _ => {
+                self.err(v.span(), "expected a time: a number or a date");
+                None
+            }
+        }
+    }
+
+    fn params(&mut self, raw: std::collections::BTreeMap<Spanned<String>, Spanned<RawParam>>) -> Vec<Param> {
+        let mut params = Vec::new();
+        for (name, p) in raw {
+            self.check_name(&name, "parameter");
+            let span = p.span();
+            let (value, min, max, doc) = match p.into_inner() {
+                RawParam::Value(v) => (v, f64::NEG_INFINITY, f64::INFINITY, String::new()),
+                RawParam::Full(f) => (f.value, f.min.unwrap_or(f64::NEG_INFINITY), f.max.unwrap_or(f64::INFINITY), f.doc),
+            };
+            if value.is_nan() || min.is_nan() || max.is_nan() {
+                self.err(span.clone(), format!("parameter `{}` has a NaN", name.get_ref()));
+            } else if !value.is_finite() {
+                self.err(span.clone(), format!("parameter `{}` must have a finite value", name.get_ref()));
+            } else if min > max {
+                self.err(span.clone(), format!("parameter `{}` has min {min} above max {max}", name.get_ref()));
+            } else if value < min || value > max {
+                self.err(span.clone(), format!("parameter `{}` = {value} is outside [{min}, {max}]", name.get_ref()));
+            }
+            let name = name.into_inner();
+            self.scope.params.push(name.clone());
+            params.push(Param { name, value, min, max, doc });
+        }
+        params
+    }
+
+    fn actors(&mut self, raw: &[Spanned<RawActor>]) -> Vec<Actor> {
+        let mut actors = Vec::new();
+        if raw.len() > usize::from(u16::MAX) {
+            self.err(0..0, "too many actors (at most 65535)");
+            return actors;
+        }
+        for (i, a) in raw.iter().enumerate() {
+            let a = a.get_ref();
+            self.check_name(&a.id, "actor");
+            if raw[..i].iter().any(|o| o.get_ref().id.get_ref() == a.id.get_ref()) {
+                self.err(a.id.span(), format!("duplicate actor id `{}`", a.id.get_ref()));
+            }
+            self.scope.actors.push(a.id.get_ref().clone());
+            actors.push(Actor { id: a.id.get_ref().clone(), name: a.name.clone().unwrap_or_else(|| a.id.get_ref().clone()) });
+        }
+        actors
+    }
+
+    /// Collects state variables (one type per name) and the initial state matrix.
+    fn state(&mut self, raw: &[Spanned<RawActor>]) -> Vec<f64> {
+        for a in raw {
+            for (name, value) in &a.get_ref().state {
+                let ty = match value.get_ref() {
+                    toml::Value::Boolean(_) => Type::Bool,
+                    toml::Value::Integer(_) | toml::Value::Float(_) => Type::Num,
+                    _ => {
+                        self.err(value.span(), "a state variable must be a boolean or a number");
+                        continue;
+                    }
+                };
+                if !is_ident(name.get_ref()) {
+                    self.err(name.span(), format!("state variable `{}` is not an identifier", name.get_ref()));
+                }
+                match self.scope.vars.iter().find(|v| &v.name == name.get_ref()) {
+                    Some(v) if v.ty != ty => {
+                        let msg = format!("state variable `{}` is a {} here but a {} for another actor", name.get_ref(), type_name(ty), type_name(v.ty));
+                        self.err(value.span(), msg);
+                    }
+                    Some(_) => {}
+                    None => self.scope.vars.push(VarDecl { name: name.get_ref().clone(), ty }),
+                }
+            }
+        }
+        let n_vars = self.scope.vars.len();
+        let mut state = vec![0.0; raw.len() * n_vars];
+        self.scope.declared = vec![false; raw.len() * n_vars];
+        for (ai, a) in raw.iter().enumerate() {
+            for (name, value) in &a.get_ref().state {
+                let Some(vi) = self.scope.vars.iter().position(|v| &v.name == name.get_ref()) else { continue };
+                let x = match value.get_ref() {
+                    toml::Value::Boolean(b) => f64::from(u8::from(*b)),
+                    toml::Value::Integer(i) => *i as f64,
+                    toml::Value::Float(f) => *f,
+                    _ => continue,
+                };
+                if !x.is_finite() {
+                    self.err(value.span(), "a state variable must be finite");
+                }
+                state[ai * n_vars + vi] = x;
+                self.scope.declared[ai * n_vars + vi] = true;
+            }
+        }
+        state
+    }
+
+    fn actor_index(&mut self, name: &Spanned<String>) -> Option<u16> {
+        match self.scope.actors.iter().position(|a| a == name.get_ref()) {
+            Some(i) => Some(i as u16),
+            None => {
+                let known = self.scope.actors.clone();
+                self.err_unknown(name.span(), "actor", name.get_ref(), &known);
+                None
+            }
+        }
+    }
+
+    /// An actor id, or `source`/`target` where the context allows.
+    fn actor_ref(&mut self, name: &Spanned<String>, context: bool) -> Option<ActorRef> {
+        match name.get_ref().as_str() {
+            "source" if context => Some(ActorRef::Source),
+            "target" if context => Some(ActorRef::Target),
+            _ => self.actor_index(name).map(ActorRef::Fixed),
+        }
+    }
+
+    fn dyads(&mut self, raw: &[Spanned<RawTension>]) -> Vec<Dyad> {
+        let n = self.scope.actors.len();
+        self.scope.dyads = vec![None; n * n];
+        let mut dyads = Vec::new();
+        for t in raw {
+            let span = t.span();
+            let t = t.get_ref();
+            if t.between.get_ref().len() != 2 {
+                self.err(t.between.span(), "`between` must name exactly two actors");
+                continue;
+            }
+            let (Some(a), Some(b)) = (self.actor_index(&t.between.get_ref()[0]), self.actor_index(&t.between.get_ref()[1])) else {
+                continue;
+            };
+            if a == b {
+                self.err(t.between.span(), "a dyad needs two different actors");
+                continue;
+            }
+            let (ai, bi) = (usize::from(a), usize::from(b));
+            let clash = self.scope.dyads[ai * n + bi].is_some() || (!t.directed && self.scope.dyads[bi * n + ai].is_some_and(|d| !dyads_directed(&dyads, d)));
+            if clash {
+                self.err(t.between.span(), format!("tension between `{}` and `{}` is declared twice", self.scope.actors[ai], self.scope.actors[bi]));
+                continue;
+            }
+            let (lo, hi) = match &t.range {
+                None => (0.0, f64::INFINITY),
+                Some(r) if r.get_ref().len() == 2 && !r.get_ref()[0].is_nan() && !r.get_ref()[1].is_nan() && r.get_ref()[0] <= r.get_ref()[1] => (r.get_ref()[0], r.get_ref()[1]),
+                Some(r) => {
+                    self.err(r.span(), "`range` must be [low, high] with low <= high");
+                    (f64::NEG_INFINITY, f64::INFINITY)
+                }
+            };
+            let initial = *t.initial.get_ref();
+            if !initial.is_finite() || initial < lo || initial > hi {
+                self.err(t.initial.span(), format!("`initial` must be a finite number within the range [{lo}, {hi}]"));
+            }
+            let baseline = t.baseline.as_ref().map_or(initial, |b| *b.get_ref());
+            if let Some(b) = &t.baseline {
+                if !baseline.is_finite() || baseline < lo || baseline > hi {
+                    self.err(b.span(), format!("`baseline` must be a finite number within the range [{lo}, {hi}]"));
+                }
+            }
+            let half_life = match &t.half_life {
+                None => f64::INFINITY,
+                Some(h) => match h.get_ref() {
+                    toml::Value::Integer(i) if *i > 0 => *i as f64,
+                    toml::Value::Float(f) if *f > 0.0 => *f,
+                    toml::Value::String(s) if s == "inf" => f64::INFINITY,
+                    _ => {
+                        self.err(h.span(), "`half_life` must be a positive number (or \"inf\" for no decay)");
+                        f64::INFINITY
+                    }
+                },
+            };
+            let mut thresholds = Vec::new();
+            for th in &t.thresholds {
+                if th.get_ref().is_finite() {
+                    thresholds.push(*th.get_ref());
+                } else {
+                    self.err(th.span(), "a threshold must be a finite number");
+                }
+            }
+            let _ = span;
+            let idx = dyads.len() as u32;
+            self.scope.dyads[ai * n + bi] = Some(idx);
+            if !t.directed && self.scope.dyads[bi * n + ai].is_none() {
+                self.scope.dyads[bi * n + ai] = Some(idx);
+            }
+            let label = format!("{}_{}", self.scope.actors[ai], self.scope.actors[bi]);
+            dyads.push(Dyad { a, b, directed: t.directed, initial, baseline, half_life, lo, hi, thresholds, label });
+        }
+        dyads
+    }
+
+    /// Compiles an expression value (a string, or a literal number/boolean).
+    fn expr(&mut self, v: &ExprVal, ctx: Context, ty: Type) -> Option<Expr> {
+        let span = v.span();
+        let (text, offset, literal) = match v.get_ref() {
+            toml::Value::String(s) => (s.clone(), content_offset(self.source, &span), false),
+            toml::Value::Integer(i) => (i.to_string(), span.start, true),
+            toml::Value::Float(f) if f.is_nan() => {
+                self.err(span, "NaN is not a valid value");
+                return None;
+            }
+            toml::Value::Float(f) if f.is_infinite() => ((if *f > 0.0 { "inf" } else { "-inf" }).to_string(), span.start, true),
+            toml::Value::Float(f) => (format!("{f:?}"), span.start, true),
+            toml::Value::Boolean(b) => (b.to_string(), span.start, true),
+            _ => {
+                self.err(span, "expected an expression (a string), a number or a boolean");
+                return None;
+            }
+        };
+        match expr::compile(&text, &self.scope, ctx, Some(ty)) {
+            Ok(e) => Some(e),
+            Err(errors) => {
+                for e in errors {
+                    let s = if literal { span.clone() } else { shift(&e.span, offset, &span) };
+                    let mut d = Diagnostic::new(s, e.message);
+                    d.help = e.help;
+                    self.diags.push(d);
+                }
+                None
+            }
+        }
+    }
+
+    fn statement(&mut self, s: &Spanned<String>, ctx: Context) -> Option<expr::Statement> {
+        let span = s.span();
+        let offset = content_offset(self.source, &span);
+        match expr::compile_statement(s.get_ref(), &self.scope, ctx) {
+            Ok(st) => Some(st),
+            Err(errors) => {
+                for e in errors {
+                    let mut d = Diagnostic::new(shift(&e.span, offset, &span), e.message);
+                    d.help = e.help;
+                    self.diags.push(d);
+                }
+                None
+            }
+        }
+    }
+
+    fn event(&mut self, ev: &RawEvent, goldstein_scale: Option<f64>) -> EventType {
+        let ctx = Context { event_actors: true };
+        let mut effects: Vec<expr::Statement> = ev.effects.iter().filter_map(|s| self.statement(s, ctx)).collect();
+        let mut cameo = None;
+        if let Some(code) = &ev.cameo {
+            match crate::cameo::lookup(code.get_ref()) {
+                Some(entry) => {
+                    cameo = Some(entry.code.clone());
+                    let has_tension = effects.iter().any(|s| matches!(s.target, expr::Lvalue::Tension { .. }));
+                    if let (Some(scale), false) = (goldstein_scale, has_tension) {
+                        let delta = -entry.goldstein * scale;
+                        let text = format!("tension(source, target) += {delta:?}");
+                        if let Ok(st) = expr::compile_statement(&text, &self.scope, ctx) {
+                            effects.push(st);
+                        }
+                    }
+                }
+                None => {
+                    let d = Diagnostic::new(code.span(), format!("unknown CAMEO code `{}`", code.get_ref()))
+                        .with_suggestion(code.get_ref(), crate::cameo::table().iter().map(|e| e.code.as_str()));
+                    self.diags.push(d);
+                }
+            }
+        }
+        EventType {
+            id: ev.id.get_ref().clone(),
+            label: ev.label.clone(),
+            cameo,
+            effects,
+            terminal: ev.terminal,
+            priority: ev.priority,
+        }
+    }
+
+    fn event_index(&mut self, name: &Spanned<String>) -> Option<u32> {
+        match self.scope.events.iter().position(|e| e == name.get_ref()) {
+            Some(i) => Some(i as u32),
+            None => {
+                let known = self.scope.events.clone();
+                self.err_unknown(name.span(), "event", name.get_ref(), &known);
+                None
+            }
+        }
+    }
+
+    fn schedule_entry(&mut self, s: &RawSchedule, conv: &TimeConv, horizon: f64) -> Option<ScheduleEntry> {
+        let event = self.event_index(&s.event);
+        let at = self.time(&s.at, conv);
+        if let Some(at) = at {
+            if at < 0.0 || at > horizon {
+                self.err(s.at.span(), format!("scheduled at {at}, outside [0, horizon = {horizon}]"));
+            }
+        }
+        let source = s.source.as_ref().map(|a| self.actor_index(a));
+        let target = s.target.as_ref().map(|a| self.actor_index(a));
+        let jitter = s.jitter.as_ref().map(|j| self.delay(j, Context::default(), true));
+        Some(ScheduleEntry {
+            event: event?,
+            at: at?,
+            source: source.flatten(),
+            target: target.flatten(),
+            jitter: jitter.flatten(),
+        })
+    }
+
+    /// Compiles a delay; `signed` allows negative values (jitter).
+    fn delay(&mut self, d: &Spanned<RawDelay>, ctx: Context, signed: bool) -> Option<Delay> {
+        let span = d.span();
+        let num = |c: &mut Self, v: &ExprVal| c.expr(v, ctx, Type::Num);
+        let (kind, p1, p2) = match d.get_ref() {
+            RawDelay::Fixed(v) => (DelayKind::Fixed, num(self, v), None),
+            RawDelay::Exponential { mean: Some(m), rate: None } => (DelayKind::ExponentialMean, num(self, m), None),
+            RawDelay::Exponential { mean: None, rate: Some(r) } => (DelayKind::ExponentialRate, num(self, r), None),
+            RawDelay::Exponential { .. } => {
+                self.err(span, "exponential takes exactly one of `mean` and `rate`");
+                return None;
+            }
+            RawDelay::Uniform { min, max } => (DelayKind::Uniform, num(self, min), Some(num(self, max))),
+            RawDelay::Lognormal { median: Some(m), mu: None, sigma } => (DelayKind::LogNormalMedian, num(self, m), Some(num(self, sigma))),
+            RawDelay::Lognormal { median: None, mu: Some(m), sigma } => (DelayKind::LogNormalMu, num(self, m), Some(num(self, sigma))),
+            RawDelay::Lognormal { .. } => {
+                self.err(span, "lognormal takes exactly one of `median` and `mu`, and `sigma`");
+                return None;
+            }
+            RawDelay::Gamma { shape, scale: Some(s), mean: None } => (DelayKind::GammaScale, num(self, shape), Some(num(self, s))),
+            RawDelay::Gamma { shape, scale: None, mean: Some(m) } => (DelayKind::GammaMean, num(self, shape), Some(num(self, m))),
+            RawDelay::Gamma { .. } => {
+                self.err(span, "gamma takes `shape` and exactly one of `scale` and `mean`");
+                return None;
+            }
+            RawDelay::Weibull { shape, scale } => (DelayKind::Weibull, num(self, shape), Some(num(self, scale))),
+        };
+        let delay = Delay { kind, p1: p1?, p2: match p2 { Some(p) => Some(p?), None => None } };
+        // Constant parameters are checked now, so a bad file fails at load time.
+        let constant = delay.p1.constant().is_some() && delay.p2.as_ref().is_none_or(|p| p.constant().is_some());
+        if constant {
+            let env = ConstEnv;
+            let checked = if signed { signed_check(&delay, &env) } else { delay.dist(&env).map(|_| ()) };
+            if let Err(msg) = checked {
+                self.err(span, msg);
+                return None;
+            }
+        }
+        Some(delay)
+    }
+
+    fn actor_set(&mut self, v: &Option<Spanned<OneOrMany>>) -> Option<Option<Vec<u16>>> {
+        let Some(v) = v else { return Some(None) };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for name in v.get_ref().names() {
+            let spanned = Spanned::new(v.span(), name.to_string());
+            match self.actor_index(&spanned) {
+                Some(i) => out.push(i),
+                None => ok = false,
+            }
+        }
+        ok.then_some(Some(out))
+    }
+
+    fn rule(&mut self, r: &RawRule, event_priority: &[i32]) -> Option<Rule> {
+        let ctx = Context { event_actors: true };
+        let actor = self.actor_index(&r.actor);
+        let mut on = Vec::new();
+        for name in r.on.get_ref().names() {
+            let spanned = Spanned::new(r.on.span(), name.to_string());
+            if let Some(e) = self.event_index(&spanned) {
+                on.push(e);
+            }
+        }
+        let from = self.actor_set(&r.from);
+        let to = self.actor_set(&r.to);
+        let when = r.when.as_ref().map(|w| self.expr(w, ctx, Type::Bool));
+        let prob = r.prob.as_ref().map(|p| {
+            let e = self.expr(p, ctx, Type::Num)?;
+            if let Some(x) = e.constant() {
+                if !(0.0..=1.0).contains(&x) {
+                    self.err(p.span(), format!("a probability must be within [0, 1], got {x}"));
+                    return None;
+                }
+            }
+            Some(e)
+        });
+        let delay = r.delay.as_ref().map(|d| self.delay(d, ctx, false));
+        let emit = r.emit.get_ref();
+        let emit_event = self.event_index(&emit.event);
+        let emit_source = match &emit.source {
+            None => actor.map(ActorRef::Fixed),
+            Some(s) => self.actor_ref(s, true),
+        };
+        let emit_target = match &emit.target {
+            None => Some(None),
+            Some(t) => self.actor_ref(t, true).map(Some),
+        };
+        let cooldown = match &r.cooldown {
+            None => 0.0,
+            Some(c) if c.get_ref().is_finite() && *c.get_ref() >= 0.0 => *c.get_ref(),
+            Some(c) => {
+                self.err(c.span(), "`cooldown` must be a non-negative number");
+                0.0
+            }
+        };
+        let priority = match (r.priority, emit_event) {
+            (Some(p), _) => p,
+            (None, Some(e)) => event_priority[e as usize],
+            (None, None) => 0,
+        };
+        if on.len() != r.on.get_ref().names().len() {
+            return None;
+        }
+        Some(Rule {
+            name: r.name.get_ref().clone(),
+            actor: actor?,
+            on,
+            from: from?,
+            to: to?,
+            when: match when { Some(w) => Some(w?), None => None },
+            prob: match prob { Some(p) => Some(p?), None => None },
+            delay: match delay { Some(d) => Some(d?), None => None },
+            emit_event: emit_event?,
+            emit_source: emit_source?,
+            emit_target: emit_target?,
+            recheck: r.recheck.unwrap_or(true),
+            once: r.once,
+            cooldown,
+            priority,
+        })
+    }
+
+    fn hazard(&mut self, h: &RawHazard) -> Option<Hazard> {
+        let ctx = Context::default();
+        let event = self.event_index(&h.event);
+        let source = h.source.as_ref().map(|a| self.actor_index(a));
+        let target = h.target.as_ref().map(|a| self.actor_index(a));
+        let rate = self.expr(&h.rate, ctx, Type::Num);
+        if let Some(x) = rate.as_ref().and_then(Expr::constant) {
+            if !(x >= 0.0 && x.is_finite()) {
+                self.err(h.rate.span(), format!("a rate must be a non-negative finite number, got {x}"));
+            }
+        }
+        let max_rate = h.max_rate.as_ref().map(|m| self.expr(m, ctx, Type::Num));
+        Some(Hazard {
+            name: h.name.get_ref().clone(),
+            event: event?,
+            source: match source { Some(s) => Some(s?), None => None },
+            target: match target { Some(t) => Some(t?), None => None },
+            rate: rate?,
+            max_rate: match max_rate { Some(m) => Some(m?), None => None },
+        })
+    }
+
+    fn outcomes(&mut self, raw: &[Spanned<RawOutcome>], dyads: &[Dyad], _actors: &[Actor]) -> Vec<Outcome> {
+        let ctx = Context::default();
+        let builtin = builtin_names(&self.scope.events, dyads);
+        let mut outcomes = Vec::new();
+        for (i, o) in raw.iter().enumerate() {
+            let span = o.span();
+            let o = o.get_ref();
+            self.check_name(&o.name, "outcome");
+            let name = o.name.get_ref();
+            if raw[..i].iter().any(|p| p.get_ref().name.get_ref() == name) || builtin.contains(name) || name == "rep" || name == "point" {
+                self.err(o.name.span(), format!("outcome name `{name}` is already used (by another outcome or a built-in metric)"));
+            }
+            let kind = match (&o.value, &o.cases) {
+                (Some(v), None) => self.expr(v, ctx, Type::Num).map(OutcomeKind::Numeric),
+                (None, Some(cases)) if !cases.is_empty() => {
+                    let mut compiled = Vec::new();
+                    let mut ok = true;
+                    for c in cases {
+                        let c = c.get_ref();
+                        if c.label.get_ref().is_empty() || c.label.get_ref().contains([',', '"', '\n']) {
+                            self.err(c.label.span(), "a case label must be non-empty, without commas, quotes or newlines");
+                        }
+                        match self.expr(&c.when, ctx, Type::Bool) {
+                            Some(e) => compiled.push((c.label.get_ref().clone(), e)),
+                            None => ok = false,
+                        }
+                    }
+                    ok.then_some(OutcomeKind::Categorical(compiled))
+                }
+                _ => {
+                    self.err(span, "an outcome needs exactly one of `value` (numeric) and `cases` (categorical, non-empty)");
+                    None
+                }
+            };
+            if let Some(kind) = kind {
+                outcomes.push(Outcome { name: name.clone(), kind });
+            }
+        }
+        outcomes
+    }
+}
+
+fn dyads_directed(dyads: &[Dyad], idx: u32) -> bool {
+    dyads.get(idx as usize).is_some_and(|d| d.directed)
+}
+
+/// Names of the built-in metric columns (outcomes may not reuse them).
+pub(crate) fn builtin_names(events: &[String], dyads: &[Dyad]) -> Vec<String> {
+    let mut names = vec!["end_time".to_string(), "n_events".to_string(), "terminal".to_string()];
+    names.extend(events.iter().map(|e| format!("count_{e}")));
+    for d in dyads {
+        names.push(format!("tension_{}_final", d.label));
+        names.push(format!("tension_{}_peak", d.label));
+        for th in &d.thresholds {
+            names.push(format!("tension_{}_above_{}", d.label, th));
+        }
+    }
+    names
+}
+
+fn type_name(ty: Type) -> &'static str {
+    match ty {
+        Type::Num => "number",
+        Type::Bool => "boolean",
+    }
+}
+
+struct TimeConv {
+    start_day: Option<i64>,
+    unit: TimeUnit,
+}
+
+/// Byte offset of the first character inside a TOML string literal.
+fn content_offset(source: &str, span: &Range<usize>) -> usize {
+    let text = source.get(span.clone()).unwrap_or("");
+    if text.starts_with("\"\"\"") || text.starts_with("'''") {
+        span.start + 3
+    } else {
+        span.start + 1
+    }
+}
+
+/// Moves a span inside an expression string to file offsets, kept within the value.
+fn shift(inner: &Range<usize>, offset: usize, outer: &Range<usize>) -> Range<usize> {
+    let start = (offset + inner.start).clamp(outer.start, outer.end);
+    let end = (offset + inner.end).clamp(start, outer.end);
+    start..end
+}
+
+/// Jitter may be negative: check the distribution's parameters without the
+/// non-negativity of delays.
+fn signed_check(delay: &Delay, env: &ConstEnv) -> Result<(), String> {
+    let a = delay.p1.eval(env);
+    let b = delay.p2.as_ref().map_or(0.0, |e| e.eval(env));
+    if !a.is_finite() || !b.is_finite() {
+        return Err("jitter parameters must be finite".to_string());
+    }
+    match delay.kind {
+        DelayKind::Uniform if a > b => Err(format!("uniform min {a} is above max {b}")),
+        DelayKind::Uniform | DelayKind::Fixed => Ok(()),
+        _ => delay.dist(env).map(|_| ()),
+    }
+}
+
+/// Evaluates constant expressions (they read nothing).
+struct ConstEnv;
+
+impl expr::Env for ConstEnv {
+    fn param(&self, _: u32) -> f64 {
+        f64::NAN
+    }
+    fn time(&self) -> f64 {
+        f64::NAN
+    }
+    fn tension(&self, _: u32) -> f64 {
+        f64::NAN
+    }
+    fn tension_between(&self, _: ActorRef, _: ActorRef) -> f64 {
+        f64::NAN
+    }
+    fn state(&self, _: ActorRef, _: u32) -> f64 {
+        f64::NAN
+    }
+    fn count(&self, _: u32) -> f64 {
+        f64::NAN
+    }
+    fn first(&self, _: u32) -> f64 {
+        f64::NAN
+    }
+    fn last(&self, _: u32) -> f64 {
+        f64::NAN
+    }
+}

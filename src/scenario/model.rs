@@ -1,0 +1,308 @@
+//! The compiled scenario: every name resolved to an index, every expression
+//! type-checked, every number validated. The engine reads only this.
+
+use crate::expr::{ActorRef, Env, Expr, Scope, Statement};
+use crate::rng::Dist;
+use crate::time::TimeUnit;
+
+/// A loaded, validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Short name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Unit of the time axis.
+    pub time_unit: TimeUnit,
+    /// Day number (since 1970-01-01) of time 0, if anchored to a date.
+    pub start_day: Option<i64>,
+    /// End of each replication.
+    pub horizon: f64,
+    /// Default master seed.
+    pub seed: u64,
+    /// Maximum number of events per replication.
+    pub event_budget: u64,
+    /// Parameters, in declaration order (alphabetical: TOML tables are unordered).
+    pub params: Vec<Param>,
+    /// Actors, in declaration order.
+    pub actors: Vec<Actor>,
+    /// Names for expressions (actors, variables, dyads, events, params).
+    pub scope: Scope,
+    /// Initial actor state, `initial_state[actor * n_vars + var]`.
+    pub initial_state: Vec<f64>,
+    /// Tension dyads.
+    pub dyads: Vec<Dyad>,
+    /// Event types.
+    pub events: Vec<EventType>,
+    /// Exogenous scheduled events.
+    pub schedule: Vec<ScheduleEntry>,
+    /// Policy rules.
+    pub rules: Vec<Rule>,
+    /// `rules_on[event]`: the rules triggered by that event type, in declaration order.
+    pub rules_on: Vec<Vec<u32>>,
+    /// Hazards.
+    pub hazards: Vec<Hazard>,
+    /// Outcomes.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// A named parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// Name.
+    pub name: String,
+    /// Default value.
+    pub value: f64,
+    /// Lower bound (`-inf` if none).
+    pub min: f64,
+    /// Upper bound (`inf` if none).
+    pub max: f64,
+    /// What it means.
+    pub doc: String,
+}
+
+/// An actor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    /// Identifier used in expressions and output.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A pair of actors with a tension level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dyad {
+    /// First actor.
+    pub a: u16,
+    /// Second actor.
+    pub b: u16,
+    /// Whether (a, b) and (b, a) are different dyads.
+    pub directed: bool,
+    /// Tension at time 0.
+    pub initial: f64,
+    /// Level tension relaxes toward.
+    pub baseline: f64,
+    /// Half-life of the relaxation (`inf`: no decay).
+    pub half_life: f64,
+    /// Lower bound.
+    pub lo: f64,
+    /// Upper bound.
+    pub hi: f64,
+    /// Thresholds whose time-above is a built-in metric.
+    pub thresholds: Vec<f64>,
+    /// `A_B`, used in metric names.
+    pub label: String,
+}
+
+/// A kind of event.
+#[derive(Debug, Clone)]
+pub struct EventType {
+    /// Identifier.
+    pub id: String,
+    /// Description.
+    pub label: String,
+    /// CAMEO code, if given.
+    pub cameo: Option<String>,
+    /// Statements run when the event happens.
+    pub effects: Vec<Statement>,
+    /// Whether the event ends the replication.
+    pub terminal: bool,
+    /// Same-time tie-break (lower first).
+    pub priority: i32,
+}
+
+/// An exogenous event at a fixed time.
+#[derive(Debug, Clone)]
+pub struct ScheduleEntry {
+    /// Event type.
+    pub event: u32,
+    /// Time.
+    pub at: f64,
+    /// Source actor.
+    pub source: Option<u16>,
+    /// Target actor.
+    pub target: Option<u16>,
+    /// Random offset added to `at`.
+    pub jitter: Option<Delay>,
+}
+
+/// A distribution whose parameters are expressions evaluated when it is drawn.
+#[derive(Debug, Clone)]
+pub struct Delay {
+    /// Which family and parameterisation.
+    pub kind: DelayKind,
+    /// First parameter.
+    pub p1: Expr,
+    /// Second parameter (unused by one-parameter kinds).
+    pub p2: Option<Expr>,
+}
+
+/// The family and parameterisation of a [`Delay`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DelayKind {
+    /// `fixed = x`.
+    Fixed,
+    /// `exponential = { mean }`.
+    ExponentialMean,
+    /// `exponential = { rate }`.
+    ExponentialRate,
+    /// `uniform = { min, max }`.
+    Uniform,
+    /// `lognormal = { median, sigma }`.
+    LogNormalMedian,
+    /// `lognormal = { mu, sigma }`.
+    LogNormalMu,
+    /// `gamma = { shape, scale }`.
+    GammaScale,
+    /// `gamma = { shape, mean }`.
+    GammaMean,
+    /// `weibull = { shape, scale }`.
+    Weibull,
+}
+
+impl Delay {
+    /// Evaluates the parameters and returns the distribution, or a message if a
+    /// parameter is invalid (negative mean, NaN…).
+    pub fn dist<E: Env>(&self, env: &E) -> Result<Dist, String> {
+        let a = self.p1.eval(env);
+        let b = self.p2.as_ref().map_or(f64::NAN, |e| e.eval(env));
+        let dist = match self.kind {
+            DelayKind::Fixed => Dist::Fixed(a),
+            DelayKind::ExponentialMean => Dist::Exponential { mean: a },
+            DelayKind::ExponentialRate => Dist::Exponential { mean: 1.0 / a },
+            DelayKind::Uniform => Dist::Uniform { min: a, max: b },
+            DelayKind::LogNormalMedian => Dist::LogNormal { mu: libm::log(a), sigma: b },
+            DelayKind::LogNormalMu => Dist::LogNormal { mu: a, sigma: b },
+            DelayKind::GammaScale => Dist::Gamma { shape: a, scale: b },
+            DelayKind::GammaMean => Dist::Gamma { shape: a, scale: b / a },
+            DelayKind::Weibull => Dist::Weibull { shape: a, scale: b },
+        };
+        dist.check()?;
+        Ok(dist)
+    }
+}
+
+/// A policy rule: when an event happens, maybe emit another after a delay.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Name, used in traces and errors.
+    pub name: String,
+    /// Whose policy.
+    pub actor: u16,
+    /// Triggering event types.
+    pub on: Vec<u32>,
+    /// Accepted trigger sources (`None`: any).
+    pub from: Option<Vec<u16>>,
+    /// Accepted trigger targets (`None`: any).
+    pub to: Option<Vec<u16>>,
+    /// Condition, at trigger time and (with `recheck`) when the delay elapses.
+    pub when: Option<Expr>,
+    /// Probability of acting.
+    pub prob: Option<Expr>,
+    /// Delay before emitting (`None`: 0).
+    pub delay: Option<Delay>,
+    /// The event emitted.
+    pub emit_event: u32,
+    /// Its source.
+    pub emit_source: ActorRef,
+    /// Its target.
+    pub emit_target: Option<ActorRef>,
+    /// Re-check `when` when the delay elapses.
+    pub recheck: bool,
+    /// Act at most once per replication.
+    pub once: bool,
+    /// Minimum time between two emissions.
+    pub cooldown: f64,
+    /// Priority of the emitted event.
+    pub priority: i32,
+}
+
+/// A spontaneous event with a state-dependent rate.
+#[derive(Debug, Clone)]
+pub struct Hazard {
+    /// Name, used in errors.
+    pub name: String,
+    /// The event emitted.
+    pub event: u32,
+    /// Its source.
+    pub source: Option<u16>,
+    /// Its target.
+    pub target: Option<u16>,
+    /// Rate (events per time unit).
+    pub rate: Expr,
+    /// A declared upper bound on the rate, checked at run time.
+    pub max_rate: Option<Expr>,
+}
+
+/// A named result of a replication.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Column name.
+    pub name: String,
+    /// How it is computed.
+    pub kind: OutcomeKind,
+}
+
+/// Numeric or categorical.
+#[derive(Debug, Clone)]
+pub enum OutcomeKind {
+    /// A number.
+    Numeric(Expr),
+    /// The label of the first case whose condition holds (`other` if none).
+    Categorical(Vec<(String, Expr)>),
+}
+
+impl Scenario {
+    /// Number of actor state variables.
+    pub fn n_vars(&self) -> usize {
+        self.scope.vars.len()
+    }
+
+    /// Index of a parameter by name.
+    pub fn param_index(&self, name: &str) -> Option<usize> {
+        self.params.iter().position(|p| p.name == name)
+    }
+
+    /// The parameter values with `overrides` applied, each checked against its
+    /// declared bounds.
+    pub fn param_values(&self, overrides: &[(String, f64)]) -> Result<Vec<f64>, String> {
+        let mut values: Vec<f64> = self.params.iter().map(|p| p.value).collect();
+        for (name, value) in overrides {
+            let Some(i) = self.param_index(name) else {
+                let hint = crate::diag::suggest(name, self.params.iter().map(|p| p.name.as_str()))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                return Err(format!("unknown parameter `{name}`{hint}"));
+            };
+            let p = &self.params[i];
+            if !value.is_finite() || *value < p.min || *value > p.max {
+                return Err(format!(
+                    "parameter `{name}` = {value} is outside its bounds [{}, {}]",
+                    p.min, p.max
+                ));
+            }
+            values[i] = *value;
+        }
+        Ok(values)
+    }
+
+    /// Labels of a categorical outcome, in declaration order, then `other`.
+    pub fn outcome_labels(&self, outcome: usize) -> Vec<&str> {
+        match &self.outcomes[outcome].kind {
+            OutcomeKind::Numeric(_) => Vec::new(),
+            OutcomeKind::Categorical(cases) => {
+                let mut labels: Vec<&str> = Vec::new();
+                for (l, _) in cases {
+                    if !labels.contains(&l.as_str()) {
+                        labels.push(l);
+                    }
+                }
+                if !labels.contains(&"other") {
+                    labels.push("other");
+                }
+                labels
+            }
+        }
+    }
+}
