@@ -1,0 +1,758 @@
+//! Summaries and intervals: running moments, binomial confidence intervals
+//! and a mergeable quantile accumulator.
+//!
+//! This module owns the numbers a sweep reports per (point, outcome): means
+//! with normal-theory 95% intervals ([`Moments`]), Wilson intervals for
+//! event probabilities ([`wilson`]), and quantiles ([`Quantiles`]). It does
+//! no I/O and knows nothing of scenarios.
+//!
+//! Reproducibility: [`Moments`] is bit-reproducible given the same sequence
+//! of `add` and `merge` calls (the harness feeds fixed-size blocks of
+//! replications in order, so thread count never reaches a result).
+//! [`Quantiles`] is stronger: its state, and so every quantile, is a pure
+//! function of the multiset of values added, whatever the order and however
+//! the values were split into parts and merged.
+
+use std::collections::BTreeMap;
+
+/// The two-sided 95% standard-normal quantile, `Φ⁻¹(0.975)`.
+pub const Z95: f64 = 1.959963984540054;
+
+/// Running count, mean and sum of squared deviations (Welford's method),
+/// mergeable by the pairwise formula of Chan, Golub and LeVeque.
+///
+/// Floating-point addition is not associative, so the result depends on the
+/// order of `add` and `merge` calls; given the same order it is
+/// bit-reproducible. The harness therefore accumulates fixed-size blocks of
+/// replications and merges the blocks in replication order.
+///
+/// Values are taken as they are: a NaN or infinite value makes the mean and
+/// variance NaN or infinite, so a broken outcome is visible rather than
+/// silently dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Moments {
+    n: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Moments {
+    /// An empty accumulator.
+    pub fn new() -> Moments {
+        Moments::default()
+    }
+
+    /// Adds one value (Welford's update).
+    pub fn add(&mut self, x: f64) {
+        self.n = self.n.saturating_add(1);
+        let delta = x - self.mean;
+        self.mean += delta / self.n as f64;
+        self.m2 += delta * (x - self.mean);
+    }
+
+    /// Folds `other` into `self` as if its values had been added here
+    /// (Chan et al.: `δ = mean_b - mean_a`, `mean = mean_a + δ n_b / n`,
+    /// `m2 = m2_a + m2_b + δ² n_a n_b / n`). Merging an empty accumulator
+    /// changes nothing; merging into an empty one copies `other`.
+    pub fn merge(&mut self, other: &Moments) {
+        if other.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = *other;
+            return;
+        }
+        let n_a = self.n as f64;
+        let n_b = other.n as f64;
+        let n = n_a + n_b;
+        let delta = other.mean - self.mean;
+        self.mean += delta * (n_b / n);
+        self.m2 += other.m2 + delta * delta * (n_a * n_b / n);
+        self.n = self.n.saturating_add(other.n);
+    }
+
+    /// The number of values added.
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// The sample mean; NaN when empty.
+    pub fn mean(&self) -> f64 {
+        if self.n == 0 {
+            f64::NAN
+        } else {
+            self.mean
+        }
+    }
+
+    /// The sample variance with the `n - 1` denominator; NaN for fewer than
+    /// two values.
+    pub fn variance(&self) -> f64 {
+        if self.n < 2 {
+            f64::NAN
+        } else {
+            self.m2 / (self.n - 1) as f64
+        }
+    }
+
+    /// The sample standard deviation; NaN for fewer than two values.
+    pub fn sd(&self) -> f64 {
+        libm::sqrt(self.variance())
+    }
+
+    /// The standard error of the mean, `sd / sqrt(n)`; NaN for fewer than
+    /// two values.
+    pub fn se(&self) -> f64 {
+        self.sd() / libm::sqrt(self.n as f64)
+    }
+
+    /// The normal-theory 95% interval for the mean, `mean ± Z95 · se`;
+    /// `(NaN, NaN)` for fewer than two values.
+    pub fn ci95(&self) -> (f64, f64) {
+        let half = Z95 * self.se();
+        (self.mean() - half, self.mean() + half)
+    }
+}
+
+/// The Wilson score interval for a binomial proportion with `successes` out
+/// of `n` trials, at normal quantile `z` (use [`Z95`] for 95%).
+///
+/// With `p = successes / n`, the interval is
+/// `(p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)`, clamped to
+/// `[0, 1]`; its lower end is exactly 0 when `successes == 0` and its upper
+/// end exactly 1 when `successes == n`. The sign of `z` is ignored.
+///
+/// Edge cases: `n == 0` gives `(0, 1)` (no data, no information);
+/// `successes > n` is meaningless and gives `(NaN, NaN)`, as does a NaN `z`.
+pub fn wilson(successes: u64, n: u64, z: f64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    if successes > n || z.is_nan() {
+        return (f64::NAN, f64::NAN);
+    }
+    let z = z.abs();
+    let n_f = n as f64;
+    let p = successes as f64 / n_f;
+    let z2 = z * z;
+    let denom = 1.0 + z2 / n_f;
+    let center = (p + z2 / (2.0 * n_f)) / denom;
+    let half = z * libm::sqrt(p * (1.0 - p) / n_f + z2 / (4.0 * n_f * n_f)) / denom;
+    let lower = if successes == 0 {
+        0.0
+    } else {
+        (center - half).clamp(0.0, 1.0)
+    };
+    let upper = if successes == n {
+        1.0
+    } else {
+        (center + half).clamp(0.0, 1.0)
+    };
+    (lower, upper)
+}
+
+/// Quantile accumulator with bounded memory whose result depends only on the
+/// multiset of values added.
+///
+/// # Modes
+///
+/// * **Exact**, while at most [`Quantiles::CAP`] values have been added: the
+///   values are kept sorted and [`Quantiles::quantile`] is the sample
+///   quantile of type 7 (Hyndman & Fan; R's default, NumPy's `linear`):
+///   with sorted values `x_0 <= ... <= x_{n-1}`, `h = q (n - 1)`,
+///   `j = floor(h)`, the result is `x_j + (h - j)(x_{j+1} - x_j)`.
+/// * **Sketch**, once more than `CAP` values have been added: every value is
+///   replaced by a DDSketch-style logarithmic bucket with relative accuracy
+///   [`Quantiles::ALPHA`]. With `γ = (1 + α)/(1 - α)`, a value `x != 0`
+///   falls in bucket `i = ceil(log_γ |x|)` (positive and negative values
+///   counted separately), zero in a zero count. The bucket's representative
+///   value is `2γ^i/(γ + 1)` (with `x`'s sign), which is within relative
+///   error `α` of every value in the bucket. The quantile is then computed
+///   by the same type-7 rule on the representatives, so when `x_j` and
+///   `x_{j+1}` have the same sign (or one is zero) the result is within
+///   relative error `α` (plus rounding) of the exact sample quantile; across
+///   a sign change the error is at most `α · max(|x_j|, |x_{j+1}|)`.
+///
+/// Memory: `CAP` values in exact mode; in sketch mode one entry per occupied
+/// bucket, which is bounded by the range of the data (about `ln(max/min) /
+/// ln γ` buckets per sign: 2 100 for values spanning 1e-3 to 1e6, at most
+/// about 145 000 per sign for the whole `f64` range), never by `n`.
+///
+/// # Determinism
+///
+/// The mode is decided by the total count, and in each mode the state is
+/// canonical (a sorted vector, or ordered maps of bucket counts, each bucket
+/// a pure function of the value), so the state, and every quantile, is a pure
+/// function of the multiset of values, independent of insertion order and of
+/// how the values were partitioned and merged. `==` compares these states.
+///
+/// # Special values
+///
+/// NaN values are not stored: they are counted by [`Quantiles::nan_count`]
+/// and otherwise ignored. `-0.0` is stored as `0.0`. Infinities are ordinary
+/// extreme values (kept as such in both modes); an interpolation between
+/// `-∞` and `+∞` is NaN, as in R.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quantiles {
+    repr: Repr,
+    nan_count: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Repr {
+    /// Sorted by `total_cmp`, no NaN, no `-0.0`, length at most `CAP`.
+    Exact(Vec<f64>),
+    Sketch(Sketch),
+}
+
+/// Bucket counts of the sketch mode.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Sketch {
+    count: u64,
+    neg_inf: u64,
+    /// Negative finite values, keyed by the bucket index of `|x|`.
+    negative: BTreeMap<i32, u64>,
+    zero: u64,
+    /// Positive finite values, keyed by bucket index.
+    positive: BTreeMap<i32, u64>,
+    pos_inf: u64,
+}
+
+impl Default for Quantiles {
+    fn default() -> Self {
+        Quantiles::new()
+    }
+}
+
+/// `γ = (1 + α)/(1 - α)` for `α = Quantiles::ALPHA`.
+const GAMMA: f64 = (1.0 + Quantiles::ALPHA) / (1.0 - Quantiles::ALPHA);
+
+/// The bucket index `ceil(log_γ |x|)` of a finite non-zero `x`, computed with
+/// `libm` so that it is the same on every platform.
+fn bucket_index(x: f64) -> i32 {
+    let index = libm::ceil(libm::log(x.abs()) / libm::log(GAMMA));
+    // |index| <= about 74 500 for every finite non-zero f64, so the cast
+    // neither saturates nor truncates.
+    index as i32
+}
+
+/// The representative value `2γ^i/(γ+1) = (1 + α) γ^(i-1)` of bucket `i`,
+/// capped at `f64::MAX` (the top bucket's representative would overflow).
+fn bucket_value(index: i32) -> f64 {
+    let v = (1.0 + Quantiles::ALPHA) * libm::pow(GAMMA, f64::from(index) - 1.0);
+    v.min(f64::MAX)
+}
+
+impl Sketch {
+    fn add(&mut self, x: f64, times: u64) {
+        self.count = self.count.saturating_add(times);
+        let slot = if x == f64::INFINITY {
+            &mut self.pos_inf
+        } else if x == f64::NEG_INFINITY {
+            &mut self.neg_inf
+        } else if x == 0.0 {
+            &mut self.zero
+        } else if x > 0.0 {
+            self.positive.entry(bucket_index(x)).or_insert(0)
+        } else {
+            self.negative.entry(bucket_index(x)).or_insert(0)
+        };
+        *slot = slot.saturating_add(times);
+    }
+
+    fn merge(&mut self, other: &Sketch) {
+        self.count = self.count.saturating_add(other.count);
+        self.neg_inf = self.neg_inf.saturating_add(other.neg_inf);
+        self.zero = self.zero.saturating_add(other.zero);
+        self.pos_inf = self.pos_inf.saturating_add(other.pos_inf);
+        for (map, from) in [
+            (&mut self.negative, &other.negative),
+            (&mut self.positive, &other.positive),
+        ] {
+            for (&index, &c) in from {
+                let slot = map.entry(index).or_insert(0);
+                *slot = slot.saturating_add(c);
+            }
+        }
+    }
+
+    /// The representative of the value of 0-based rank `rank` in ascending
+    /// order, or NaN if `rank >= count`.
+    fn value_at(&self, rank: u64) -> f64 {
+        let mut seen = 0u64;
+        let mut passes = |c: u64| {
+            seen = seen.saturating_add(c);
+            rank < seen
+        };
+        if passes(self.neg_inf) {
+            return f64::NEG_INFINITY;
+        }
+        // Ascending values: negative buckets from the largest |x| down.
+        for (&index, &c) in self.negative.iter().rev() {
+            if passes(c) {
+                return -bucket_value(index);
+            }
+        }
+        if passes(self.zero) {
+            return 0.0;
+        }
+        for (&index, &c) in &self.positive {
+            if passes(c) {
+                return bucket_value(index);
+            }
+        }
+        if passes(self.pos_inf) {
+            return f64::INFINITY;
+        }
+        f64::NAN
+    }
+}
+
+/// Type-7 interpolation between neighbouring order statistics `lo <= hi` at
+/// fraction `f` in `[0, 1)`.
+fn interpolate(lo: f64, hi: f64, f: f64) -> f64 {
+    if f == 0.0 || lo == hi {
+        return lo;
+    }
+    if lo.is_finite() && hi.is_finite() {
+        let v = lo + f * (hi - lo);
+        // `hi - lo` can overflow for values of opposite sign near f64::MAX.
+        let v = if v.is_finite() {
+            v
+        } else {
+            (1.0 - f) * lo + f * hi
+        };
+        return v.clamp(lo, hi);
+    }
+    // An infinite end: -∞ or +∞ as IEEE arithmetic says, NaN for (-∞, +∞).
+    (1.0 - f) * lo + f * hi
+}
+
+/// Splits `h = q (n - 1)` into its integer part and fraction, or `None` for
+/// an empty accumulator or a `q` outside `[0, 1]`.
+fn rank_of(q: f64, n: u64) -> Option<(u64, f64)> {
+    if n == 0 || !(0.0..=1.0).contains(&q) {
+        return None;
+    }
+    let h = q * (n - 1) as f64;
+    let j = libm::floor(h);
+    // 0 <= j <= n - 1 (up to rounding of n - 1 to f64), so the cast is exact
+    // enough; the min guards the rounding.
+    let j_int = (j as u64).min(n - 1);
+    Some((j_int, h - j))
+}
+
+impl Quantiles {
+    /// The largest count kept exactly; past it the accumulator switches to
+    /// the sketch mode.
+    pub const CAP: usize = 4096;
+
+    /// The relative accuracy `α` of the sketch mode.
+    pub const ALPHA: f64 = 0.005;
+
+    /// An empty accumulator.
+    pub fn new() -> Quantiles {
+        Quantiles {
+            repr: Repr::Exact(Vec::new()),
+            nan_count: 0,
+        }
+    }
+
+    /// Adds one value. NaN is only counted (see [`Quantiles::nan_count`]);
+    /// `-0.0` is stored as `0.0`.
+    pub fn add(&mut self, x: f64) {
+        if x.is_nan() {
+            self.nan_count = self.nan_count.saturating_add(1);
+            return;
+        }
+        let x = if x == 0.0 { 0.0 } else { x };
+        match &mut self.repr {
+            Repr::Exact(values) => {
+                let at = values.partition_point(|v| v.total_cmp(&x).is_le());
+                values.insert(at, x);
+                if values.len() > Self::CAP {
+                    self.repr = Repr::Sketch(to_sketch(values));
+                }
+            }
+            Repr::Sketch(sketch) => sketch.add(x, 1),
+        }
+    }
+
+    /// Folds `other` into `self`. The result is the state that adding all of
+    /// both accumulators' values to an empty one would give: exact while the
+    /// combined count is at most [`Quantiles::CAP`], otherwise a sketch of
+    /// both.
+    pub fn merge(&mut self, other: &Quantiles) {
+        self.nan_count = self.nan_count.saturating_add(other.nan_count);
+        let combined = self.count().saturating_add(other.count());
+        let merged = match (&mut self.repr, &other.repr) {
+            (Repr::Exact(a), Repr::Exact(b)) if combined <= Self::CAP as u64 => {
+                Repr::Exact(merge_sorted(a, b))
+            }
+            (Repr::Exact(a), Repr::Exact(b)) => {
+                let mut sketch = to_sketch(a);
+                sketch.merge(&to_sketch(b));
+                Repr::Sketch(sketch)
+            }
+            (Repr::Exact(a), Repr::Sketch(b)) => {
+                let mut sketch = to_sketch(a);
+                sketch.merge(b);
+                Repr::Sketch(sketch)
+            }
+            (Repr::Sketch(a), Repr::Exact(b)) => {
+                a.merge(&to_sketch(b));
+                return;
+            }
+            (Repr::Sketch(a), Repr::Sketch(b)) => {
+                a.merge(b);
+                return;
+            }
+        };
+        self.repr = merged;
+    }
+
+    /// The number of non-NaN values added.
+    pub fn count(&self) -> u64 {
+        match &self.repr {
+            Repr::Exact(values) => values.len() as u64,
+            Repr::Sketch(sketch) => sketch.count,
+        }
+    }
+
+    /// The number of NaN values added (and ignored).
+    pub fn nan_count(&self) -> u64 {
+        self.nan_count
+    }
+
+    /// Whether the accumulator still holds every value exactly (at most
+    /// [`Quantiles::CAP`] values added).
+    pub fn is_exact(&self) -> bool {
+        matches!(self.repr, Repr::Exact(_))
+    }
+
+    /// The `q`-quantile of the values added: type 7 on the exact values, or
+    /// on the bucket representatives in sketch mode (see the type's docs for
+    /// the error bound). NaN when no non-NaN value was added or `q` is not
+    /// in `[0, 1]`.
+    pub fn quantile(&self, q: f64) -> f64 {
+        let Some((j, f)) = rank_of(q, self.count()) else {
+            return f64::NAN;
+        };
+        let last = self.count() - 1;
+        let next = (j + 1).min(last);
+        match &self.repr {
+            Repr::Exact(values) => {
+                // j <= next <= last < values.len(), so both indices exist.
+                let at = |k: u64| values.get(k as usize).copied().unwrap_or(f64::NAN);
+                interpolate(at(j), at(next), f)
+            }
+            Repr::Sketch(sketch) => {
+                let lo = sketch.value_at(j);
+                if f == 0.0 {
+                    return lo;
+                }
+                interpolate(lo, sketch.value_at(next), f)
+            }
+        }
+    }
+}
+
+fn to_sketch(values: &[f64]) -> Sketch {
+    let mut sketch = Sketch::default();
+    for &x in values {
+        sketch.add(x, 1);
+    }
+    sketch
+}
+
+fn merge_sorted(a: &[f64], b: &[f64]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
+        if x.total_cmp(y).is_le() {
+            out.push(*x);
+            i += 1;
+        } else {
+            out.push(*y);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(a.get(i..).unwrap_or(&[]));
+    out.extend_from_slice(b.get(j..).unwrap_or(&[]));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{replication_key, Dist, Stream};
+    use proptest::prelude::*;
+
+    #[test]
+    fn welford_matches_two_pass() {
+        let mut s = Stream::new(&replication_key(11, 0, None), 0);
+        // An offset of 30 standard deviations makes the naive sum-of-squares
+        // formula lose about three digits; Welford must keep 12.
+        let xs: Vec<f64> = (0..100_000).map(|_| 100.0 + s.normal() * 3.0).collect();
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+
+        let mut m = Moments::new();
+        xs.iter().for_each(|&x| m.add(x));
+        let rel = |a: f64, b: f64| ((a - b) / b).abs();
+        assert!(rel(m.mean(), mean) < 1e-12);
+        assert!(rel(m.variance(), var) < 1e-12, "{} vs {var}", m.variance());
+
+        // Blocks merged in order agree too.
+        let mut merged = Moments::new();
+        for block in xs.chunks(1000) {
+            let mut b = Moments::new();
+            block.iter().for_each(|&x| b.add(x));
+            merged.merge(&b);
+        }
+        assert_eq!(merged.count(), xs.len() as u64);
+        assert!(rel(merged.mean(), mean) < 1e-12);
+        assert!(rel(merged.variance(), var) < 1e-12);
+    }
+
+    #[test]
+    fn moments_edge_cases_and_interval() {
+        let mut m = Moments::new();
+        assert!(m.mean().is_nan());
+        m.add(2.0);
+        assert_eq!(m.mean(), 2.0);
+        assert!(m.variance().is_nan());
+        assert!(m.ci95().0.is_nan());
+        m.add(4.0);
+        assert_eq!(m.variance(), 2.0);
+        let (lo, hi) = m.ci95();
+        assert_eq!(hi - 3.0, 3.0 - lo);
+        assert!((hi - (3.0 + Z95)).abs() < 1e-15); // se = sqrt(2)/sqrt(2) = 1
+        let mut empty = Moments::new();
+        empty.merge(&m);
+        assert_eq!(empty, m);
+        m.merge(&Moments::new());
+        assert_eq!(empty, m);
+    }
+
+    #[test]
+    fn wilson_known_values() {
+        let close = |a: (f64, f64), b: (f64, f64)| {
+            assert!(
+                (a.0 - b.0).abs() < 1e-4 && (a.1 - b.1).abs() < 1e-4,
+                "{a:?}"
+            );
+        };
+        close(wilson(5, 10, 1.96), (0.2366, 0.7634));
+        close(wilson(0, 10, 1.96), (0.0, 0.2775));
+        close(wilson(10, 10, 1.96), (0.7225, 1.0));
+        close(wilson(81, 263, Z95), (0.2553, 0.3662));
+        assert_eq!(wilson(0, 10, Z95).0, 0.0);
+        assert_eq!(wilson(10, 10, Z95).1, 1.0);
+        assert_eq!(wilson(0, 0, Z95), (0.0, 1.0));
+        assert!(wilson(11, 10, Z95).0.is_nan());
+        assert_eq!(wilson(3, 10, -Z95), wilson(3, 10, Z95));
+    }
+
+    #[test]
+    fn exact_quantiles_known_answers() {
+        let mut q = Quantiles::new();
+        assert!(q.quantile(0.5).is_nan());
+        for x in [4.0, 1.0, 3.0, 2.0] {
+            q.add(x);
+        }
+        assert_eq!(q.quantile(0.0), 1.0);
+        assert_eq!(q.quantile(0.25), 1.75);
+        assert_eq!(q.quantile(0.5), 2.5);
+        assert_eq!(q.quantile(1.0), 4.0);
+        assert!(q.quantile(1.5).is_nan());
+        assert!(q.quantile(f64::NAN).is_nan());
+        // R: quantile(c(1, 2, 3, 4, 10), c(.1, .9)) = 1.4, 7.6
+        q.add(10.0);
+        assert!((q.quantile(0.1) - 1.4).abs() < 1e-15);
+        assert!((q.quantile(0.9) - 7.6).abs() < 1e-12);
+        q.add(f64::NAN);
+        assert_eq!(q.count(), 5);
+        assert_eq!(q.nan_count(), 1);
+        assert_eq!(q.quantile(0.5), 3.0);
+    }
+
+    #[test]
+    fn infinities_are_extreme_values() {
+        let mut q = Quantiles::new();
+        for x in [f64::NEG_INFINITY, 1.0, 2.0, f64::INFINITY] {
+            q.add(x);
+        }
+        assert_eq!(q.quantile(0.0), f64::NEG_INFINITY);
+        assert_eq!(q.quantile(0.1), f64::NEG_INFINITY);
+        assert_eq!(q.quantile(0.5), 1.5);
+        assert_eq!(q.quantile(0.9), f64::INFINITY);
+        let mut both = Quantiles::new();
+        both.add(f64::NEG_INFINITY);
+        both.add(f64::INFINITY);
+        assert!(both.quantile(0.5).is_nan());
+        // Extreme finite values do not overflow.
+        let mut big = Quantiles::new();
+        big.add(-f64::MAX);
+        big.add(f64::MAX);
+        assert_eq!(big.quantile(0.5), 0.0);
+    }
+
+    #[test]
+    fn switches_to_sketch_past_cap() {
+        let mut q = Quantiles::new();
+        for i in 0..Quantiles::CAP {
+            q.add(i as f64);
+        }
+        assert!(q.is_exact());
+        q.add(-1.0);
+        assert!(!q.is_exact());
+        assert_eq!(q.count(), Quantiles::CAP as u64 + 1);
+    }
+
+    /// Exact type-7 quantile of a sorted slice, for comparison.
+    fn type7(sorted: &[f64], q: f64) -> f64 {
+        let h = q * (sorted.len() - 1) as f64;
+        let j = h.floor() as usize;
+        let next = (j + 1).min(sorted.len() - 1);
+        sorted[j] + (h - j as f64) * (sorted[next] - sorted[j])
+    }
+
+    #[test]
+    fn sketch_quantiles_are_within_alpha() {
+        let dists = [
+            Dist::LogNormal {
+                mu: 1.0,
+                sigma: 2.0,
+            },
+            Dist::Exponential { mean: 3.0 },
+            Dist::Uniform {
+                min: 0.0,
+                max: 1e-3,
+            },
+        ];
+        for (k, dist) in dists.iter().enumerate() {
+            let mut s = Stream::new(&replication_key(13, k as u64, None), 0);
+            let mut xs: Vec<f64> = (0..100_000).map(|_| dist.sample(&mut s)).collect();
+            let mut acc = Quantiles::new();
+            xs.iter().for_each(|&x| acc.add(x));
+            assert!(!acc.is_exact());
+            xs.sort_by(f64::total_cmp);
+            for q in [
+                0.0, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 1.0,
+            ] {
+                let exact = type7(&xs, q);
+                let approx = acc.quantile(q);
+                let rel = ((approx - exact) / exact).abs();
+                assert!(
+                    rel <= Quantiles::ALPHA * (1.0 + 1e-9),
+                    "{dist:?} q = {q}: {approx} vs {exact} (rel {rel})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn sketch_handles_signs_zero_and_extremes() {
+        let mut q = Quantiles::new();
+        for i in 0..5000 {
+            q.add(i as f64 - 2500.0);
+        }
+        q.add(f64::MAX);
+        q.add(-f64::MAX);
+        q.add(f64::MIN_POSITIVE / 4.0); // subnormal
+        q.add(-0.0);
+        assert!(!q.is_exact());
+        let rel_max = |v: f64| ((v.abs() - f64::MAX) / f64::MAX).abs();
+        assert!(rel_max(q.quantile(1.0)) <= Quantiles::ALPHA);
+        assert!(q.quantile(1.0) > 0.0);
+        assert!(rel_max(q.quantile(0.0)) <= Quantiles::ALPHA);
+        assert!(q.quantile(0.0) < 0.0);
+        // Sorted: -MAX, -2500..=-1, 0, 0, subnormal, 1..=2499, MAX; the
+        // median falls between the two zeros, which the zero count keeps exact.
+        assert_eq!(q.quantile(0.5), 0.0);
+        for (quant, exact) in [(0.1, -2000.3), (0.9, 1999.7)] {
+            let v = q.quantile(quant);
+            assert!(
+                ((v - exact) / exact).abs() <= Quantiles::ALPHA * 1.01,
+                "{v}"
+            );
+        }
+    }
+
+    fn value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            8 => -1e3..1e3f64,
+            2 => 1e-6..1e9f64,
+            1 => Just(0.0),
+            1 => Just(-0.0),
+            1 => Just(f64::INFINITY),
+            1 => Just(f64::NEG_INFINITY),
+            1 => Just(f64::NAN),
+            1 => any::<f64>(),
+        ]
+    }
+
+    fn accumulate(xs: &[f64]) -> Quantiles {
+        let mut q = Quantiles::new();
+        xs.iter().for_each(|&x| q.add(x));
+        q
+    }
+
+    fn check_split_merge(xs: &[f64], cuts: &[usize], order_seed: u64) {
+        let whole = accumulate(xs);
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (xs.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut parts = Vec::new();
+        let mut start = 0;
+        for &c in cuts.iter().chain(std::iter::once(&xs.len())) {
+            parts.push(accumulate(&xs[start..c]));
+            start = c;
+        }
+        // Merge in a scrambled order: the result must not care.
+        let n_parts = parts.len();
+        let mut merged = Quantiles::new();
+        let mut order: Vec<usize> = (0..n_parts).collect();
+        order.rotate_left(order_seed as usize % n_parts);
+        if order_seed % 2 == 1 {
+            order.reverse();
+        }
+        for k in order {
+            merged.merge(&parts[k]);
+        }
+        assert_eq!(merged, whole);
+        assert_eq!(merged.count(), whole.count());
+        assert_eq!(merged.nan_count(), whole.nan_count());
+        for q in [0.0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0] {
+            assert_eq!(merged.quantile(q).to_bits(), whole.quantile(q).to_bits());
+        }
+        // Insertion order does not matter either.
+        let mut reversed = xs.to_vec();
+        reversed.reverse();
+        assert_eq!(accumulate(&reversed), whole);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn split_merge_is_identical_exact_mode(
+            xs in prop::collection::vec(value(), 0..600),
+            cuts in prop::collection::vec(any::<usize>(), 0..6),
+            order_seed in any::<u64>(),
+        ) {
+            check_split_merge(&xs, &cuts, order_seed);
+        }
+
+        #[test]
+        fn split_merge_is_identical_sketch_mode(
+            xs in prop::collection::vec(value(), 4700..9000),
+            cuts in prop::collection::vec(any::<usize>(), 0..6),
+            order_seed in any::<u64>(),
+        ) {
+            prop_assert!(!accumulate(&xs).is_exact());
+            check_split_merge(&xs, &cuts, order_seed);
+        }
+    }
+}
