@@ -35,7 +35,9 @@ pub fn table() -> &'static [CameoEntry] {
                 CameoEntry {
                     code: r[0].to_string(),
                     label: r[1].to_string(),
-                    goldstein: r[2].parse().expect("the embedded Goldstein values are numbers"),
+                    goldstein: r[2]
+                        .parse()
+                        .expect("the embedded Goldstein values are numbers"),
                     quad_class: r[3].to_string(),
                 }
             })

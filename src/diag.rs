@@ -21,7 +21,11 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic without help text.
     pub fn new(span: Range<usize>, message: impl Into<String>) -> Self {
-        Diagnostic { span, message: message.into(), help: None }
+        Diagnostic {
+            span,
+            message: message.into(),
+            help: None,
+        }
     }
 
     /// Adds help text.
@@ -82,7 +86,9 @@ pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
         let line_start = source[..floor_char_boundary(source, d.span.start.min(source.len()))]
             .rfind('\n')
             .map_or(0, |i| i + 1);
-        let line_end = source[line_start..].find('\n').map_or(source.len(), |i| line_start + i);
+        let line_end = source[line_start..]
+            .find('\n')
+            .map_or(source.len(), |i| line_start + i);
         let text = &source[line_start..line_end];
         let end = floor_char_boundary(source, d.span.end.clamp(d.span.start, line_end));
         let width = source[floor_char_boundary(source, d.span.start.min(line_end))..end]

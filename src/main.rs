@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "flashpoint", version, about = "Deterministic discrete-event simulation of international tension and crisis escalation")]
+#[command(
+    name = "flashpoint",
+    version,
+    about = "Deterministic discrete-event simulation of international tension and crisis escalation"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -51,8 +55,13 @@ struct RunArgs {
 }
 
 fn parse_set(s: &str) -> Result<(String, f64), String> {
-    let (name, value) = s.split_once('=').ok_or_else(|| format!("expected NAME=VALUE, got `{s}`"))?;
-    let value: f64 = value.trim().parse().map_err(|_| format!("`{value}` is not a number"))?;
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got `{s}`"))?;
+    let value: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number"))?;
     if !value.is_finite() {
         return Err(format!("`{s}`: the value must be finite"));
     }
@@ -72,7 +81,9 @@ fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(a) => {
             if a.trace > 0 && a.out.is_none() {
-                return Err(Error::Usage("--trace needs --out DIR to write events.csv".into()));
+                return Err(Error::Usage(
+                    "--trace needs --out DIR to write events.csv".into(),
+                ));
             }
             let config = RunConfig {
                 scenario_path: a.scenario,
@@ -111,7 +122,10 @@ fn run(cli: Cli) -> Result<(), Error> {
 /// Prints to stdout; a closed pipe (`| head`) is not an error.
 fn print(text: &str) -> Result<(), Error> {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),
         _ => Ok(()),
     }

@@ -100,7 +100,10 @@ mod tests {
     #[test]
     fn civil_round_trip() {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2025, 9, 12) - days_from_civil(2025, 9, 1), 11);
+        assert_eq!(
+            days_from_civil(2025, 9, 12) - days_from_civil(2025, 9, 1),
+            11
+        );
         for z in -800_000..800_000 {
             let (y, m, d) = civil_from_days(z);
             assert_eq!(days_from_civil(y, m, d), z);
@@ -112,7 +115,13 @@ mod tests {
     #[test]
     fn dates_format_to_the_minute() {
         let start = days_from_civil(2025, 9, 1);
-        assert_eq!(format_date(start, TimeUnit::Days, 11.25), "2025-09-12T06:00");
-        assert_eq!(format_date(start, TimeUnit::Hours, 36.0), "2025-09-02T12:00");
+        assert_eq!(
+            format_date(start, TimeUnit::Days, 11.25),
+            "2025-09-12T06:00"
+        );
+        assert_eq!(
+            format_date(start, TimeUnit::Hours, 36.0),
+            "2025-09-02T12:00"
+        );
     }
 }

@@ -28,20 +28,28 @@ pub const HORIZON: &str = "horizon";
 /// `terminal`; `count_<event>` per event type; per dyad `tension_<A>_<B>_final`,
 /// `_peak` and `_above_<x>` per threshold.
 pub fn columns(s: &Scenario) -> Vec<Column> {
-    let num = |name: String| Column { name, kind: ColumnKind::Numeric };
+    let num = |name: String| Column {
+        name,
+        kind: ColumnKind::Numeric,
+    };
     let mut cols = Vec::new();
     for (i, o) in s.outcomes.iter().enumerate() {
         cols.push(match &o.kind {
             OutcomeKind::Numeric(_) => num(o.name.clone()),
             OutcomeKind::Categorical(_) => Column {
                 name: o.name.clone(),
-                kind: ColumnKind::Categorical(s.outcome_labels(i).into_iter().map(String::from).collect()),
+                kind: ColumnKind::Categorical(
+                    s.outcome_labels(i).into_iter().map(String::from).collect(),
+                ),
             },
         });
     }
     cols.push(num("end_time".into()));
     cols.push(num("n_events".into()));
-    cols.push(Column { name: "terminal".into(), kind: ColumnKind::Categorical(terminal_labels(s)) });
+    cols.push(Column {
+        name: "terminal".into(),
+        kind: ColumnKind::Categorical(terminal_labels(s)),
+    });
     cols.extend(s.events.iter().map(|e| num(format!("count_{}", e.id))));
     for d in &s.dyads {
         cols.push(num(format!("tension_{}_final", d.label)));
@@ -55,7 +63,12 @@ pub fn columns(s: &Scenario) -> Vec<Column> {
 
 /// Labels of the `terminal` column: each terminal event type, then `horizon`.
 pub fn terminal_labels(s: &Scenario) -> Vec<String> {
-    let mut labels: Vec<String> = s.events.iter().filter(|e| e.terminal).map(|e| e.id.clone()).collect();
+    let mut labels: Vec<String> = s
+        .events
+        .iter()
+        .filter(|e| e.terminal)
+        .map(|e| e.id.clone())
+        .collect();
     labels.push(HORIZON.to_string());
     labels
 }

@@ -37,7 +37,7 @@ pub enum SimError {
         budget: u64,
         /// Time at which it was exceeded.
         time: f64,
-        /// Rules that emitted the most recent events, first seen first.
+        /// Rules that emitted the most recent events, in declaration order.
         rules: Vec<String>,
     },
     /// A run-time value broke its contract.
@@ -98,6 +98,8 @@ struct DyadState {
     value: f64,
     since: f64,
     peak: f64,
+    baseline: f64,
+    half_life: f64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -214,22 +216,36 @@ impl expr::IntervalEnv for WindowView<'_, '_> {
         Interval::point(self.params[idx as usize])
     }
     fn time(&self) -> Interval {
-        Interval { lo: self.e.now, hi: self.end }
+        Interval {
+            lo: self.e.now,
+            hi: self.end,
+        }
     }
     fn tension(&self, dyad: u32) -> Interval {
         // Relaxation is monotone between events: the window's values lie
         // between those at its two ends.
         let a = self.e.tension_at(dyad as usize, self.e.now);
         let b = self.e.tension_at(dyad as usize, self.end);
-        Interval { lo: a.min(b), hi: a.max(b) }
+        Interval {
+            lo: a.min(b),
+            hi: a.max(b),
+        }
     }
     fn tension_between(&self, _: ActorRef, _: ActorRef) -> Interval {
-        Interval { lo: f64::NEG_INFINITY, hi: f64::INFINITY }
+        Interval {
+            lo: f64::NEG_INFINITY,
+            hi: f64::INFINITY,
+        }
     }
     fn state(&self, actor: ActorRef, var: u32) -> Interval {
         match actor {
-            ActorRef::Fixed(a) => Interval::point(self.e.state[usize::from(a) * self.e.n_vars + var as usize]),
-            _ => Interval { lo: f64::NEG_INFINITY, hi: f64::INFINITY },
+            ActorRef::Fixed(a) => {
+                Interval::point(self.e.state[usize::from(a) * self.e.n_vars + var as usize])
+            }
+            _ => Interval {
+                lo: f64::NEG_INFINITY,
+                hi: f64::INFINITY,
+            },
         }
     }
     fn count(&self, event: u32) -> Interval {
@@ -271,8 +287,12 @@ impl<'s> Engine<'s> {
             rule_pending: vec![0; scenario.rules.len()],
             rule_emitted: vec![false; scenario.rules.len()],
             hazards: Vec::with_capacity(scenario.hazards.len()),
-            rule_rng: (0..scenario.rules.len()).map(|i| Stream::new(&key, stream_id::rule(i as u32))).collect(),
-            hazard_rng: (0..scenario.hazards.len()).map(|i| Stream::new(&key, stream_id::hazard(i as u32))).collect(),
+            rule_rng: (0..scenario.rules.len())
+                .map(|i| Stream::new(&key, stream_id::rule(i as u32)))
+                .collect(),
+            hazard_rng: (0..scenario.hazards.len())
+                .map(|i| Stream::new(&key, stream_id::hazard(i as u32)))
+                .collect(),
             tie_rng: Stream::new(&key, stream_id::tie_break()),
             recent_rules: [NONE32; 64],
             threshold_offsets,
@@ -281,8 +301,13 @@ impl<'s> Engine<'s> {
                     OutcomeKind::Numeric(_) => Vec::new(),
                     OutcomeKind::Categorical(cases) => {
                         let labels = scenario.outcome_labels(o);
-                        let index = |l: &str| labels.iter().position(|x| *x == l).unwrap_or(0) as f64;
-                        cases.iter().map(|(l, _)| index(l)).chain([index("other")]).collect()
+                        let index =
+                            |l: &str| labels.iter().position(|x| *x == l).unwrap_or(0) as f64;
+                        cases
+                            .iter()
+                            .map(|(l, _)| index(l))
+                            .chain([index("other")])
+                            .collect()
                     }
                 })
                 .collect(),
@@ -319,15 +344,29 @@ impl<'s> Engine<'s> {
         out: &mut [f64],
         mut trace: Option<&mut Vec<TraceEvent>>,
     ) -> Result<(), SimError> {
-        self.reset(key, options);
+        self.reset(params, key, options)?;
         let s = self.s;
         // Scheduled events, each jittered from its own stream.
         for (i, entry) in s.schedule.iter().enumerate() {
             let mut at = entry.at;
             if let Some(j) = &entry.jitter {
                 let mut rng = Stream::new(key, stream_id::schedule(i as u32));
-                let view = View { e: self, params, source: NONE16, target: NONE16 };
-                let dist = j.dist(&view).or_else(|_| signed_dist(j, &view)).map_err(|m| self.invalid(format!("schedule entry {} (`{}`): {m}", i + 1, s.events[entry.event as usize].id)))?;
+                let view = View {
+                    e: self,
+                    params,
+                    source: NONE16,
+                    target: NONE16,
+                };
+                let dist = j
+                    .dist(&view)
+                    .or_else(|_| signed_dist(j, &view))
+                    .map_err(|m| {
+                        self.invalid(format!(
+                            "schedule entry {} (`{}`): {m}",
+                            i + 1,
+                            s.events[entry.event as usize].id
+                        ))
+                    })?;
                 at = (at + dist.sample(&mut rng)).clamp(0.0, s.horizon);
             }
             let tie = self.next_tie();
@@ -359,7 +398,15 @@ impl<'s> Engine<'s> {
                 }
                 if self.hazard_accepts(h, state.bound, params)? {
                     let hz = &s.hazards[h];
-                    if self.happen(params, hz.event, hz.source.unwrap_or(NONE16), hz.target.unwrap_or(NONE16), NONE32, NONE32, trace.as_deref_mut())? {
+                    if self.happen(
+                        params,
+                        hz.event,
+                        hz.source.unwrap_or(NONE16),
+                        hz.target.unwrap_or(NONE16),
+                        NONE32,
+                        NONE32,
+                        trace.as_deref_mut(),
+                    )? {
                         break self.now;
                     }
                 } else {
@@ -367,12 +414,22 @@ impl<'s> Engine<'s> {
                 }
                 continue;
             }
-            let Some(entry) = self.queue.pop() else { break s.horizon };
+            let Some(entry) = self.queue.pop() else {
+                break s.horizon;
+            };
             self.now = entry.time;
             let terminal = match entry.action {
                 Action::Scheduled(i) => {
                     let ev = s.schedule[i as usize].event;
-                    self.happen(params, ev, entry.trig_source, entry.trig_target, NONE32, NONE32, trace.as_deref_mut())?
+                    self.happen(
+                        params,
+                        ev,
+                        entry.trig_source,
+                        entry.trig_target,
+                        NONE32,
+                        NONE32,
+                        trace.as_deref_mut(),
+                    )?
                 }
                 Action::Fire(r) => self.fire(params, r, &entry, trace.as_deref_mut())?,
             };
@@ -385,14 +442,18 @@ impl<'s> Engine<'s> {
         Ok(())
     }
 
-    fn reset(&mut self, key: &[u8; 32], options: RunOptions) {
+    fn reset(
+        &mut self,
+        params: &[f64],
+        key: &[u8; 32],
+        options: RunOptions,
+    ) -> Result<(), SimError> {
         let s = self.s;
         self.options = options;
         self.now = 0.0;
         self.n_events = 0;
         self.tie_counter = 0;
         self.dyads.clear();
-        self.dyads.extend(s.dyads.iter().map(|d| DyadState { value: d.initial, since: 0.0, peak: d.initial }));
         self.above.iter_mut().for_each(|a| *a = 0.0);
         self.state.clear();
         self.state.extend_from_slice(&s.initial_state);
@@ -400,11 +461,17 @@ impl<'s> Engine<'s> {
         self.first.iter_mut().for_each(|c| *c = f64::INFINITY);
         self.last.iter_mut().for_each(|c| *c = f64::NEG_INFINITY);
         self.queue.clear();
-        self.rule_last_emit.iter_mut().for_each(|c| *c = f64::NEG_INFINITY);
+        self.rule_last_emit
+            .iter_mut()
+            .for_each(|c| *c = f64::NEG_INFINITY);
         self.rule_pending.iter_mut().for_each(|c| *c = 0);
         self.rule_emitted.iter_mut().for_each(|c| *c = false);
         self.hazards.clear();
-        self.hazards.extend(s.hazards.iter().map(|_| HazardState { time: f64::INFINITY, bound: 0.0, renew: true }));
+        self.hazards.extend(s.hazards.iter().map(|_| HazardState {
+            time: f64::INFINITY,
+            bound: 0.0,
+            renew: true,
+        }));
         for (i, rng) in self.rule_rng.iter_mut().enumerate() {
             *rng = Stream::new(key, stream_id::rule(i as u32));
         }
@@ -416,6 +483,23 @@ impl<'s> Engine<'s> {
         }
         self.recent_rules = [NONE32; 64];
         self.ended_by = None;
+        for d in &s.dyads {
+            let view = View {
+                e: self,
+                params,
+                source: NONE16,
+                target: NONE16,
+            };
+            let (initial, baseline, half_life) = d.values(&view).map_err(|m| self.invalid(m))?;
+            self.dyads.push(DyadState {
+                value: initial,
+                since: 0.0,
+                peak: initial,
+                baseline,
+                half_life,
+            });
+        }
+        Ok(())
     }
 
     fn next_tie(&mut self) -> u64 {
@@ -428,14 +512,16 @@ impl<'s> Engine<'s> {
     }
 
     fn invalid(&self, message: String) -> SimError {
-        SimError::Invalid { time: self.now, message }
+        SimError::Invalid {
+            time: self.now,
+            message,
+        }
     }
 
     #[inline]
     fn tension_at(&self, d: usize, t: f64) -> f64 {
         let st = &self.dyads[d];
-        let dy = &self.s.dyads[d];
-        tension::decay(st.value, dy.baseline, dy.half_life, t - st.since)
+        tension::decay(st.value, st.baseline, st.half_life, t - st.since)
     }
 
     fn dyad_of(&self, a: u16, b: u16) -> Option<usize> {
@@ -465,7 +551,8 @@ impl<'s> Engine<'s> {
         let st = self.dyads[d];
         let base = self.threshold_offsets[d];
         for (k, th) in dy.thresholds.iter().enumerate() {
-            self.above[base + k] += tension::time_above(st.value, dy.baseline, dy.half_life, *th, t - st.since);
+            self.above[base + k] +=
+                tension::time_above(st.value, st.baseline, st.half_life, *th, t - st.since);
         }
     }
 
@@ -496,7 +583,12 @@ impl<'s> Engine<'s> {
         self.last[e] = self.now;
         let event = &s.events[e];
         for st in &event.effects {
-            let view = View { e: self, params, source, target };
+            let view = View {
+                e: self,
+                params,
+                source,
+                target,
+            };
             let value = st.value.eval(&view);
             match st.target {
                 Lvalue::State { actor, var, .. } => {
@@ -507,7 +599,10 @@ impl<'s> Engine<'s> {
                     let slot = usize::from(a) * self.n_vars + var as usize;
                     let new = apply(st.op, self.state[slot], value);
                     if !new.is_finite() {
-                        return Err(self.invalid(format!("event `{}` set a state variable to {new}", event.id)));
+                        return Err(self.invalid(format!(
+                            "event `{}` set a state variable to {new}",
+                            event.id
+                        )));
                     }
                     self.state[slot] = new;
                 }
@@ -520,14 +615,18 @@ impl<'s> Engine<'s> {
                     let Some(d) = d else { continue };
                     let new = apply(st.op, self.tension_at(d, self.now), value);
                     if new.is_nan() {
-                        return Err(self.invalid(format!("event `{}` set a tension to NaN", event.id)));
+                        return Err(
+                            self.invalid(format!("event `{}` set a tension to NaN", event.id))
+                        );
                     }
                     self.set_tension(d, new);
                 }
             }
         }
         if let Some(trace) = trace {
-            let tension_after = self.dyad_of(source, target).map(|d| self.tension_at(d, self.now));
+            let tension_after = self
+                .dyad_of(source, target)
+                .map(|d| self.tension_at(d, self.now));
             trace.push(TraceEvent {
                 seq,
                 time: self.now,
@@ -551,7 +650,14 @@ impl<'s> Engine<'s> {
     }
 
     /// A rule sees its triggering event.
-    fn trigger(&mut self, params: &[f64], r: u32, source: u16, target: u16, seq: u32) -> Result<(), SimError> {
+    fn trigger(
+        &mut self,
+        params: &[f64],
+        r: u32,
+        source: u16,
+        target: u16,
+        seq: u32,
+    ) -> Result<(), SimError> {
         let rule = &self.s.rules[r as usize];
         let ri = r as usize;
         if let Some(from) = &rule.from {
@@ -573,7 +679,12 @@ impl<'s> Engine<'s> {
         if self.now - self.rule_last_emit[ri] < rule.cooldown {
             return Ok(());
         }
-        let view = View { e: self, params, source, target };
+        let view = View {
+            e: self,
+            params,
+            source,
+            target,
+        };
         if let Some(w) = &rule.when {
             if w.eval(&view) == 0.0 {
                 return Ok(());
@@ -582,7 +693,10 @@ impl<'s> Engine<'s> {
         if let Some(p) = &rule.prob {
             let p = p.eval(&view);
             if !(0.0..=1.0).contains(&p) {
-                return Err(self.invalid(format!("rule `{}`: probability {p} is outside [0, 1]", rule.name)));
+                return Err(self.invalid(format!(
+                    "rule `{}`: probability {p} is outside [0, 1]",
+                    rule.name
+                )));
             }
             if u >= p {
                 return Ok(());
@@ -591,7 +705,9 @@ impl<'s> Engine<'s> {
         let delay = match &rule.delay {
             None => 0.0,
             Some(d) => {
-                let dist = d.dist(&view).map_err(|m| self.invalid(format!("rule `{}`: {m}", rule.name)))?;
+                let dist = d
+                    .dist(&view)
+                    .map_err(|m| self.invalid(format!("rule `{}`: {m}", rule.name)))?;
                 dist.sample(&mut self.rule_rng[ri])
             }
         };
@@ -615,7 +731,13 @@ impl<'s> Engine<'s> {
 
     /// A rule's delay has elapsed: re-check, then emit. Returns whether the
     /// emitted event is terminal.
-    fn fire(&mut self, params: &[f64], r: u32, entry: &Entry, trace: Option<&mut Vec<TraceEvent>>) -> Result<bool, SimError> {
+    fn fire(
+        &mut self,
+        params: &[f64],
+        r: u32,
+        entry: &Entry,
+        trace: Option<&mut Vec<TraceEvent>>,
+    ) -> Result<bool, SimError> {
         let ri = r as usize;
         let rule = &self.s.rules[ri];
         self.rule_pending[ri] -= 1;
@@ -625,7 +747,12 @@ impl<'s> Engine<'s> {
         if self.now - self.rule_last_emit[ri] < rule.cooldown {
             return Ok(false);
         }
-        let view = View { e: self, params, source: entry.trig_source, target: entry.trig_target };
+        let view = View {
+            e: self,
+            params,
+            source: entry.trig_source,
+            target: entry.trig_target,
+        };
         if rule.recheck {
             if let Some(w) = &rule.when {
                 if w.eval(&view) == 0.0 {
@@ -637,7 +764,15 @@ impl<'s> Engine<'s> {
         let target = rule.emit_target.map_or(NONE16, |t| view.actor(t));
         self.rule_last_emit[ri] = self.now;
         self.rule_emitted[ri] = true;
-        self.happen(params, rule.emit_event, source, target, r, entry.cause, trace)
+        self.happen(
+            params,
+            rule.emit_event,
+            source,
+            target,
+            r,
+            entry.cause,
+            trace,
+        )
     }
 
     /// The hazard with the earliest candidate (first declared on ties).
@@ -666,8 +801,21 @@ impl<'s> Engine<'s> {
         let hz = &s.hazards[h];
         let end = self.queue.next_time().min(s.horizon).max(self.now);
         let bound = match &hz.max_rate {
-            Some(m) => m.eval(&View { e: self, params, source: NONE16, target: NONE16 }),
-            None => hz.rate.eval_interval(&WindowView { e: self, params, end }).hi,
+            Some(m) => m.eval(&View {
+                e: self,
+                params,
+                source: NONE16,
+                target: NONE16,
+            }),
+            None => {
+                hz.rate
+                    .eval_interval(&WindowView {
+                        e: self,
+                        params,
+                        end,
+                    })
+                    .hi
+            }
         };
         if !(bound >= 0.0 && bound.is_finite()) {
             return Err(self.invalid(format!(
@@ -675,13 +823,29 @@ impl<'s> Engine<'s> {
                 hz.name, self.now
             )));
         }
-        let candidate = if bound > 0.0 { self.now + self.hazard_rng[h].exponential(1.0 / bound) } else { f64::INFINITY };
-        self.hazards[h] = if candidate <= end {
-            HazardState { time: candidate, bound, renew: false }
-        } else if end < s.horizon {
-            HazardState { time: end, bound, renew: true }
+        let candidate = if bound > 0.0 {
+            self.now + self.hazard_rng[h].exponential(1.0 / bound)
         } else {
-            HazardState { time: f64::INFINITY, bound, renew: true }
+            f64::INFINITY
+        };
+        self.hazards[h] = if candidate <= end {
+            HazardState {
+                time: candidate,
+                bound,
+                renew: false,
+            }
+        } else if end < s.horizon {
+            HazardState {
+                time: end,
+                bound,
+                renew: true,
+            }
+        } else {
+            HazardState {
+                time: f64::INFINITY,
+                bound,
+                renew: true,
+            }
         };
         Ok(())
     }
@@ -689,7 +853,12 @@ impl<'s> Engine<'s> {
     /// Thinning: accept the candidate with probability rate / bound.
     fn hazard_accepts(&mut self, h: usize, bound: f64, params: &[f64]) -> Result<bool, SimError> {
         let hz = &self.s.hazards[h];
-        let rate = hz.rate.eval(&View { e: self, params, source: NONE16, target: NONE16 });
+        let rate = hz.rate.eval(&View {
+            e: self,
+            params,
+            source: NONE16,
+            target: NONE16,
+        });
         if !(rate >= 0.0 && rate.is_finite()) {
             return Err(self.invalid(format!("hazard `{}`: rate is {rate}", hz.name)));
         }
@@ -703,30 +872,44 @@ impl<'s> Engine<'s> {
     }
 
     fn budget_error(&self) -> SimError {
-        let mut rules: Vec<String> = Vec::new();
-        let n = self.n_events as usize;
-        for k in (n.saturating_sub(64)..n).map(|i| i % 64) {
-            let r = self.recent_rules[k];
-            if r != NONE32 {
-                let name = &self.s.rules[r as usize].name;
-                if !rules.contains(name) {
-                    rules.push(name.clone());
-                }
-            }
+        // The rules behind the latest 64 events, in declaration order.
+        let mut recent: Vec<u32> = self
+            .recent_rules
+            .iter()
+            .copied()
+            .filter(|r| *r != NONE32)
+            .collect();
+        recent.sort_unstable();
+        recent.dedup();
+        let rules = recent
+            .iter()
+            .map(|r| self.s.rules[*r as usize].name.clone())
+            .collect();
+        SimError::Budget {
+            budget: self.s.event_budget,
+            time: self.now,
+            rules,
         }
-        SimError::Budget { budget: self.s.event_budget, time: self.now, rules }
     }
 
     /// Writes the outcomes and metrics at the end of a replication.
     fn finish(&mut self, params: &[f64], out: &mut [f64]) {
         let s = self.s;
         let mut k = 0;
-        let view = View { e: self, params, source: NONE16, target: NONE16 };
+        let view = View {
+            e: self,
+            params,
+            source: NONE16,
+            target: NONE16,
+        };
         for (o, outcome) in s.outcomes.iter().enumerate() {
             out[k] = match &outcome.kind {
                 OutcomeKind::Numeric(e) => e.eval(&view),
                 OutcomeKind::Categorical(cases) => {
-                    let case = cases.iter().position(|(_, w)| w.eval(&view) != 0.0).unwrap_or(cases.len());
+                    let case = cases
+                        .iter()
+                        .position(|(_, w)| w.eval(&view) != 0.0)
+                        .unwrap_or(cases.len());
                     self.case_labels[o][case]
                 }
             };
@@ -766,13 +949,18 @@ fn apply(op: AssignOp, old: f64, value: f64) -> f64 {
 }
 
 /// Jitter may be negative: a uniform or fixed jitter skips the delay checks.
-fn signed_dist<E: expr::Env>(d: &crate::scenario::Delay, env: &E) -> Result<crate::rng::Dist, String> {
+fn signed_dist<E: expr::Env>(
+    d: &crate::scenario::Delay,
+    env: &E,
+) -> Result<crate::rng::Dist, String> {
     use crate::scenario::DelayKind;
     let a = d.p1.eval(env);
     let b = d.p2.as_ref().map_or(0.0, |e| e.eval(env));
     match d.kind {
         DelayKind::Fixed if a.is_finite() => Ok(crate::rng::Dist::Fixed(a)),
-        DelayKind::Uniform if a.is_finite() && b.is_finite() && a <= b => Ok(crate::rng::Dist::Uniform { min: a, max: b }),
+        DelayKind::Uniform if a.is_finite() && b.is_finite() && a <= b => {
+            Ok(crate::rng::Dist::Uniform { min: a, max: b })
+        }
         _ => Err(format!("invalid jitter parameters {a}, {b}")),
     }
 }

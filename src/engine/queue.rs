@@ -109,17 +109,41 @@ mod tests {
     use super::*;
 
     fn entry(time: f64, priority: i32, tie: u64) -> Entry {
-        Entry { time, priority, tie, action: Action::Fire(0), trig_source: 0, trig_target: 0, cause: 0 }
+        Entry {
+            time,
+            priority,
+            tie,
+            action: Action::Fire(0),
+            trig_source: 0,
+            trig_target: 0,
+            cause: 0,
+        }
     }
 
     #[test]
     fn pops_by_time_then_priority_then_tie() {
         let mut q = Queue::default();
-        for (t, p, s) in [(2.0, 0, 0), (1.0, 5, 1), (1.0, -1, 2), (1.0, 5, 0), (0.5, 9, 9)] {
+        for (t, p, s) in [
+            (2.0, 0, 0),
+            (1.0, 5, 1),
+            (1.0, -1, 2),
+            (1.0, 5, 0),
+            (0.5, 9, 9),
+        ] {
             q.push(entry(t, p, s));
         }
-        let order: Vec<(f64, i32, u64)> =
-            std::iter::from_fn(|| q.pop()).map(|e| (e.time, e.priority, e.tie)).collect();
-        assert_eq!(order, vec![(0.5, 9, 9), (1.0, -1, 2), (1.0, 5, 0), (1.0, 5, 1), (2.0, 0, 0)]);
+        let order: Vec<(f64, i32, u64)> = std::iter::from_fn(|| q.pop())
+            .map(|e| (e.time, e.priority, e.tie))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                (0.5, 9, 9),
+                (1.0, -1, 2),
+                (1.0, 5, 0),
+                (1.0, 5, 1),
+                (2.0, 0, 0)
+            ]
+        );
     }
 }

@@ -44,7 +44,8 @@ mod tests {
 
     #[test]
     fn one_half_life_halves_the_gap() {
-        assert_eq!(decay(1.0, 0.2, 10.0, 10.0), 0.6);
+        assert_eq!(decay(1.0, 0.0, 10.0, 10.0), 0.5);
+        assert!((decay(1.0, 0.2, 10.0, 10.0) - 0.6).abs() < 1e-15);
         assert_eq!(decay(0.5, 0.5, 3.0, 100.0), 0.5);
         assert_eq!(decay(0.9, 0.1, f64::INFINITY, 5.0), 0.9);
     }
@@ -62,12 +63,22 @@ mod tests {
 
     #[test]
     fn time_above_agrees_with_fine_sampling() {
-        let cases = [(0.9, 0.1, 7.0, 0.4, 20.0), (0.05, 0.8, 3.0, 0.6, 9.0), (0.6, 0.2, 2.0, 0.59, 1.0)];
+        let cases = [
+            (0.9, 0.1, 7.0, 0.4, 20.0),
+            (0.05, 0.8, 3.0, 0.6, 9.0),
+            (0.6, 0.2, 2.0, 0.59, 1.0),
+        ];
         for (v, b, h, th, dt) in cases {
             let n = 200_000;
             let step = dt / n as f64;
-            let sampled = (0..n).filter(|i| decay(v, b, h, (*i as f64 + 0.5) * step) > th).count() as f64 * step;
-            assert!((sampled - time_above(v, b, h, th, dt)).abs() < 2.0 * step, "{v} {b} {h} {th} {dt}");
+            let sampled = (0..n)
+                .filter(|i| decay(v, b, h, (*i as f64 + 0.5) * step) > th)
+                .count() as f64
+                * step;
+            assert!(
+                (sampled - time_above(v, b, h, th, dt)).abs() < 2.0 * step,
+                "{v} {b} {h} {th} {dt}"
+            );
         }
     }
 }

@@ -21,7 +21,12 @@ impl AtomicFile {
     pub fn create(path: &Path) -> io::Result<AtomicFile> {
         let tmp = partial_path(path);
         let file = File::create(&tmp)?;
-        Ok(AtomicFile { tmp, path: path.to_path_buf(), writer: BufWriter::with_capacity(1 << 16, file), hash: Sha256::new() })
+        Ok(AtomicFile {
+            tmp,
+            path: path.to_path_buf(),
+            writer: BufWriter::with_capacity(1 << 16, file),
+            hash: Sha256::new(),
+        })
     }
 
     /// Opens an existing `<path>.partial` for appending after its first `len` bytes.
@@ -34,12 +39,22 @@ impl AtomicFile {
         file.set_len(len)?;
         let mut writer = BufWriter::with_capacity(1 << 16, file);
         io::Seek::seek(writer.get_mut(), io::SeekFrom::Start(len))?;
-        Ok(AtomicFile { tmp, path: path.to_path_buf(), writer, hash })
+        Ok(AtomicFile {
+            tmp,
+            path: path.to_path_buf(),
+            writer,
+            hash,
+        })
     }
 
     /// Flushes, syncs and renames into place; returns the file's SHA-256 (hex).
     pub fn commit(self) -> io::Result<String> {
-        let AtomicFile { tmp, path, writer, hash } = self;
+        let AtomicFile {
+            tmp,
+            path,
+            writer,
+            hash,
+        } = self;
         let file = writer.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         drop(file);
@@ -78,7 +93,10 @@ impl Write for AtomicFile {
 
 /// `<path>.partial`.
 pub fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".partial");
     path.with_file_name(name)
 }
@@ -93,10 +111,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<String> {
 /// Lower-case hex of a digest.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// SHA-256 (hex) of bytes.

@@ -36,10 +36,24 @@ mod tests {
 
     #[test]
     fn shortest_round_trip() {
-        for (x, s) in [(3.0, "3"), (0.1, "0.1"), (-2.5, "-2.5"), (1e-7, "1e-7"), (f64::INFINITY, "inf"), (f64::NAN, "NaN"), (1e300, "1e300")] {
+        for (x, s) in [
+            (3.0, "3"),
+            (0.1, "0.1"),
+            (-2.5, "-2.5"),
+            (1e-7, "1e-7"),
+            (f64::INFINITY, "inf"),
+            (f64::NAN, "NaN"),
+            (1e300, "1e300"),
+        ] {
             assert_eq!(fmt_f64(x), s);
         }
-        for x in [0.1 + 0.2, 1.0 / 3.0, 123456.789e-5, f64::MIN_POSITIVE, 9.007199254740993e15] {
+        for x in [
+            0.1 + 0.2,
+            1.0 / 3.0,
+            123456.789e-5,
+            f64::MIN_POSITIVE,
+            9.007199254740993e15,
+        ] {
             assert_eq!(fmt_f64(x).parse::<f64>().expect("parses"), x);
         }
     }

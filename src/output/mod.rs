@@ -8,4 +8,4 @@ pub mod manifest;
 pub mod tables;
 
 pub use atomic::{sha256_hex, write_atomic, AtomicFile};
-pub use format::{push_f64, fmt_f64};
+pub use format::{fmt_f64, push_f64};

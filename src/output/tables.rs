@@ -38,7 +38,15 @@ pub fn runs_header(keys: &Keys, cols: &[Column]) -> String {
 }
 
 /// Appends one `runs.csv` row.
-pub fn push_run_row(out: &mut String, keys: &Keys, point: u64, rep: u64, params: &[f64], cols: &[Column], row: &[f64]) {
+pub fn push_run_row(
+    out: &mut String,
+    keys: &Keys,
+    point: u64,
+    rep: u64,
+    params: &[f64],
+    cols: &[Column],
+    row: &[f64],
+) {
     use std::fmt::Write as _;
     if keys.point {
         let _ = write!(out, "{point},");
@@ -79,7 +87,11 @@ impl PointSummary {
                 ColumnKind::Categorical(labels) => counts.push(vec![0; labels.len()]),
             }
         }
-        PointSummary { numeric, counts, n: 0 }
+        PointSummary {
+            numeric,
+            counts,
+            n: 0,
+        }
     }
 
     /// Adds one replication's row. Non-finite numeric values are counted but
@@ -131,7 +143,11 @@ impl PointSummary {
                     out.push_str(",numeric,,");
                     let n = m.count();
                     let (lo, hi) = m.ci95();
-                    let quantiles = if n > 0 { [q.quantile(0.05), q.quantile(0.5), q.quantile(0.95)] } else { [f64::NAN; 3] };
+                    let quantiles = if n > 0 {
+                        [q.quantile(0.05), q.quantile(0.5), q.quantile(0.95)]
+                    } else {
+                        [f64::NAN; 3]
+                    };
                     push_stats(out, n, &[m.mean(), m.sd(), m.se(), lo, hi], &quantiles);
                 }
                 ColumnKind::Categorical(labels) => {
@@ -144,10 +160,19 @@ impl PointSummary {
                         out.push_str(label);
                         out.push(',');
                         let n = self.n;
-                        let p = if n > 0 { *k as f64 / n as f64 } else { f64::NAN };
+                        let p = if n > 0 {
+                            *k as f64 / n as f64
+                        } else {
+                            f64::NAN
+                        };
                         let sd = (p * (1.0 - p)).sqrt();
                         let (lo, hi) = wilson(*k, n, Z95);
-                        push_stats(out, n, &[p, sd, sd / (n as f64).sqrt(), lo, hi], &[f64::NAN; 3]);
+                        push_stats(
+                            out,
+                            n,
+                            &[p, sd, sd / (n as f64).sqrt(), lo, hi],
+                            &[f64::NAN; 3],
+                        );
                     }
                 }
             }

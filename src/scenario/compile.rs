@@ -27,7 +27,11 @@ pub(super) fn compile(source: &str) -> Result<Scenario, Vec<Diagnostic>> {
             return Err(vec![Diagnostic::new(span, first_lower(&message))]);
         }
     };
-    let mut c = Compiler { source, diags: Vec::new(), scope: Scope::default() };
+    let mut c = Compiler {
+        source,
+        diags: Vec::new(),
+        scope: Scope::default(),
+    };
     let scenario = c.scenario(raw);
     if c.diags.is_empty() {
         Ok(scenario)
@@ -75,7 +79,13 @@ impl Compiler<'_> {
                 format!("{what} `{}` is not an identifier (letters, digits and `_`, not starting with a digit)", name.get_ref()),
             );
         } else if RESERVED.contains(&name.get_ref().as_str()) {
-            self.err(name.span(), format!("`{}` is a reserved word and cannot name a {what}", name.get_ref()));
+            self.err(
+                name.span(),
+                format!(
+                    "`{}` is a reserved word and cannot name a {what}",
+                    name.get_ref()
+                ),
+            );
         }
     }
 
@@ -90,18 +100,37 @@ impl Compiler<'_> {
                 TimeUnit::Days
             }),
         };
-        let start_day = meta.start.as_ref().and_then(|s| match (s.get_ref().date, s.get_ref().time) {
-            (Some(d), _) if is_valid_date(i64::from(d.year), u32::from(d.month), u32::from(d.day)) => {
-                Some(days_from_civil(i64::from(d.year), u32::from(d.month), u32::from(d.day)))
-            }
-            _ => {
-                self.err(s.span(), "`start` must be a calendar date such as 2025-09-01");
-                None
-            }
-        });
-        let mut timeconv = TimeConv { start_day, unit: time_unit };
+        let start_day =
+            meta.start
+                .as_ref()
+                .and_then(|s| match (s.get_ref().date, s.get_ref().time) {
+                    (Some(d), _)
+                        if is_valid_date(
+                            i64::from(d.year),
+                            u32::from(d.month),
+                            u32::from(d.day),
+                        ) =>
+                    {
+                        Some(days_from_civil(
+                            i64::from(d.year),
+                            u32::from(d.month),
+                            u32::from(d.day),
+                        ))
+                    }
+                    _ => {
+                        self.err(
+                            s.span(),
+                            "`start` must be a calendar date such as 2025-09-01",
+                        );
+                        None
+                    }
+                });
+        let mut timeconv = TimeConv {
+            start_day,
+            unit: time_unit,
+        };
         let horizon = self.time(&meta.horizon, &timeconv).unwrap_or(1.0);
-        if !(horizon > 0.0) {
+        if horizon.is_nan() || horizon <= 0.0 {
             self.err(meta.horizon.span(), "`horizon` must be after time 0");
         }
         timeconv.start_day = start_day;
@@ -117,7 +146,10 @@ impl Compiler<'_> {
             None => 100_000,
             Some(b) if (1..=MAX_EVENT_BUDGET).contains(b.get_ref()) => *b.get_ref() as u64,
             Some(b) => {
-                self.err(b.span(), format!("`event_budget` must be between 1 and {MAX_EVENT_BUDGET}"));
+                self.err(
+                    b.span(),
+                    format!("`event_budget` must be between 1 and {MAX_EVENT_BUDGET}"),
+                );
                 100_000
             }
         };
@@ -140,12 +172,19 @@ impl Compiler<'_> {
         for (i, ev) in raw.event.iter().enumerate() {
             let id = &ev.get_ref().id;
             self.check_name(id, "event");
-            if raw.event[..i].iter().any(|e| e.get_ref().id.get_ref() == id.get_ref()) {
+            if raw.event[..i]
+                .iter()
+                .any(|e| e.get_ref().id.get_ref() == id.get_ref())
+            {
                 self.err(id.span(), format!("duplicate event id `{}`", id.get_ref()));
             }
             self.scope.events.push(id.get_ref().clone());
         }
-        let events: Vec<EventType> = raw.event.iter().map(|e| self.event(e.get_ref(), goldstein_scale)).collect();
+        let events: Vec<EventType> = raw
+            .event
+            .iter()
+            .map(|e| self.event(e.get_ref(), goldstein_scale))
+            .collect();
         let event_priority: Vec<i32> = events.iter().map(|e| e.priority).collect();
         let schedule = raw
             .schedule
@@ -155,8 +194,14 @@ impl Compiler<'_> {
         let mut rules: Vec<Rule> = Vec::new();
         for (i, r) in raw.rule.iter().enumerate() {
             let name = &r.get_ref().name;
-            if raw.rule[..i].iter().any(|o| o.get_ref().name.get_ref() == name.get_ref()) {
-                self.err(name.span(), format!("duplicate rule name `{}`", name.get_ref()));
+            if raw.rule[..i]
+                .iter()
+                .any(|o| o.get_ref().name.get_ref() == name.get_ref())
+            {
+                self.err(
+                    name.span(),
+                    format!("duplicate rule name `{}`", name.get_ref()),
+                );
             }
             if let Some(rule) = self.rule(r.get_ref(), &event_priority) {
                 rules.push(rule);
@@ -171,8 +216,14 @@ impl Compiler<'_> {
         let mut hazards = Vec::new();
         for (i, h) in raw.hazard.iter().enumerate() {
             let name = &h.get_ref().name;
-            if raw.hazard[..i].iter().any(|o| o.get_ref().name.get_ref() == name.get_ref()) {
-                self.err(name.span(), format!("duplicate hazard name `{}`", name.get_ref()));
+            if raw.hazard[..i]
+                .iter()
+                .any(|o| o.get_ref().name.get_ref() == name.get_ref())
+            {
+                self.err(
+                    name.span(),
+                    format!("duplicate hazard name `{}`", name.get_ref()),
+                );
             }
             if let Some(hz) = self.hazard(h.get_ref()) {
                 hazards.push(hz);
@@ -219,7 +270,10 @@ impl Compiler<'_> {
             }
             toml::Value::Datetime(dt) => {
                 let Some(start) = conv.start_day else {
-                    self.err(v.span(), "a date needs `start` in [scenario] to anchor time 0");
+                    self.err(
+                        v.span(),
+                        "a date needs `start` in [scenario] to anchor time 0",
+                    );
                     return None;
                 };
                 let Some(d) = dt.date else {
@@ -230,9 +284,14 @@ impl Compiler<'_> {
                     self.err(v.span(), "not a calendar date");
                     return None;
                 }
-                let mut days = (days_from_civil(i64::from(d.year), u32::from(d.month), u32::from(d.day)) - start) as f64;
+                let mut days =
+                    (days_from_civil(i64::from(d.year), u32::from(d.month), u32::from(d.day))
+                        - start) as f64;
                 if let Some(t) = dt.time {
-                    days += (f64::from(t.hour) * 3600.0 + f64::from(t.minute) * 60.0 + f64::from(t.second.unwrap_or(0))) / 86_400.0;
+                    days += (f64::from(t.hour) * 3600.0
+                        + f64::from(t.minute) * 60.0
+                        + f64::from(t.second.unwrap_or(0)))
+                        / 86_400.0;
                 }
                 Some(days / conv.unit.days())
             }
@@ -243,27 +302,59 @@ impl Compiler<'_> {
         }
     }
 
-    fn params(&mut self, raw: std::collections::BTreeMap<Spanned<String>, Spanned<RawParam>>) -> Vec<Param> {
+    fn params(
+        &mut self,
+        raw: std::collections::BTreeMap<Spanned<String>, Spanned<RawParam>>,
+    ) -> Vec<Param> {
         let mut params = Vec::new();
         for (name, p) in raw {
             self.check_name(&name, "parameter");
             let span = p.span();
             let (value, min, max, doc) = match p.into_inner() {
                 RawParam::Value(v) => (v, f64::NEG_INFINITY, f64::INFINITY, String::new()),
-                RawParam::Full(f) => (f.value, f.min.unwrap_or(f64::NEG_INFINITY), f.max.unwrap_or(f64::INFINITY), f.doc),
+                RawParam::Full(f) => (
+                    f.value,
+                    f.min.unwrap_or(f64::NEG_INFINITY),
+                    f.max.unwrap_or(f64::INFINITY),
+                    f.doc,
+                ),
             };
             if value.is_nan() || min.is_nan() || max.is_nan() {
-                self.err(span.clone(), format!("parameter `{}` has a NaN", name.get_ref()));
+                self.err(
+                    span.clone(),
+                    format!("parameter `{}` has a NaN", name.get_ref()),
+                );
             } else if !value.is_finite() {
-                self.err(span.clone(), format!("parameter `{}` must have a finite value", name.get_ref()));
+                self.err(
+                    span.clone(),
+                    format!("parameter `{}` must have a finite value", name.get_ref()),
+                );
             } else if min > max {
-                self.err(span.clone(), format!("parameter `{}` has min {min} above max {max}", name.get_ref()));
+                self.err(
+                    span.clone(),
+                    format!(
+                        "parameter `{}` has min {min} above max {max}",
+                        name.get_ref()
+                    ),
+                );
             } else if value < min || value > max {
-                self.err(span.clone(), format!("parameter `{}` = {value} is outside [{min}, {max}]", name.get_ref()));
+                self.err(
+                    span.clone(),
+                    format!(
+                        "parameter `{}` = {value} is outside [{min}, {max}]",
+                        name.get_ref()
+                    ),
+                );
             }
             let name = name.into_inner();
             self.scope.params.push(name.clone());
-            params.push(Param { name, value, min, max, doc });
+            params.push(Param {
+                name,
+                value,
+                min,
+                max,
+                doc,
+            });
         }
         params
     }
@@ -277,11 +368,20 @@ impl Compiler<'_> {
         for (i, a) in raw.iter().enumerate() {
             let a = a.get_ref();
             self.check_name(&a.id, "actor");
-            if raw[..i].iter().any(|o| o.get_ref().id.get_ref() == a.id.get_ref()) {
-                self.err(a.id.span(), format!("duplicate actor id `{}`", a.id.get_ref()));
+            if raw[..i]
+                .iter()
+                .any(|o| o.get_ref().id.get_ref() == a.id.get_ref())
+            {
+                self.err(
+                    a.id.span(),
+                    format!("duplicate actor id `{}`", a.id.get_ref()),
+                );
             }
             self.scope.actors.push(a.id.get_ref().clone());
-            actors.push(Actor { id: a.id.get_ref().clone(), name: a.name.clone().unwrap_or_else(|| a.id.get_ref().clone()) });
+            actors.push(Actor {
+                id: a.id.get_ref().clone(),
+                name: a.name.clone().unwrap_or_else(|| a.id.get_ref().clone()),
+            });
         }
         actors
     }
@@ -294,20 +394,34 @@ impl Compiler<'_> {
                     toml::Value::Boolean(_) => Type::Bool,
                     toml::Value::Integer(_) | toml::Value::Float(_) => Type::Num,
                     _ => {
-                        self.err(value.span(), "a state variable must be a boolean or a number");
+                        self.err(
+                            value.span(),
+                            "a state variable must be a boolean or a number",
+                        );
                         continue;
                     }
                 };
                 if !is_ident(name.get_ref()) {
-                    self.err(name.span(), format!("state variable `{}` is not an identifier", name.get_ref()));
+                    self.err(
+                        name.span(),
+                        format!("state variable `{}` is not an identifier", name.get_ref()),
+                    );
                 }
                 match self.scope.vars.iter().find(|v| &v.name == name.get_ref()) {
                     Some(v) if v.ty != ty => {
-                        let msg = format!("state variable `{}` is a {} here but a {} for another actor", name.get_ref(), type_name(ty), type_name(v.ty));
+                        let msg = format!(
+                            "state variable `{}` is a {} here but a {} for another actor",
+                            name.get_ref(),
+                            type_name(ty),
+                            type_name(v.ty)
+                        );
                         self.err(value.span(), msg);
                     }
                     Some(_) => {}
-                    None => self.scope.vars.push(VarDecl { name: name.get_ref().clone(), ty }),
+                    None => self.scope.vars.push(VarDecl {
+                        name: name.get_ref().clone(),
+                        ty,
+                    }),
                 }
             }
         }
@@ -316,7 +430,14 @@ impl Compiler<'_> {
         self.scope.declared = vec![false; raw.len() * n_vars];
         for (ai, a) in raw.iter().enumerate() {
             for (name, value) in &a.get_ref().state {
-                let Some(vi) = self.scope.vars.iter().position(|v| &v.name == name.get_ref()) else { continue };
+                let Some(vi) = self
+                    .scope
+                    .vars
+                    .iter()
+                    .position(|v| &v.name == name.get_ref())
+                else {
+                    continue;
+                };
                 let x = match value.get_ref() {
                     toml::Value::Boolean(b) => f64::from(u8::from(*b)),
                     toml::Value::Integer(i) => *i as f64,
@@ -364,7 +485,10 @@ impl Compiler<'_> {
                 self.err(t.between.span(), "`between` must name exactly two actors");
                 continue;
             }
-            let (Some(a), Some(b)) = (self.actor_index(&t.between.get_ref()[0]), self.actor_index(&t.between.get_ref()[1])) else {
+            let (Some(a), Some(b)) = (
+                self.actor_index(&t.between.get_ref()[0]),
+                self.actor_index(&t.between.get_ref()[1]),
+            ) else {
                 continue;
             };
             if a == b {
@@ -372,40 +496,47 @@ impl Compiler<'_> {
                 continue;
             }
             let (ai, bi) = (usize::from(a), usize::from(b));
-            let clash = self.scope.dyads[ai * n + bi].is_some() || (!t.directed && self.scope.dyads[bi * n + ai].is_some_and(|d| !dyads_directed(&dyads, d)));
+            let clash = self.scope.dyads[ai * n + bi].is_some()
+                || (!t.directed
+                    && self.scope.dyads[bi * n + ai].is_some_and(|d| !dyads_directed(&dyads, d)));
             if clash {
-                self.err(t.between.span(), format!("tension between `{}` and `{}` is declared twice", self.scope.actors[ai], self.scope.actors[bi]));
+                self.err(
+                    t.between.span(),
+                    format!(
+                        "tension between `{}` and `{}` is declared twice",
+                        self.scope.actors[ai], self.scope.actors[bi]
+                    ),
+                );
                 continue;
             }
             let (lo, hi) = match &t.range {
                 None => (0.0, f64::INFINITY),
-                Some(r) if r.get_ref().len() == 2 && !r.get_ref()[0].is_nan() && !r.get_ref()[1].is_nan() && r.get_ref()[0] <= r.get_ref()[1] => (r.get_ref()[0], r.get_ref()[1]),
+                Some(r)
+                    if r.get_ref().len() == 2
+                        && !r.get_ref()[0].is_nan()
+                        && !r.get_ref()[1].is_nan()
+                        && r.get_ref()[0] <= r.get_ref()[1] =>
+                {
+                    (r.get_ref()[0], r.get_ref()[1])
+                }
                 Some(r) => {
                     self.err(r.span(), "`range` must be [low, high] with low <= high");
                     (f64::NEG_INFINITY, f64::INFINITY)
                 }
             };
-            let initial = *t.initial.get_ref();
-            if !initial.is_finite() || initial < lo || initial > hi {
-                self.err(t.initial.span(), format!("`initial` must be a finite number within the range [{lo}, {hi}]"));
-            }
-            let baseline = t.baseline.as_ref().map_or(initial, |b| *b.get_ref());
-            if let Some(b) = &t.baseline {
-                if !baseline.is_finite() || baseline < lo || baseline > hi {
-                    self.err(b.span(), format!("`baseline` must be a finite number within the range [{lo}, {hi}]"));
-                }
-            }
+            let ctx = Context::default();
+            let initial = self.dyad_value(&t.initial, ctx, "initial");
+            let baseline = match &t.baseline {
+                Some(b) => self.dyad_value(b, ctx, "baseline"),
+                None => initial.clone(),
+            };
             let half_life = match &t.half_life {
-                None => f64::INFINITY,
-                Some(h) => match h.get_ref() {
-                    toml::Value::Integer(i) if *i > 0 => *i as f64,
-                    toml::Value::Float(f) if *f > 0.0 => *f,
-                    toml::Value::String(s) if s == "inf" => f64::INFINITY,
-                    _ => {
-                        self.err(h.span(), "`half_life` must be a positive number (or \"inf\" for no decay)");
-                        f64::INFINITY
-                    }
-                },
+                Some(h) => self.dyad_value(h, ctx, "half_life"),
+                None => expr::compile("inf", &self.scope, ctx, Some(Type::Num)).ok(),
+            };
+            let (Some(initial), Some(baseline), Some(half_life)) = (initial, baseline, half_life)
+            else {
+                continue;
             };
             let mut thresholds = Vec::new();
             for th in &t.thresholds {
@@ -415,16 +546,47 @@ impl Compiler<'_> {
                     self.err(th.span(), "a threshold must be a finite number");
                 }
             }
-            let _ = span;
             let idx = dyads.len() as u32;
             self.scope.dyads[ai * n + bi] = Some(idx);
             if !t.directed && self.scope.dyads[bi * n + ai].is_none() {
                 self.scope.dyads[bi * n + ai] = Some(idx);
             }
             let label = format!("{}_{}", self.scope.actors[ai], self.scope.actors[bi]);
-            dyads.push(Dyad { a, b, directed: t.directed, initial, baseline, half_life, lo, hi, thresholds, label });
+            let dyad = Dyad {
+                a,
+                b,
+                directed: t.directed,
+                initial,
+                baseline,
+                half_life,
+                lo,
+                hi,
+                thresholds,
+                label,
+            };
+            let constant = [&dyad.initial, &dyad.baseline, &dyad.half_life]
+                .iter()
+                .all(|e| e.constant().is_some());
+            if constant {
+                if let Err(msg) = dyad.values(&ConstEnv) {
+                    self.err(span.clone(), msg);
+                }
+            }
+            dyads.push(dyad);
         }
         dyads
+    }
+
+    /// A dyad's initial value, baseline or half-life: a number or an
+    /// expression of parameters only.
+    fn dyad_value(&mut self, v: &ExprVal, ctx: Context, what: &str) -> Option<Expr> {
+        let e = self.expr(v, ctx, Type::Num)?;
+        let r = e.reads();
+        if r.time || r.tension || r.state || r.events || r.event_actors {
+            self.err(v.span(), format!("`{what}` may depend on parameters only"));
+            return None;
+        }
+        Some(e)
     }
 
     /// Compiles an expression value (a string, or a literal number/boolean).
@@ -437,11 +599,18 @@ impl Compiler<'_> {
                 self.err(span, "NaN is not a valid value");
                 return None;
             }
-            toml::Value::Float(f) if f.is_infinite() => ((if *f > 0.0 { "inf" } else { "-inf" }).to_string(), span.start, true),
+            toml::Value::Float(f) if f.is_infinite() => (
+                (if *f > 0.0 { "inf" } else { "-inf" }).to_string(),
+                span.start,
+                true,
+            ),
             toml::Value::Float(f) => (format!("{f:?}"), span.start, true),
             toml::Value::Boolean(b) => (b.to_string(), span.start, true),
             _ => {
-                self.err(span, "expected an expression (a string), a number or a boolean");
+                self.err(
+                    span,
+                    "expected an expression (a string), a number or a boolean",
+                );
                 return None;
             }
         };
@@ -449,7 +618,11 @@ impl Compiler<'_> {
             Ok(e) => Some(e),
             Err(errors) => {
                 for e in errors {
-                    let s = if literal { span.clone() } else { shift(&e.span, offset, &span) };
+                    let s = if literal {
+                        span.clone()
+                    } else {
+                        shift(&e.span, offset, &span)
+                    };
                     let mut d = Diagnostic::new(s, e.message);
                     d.help = e.help;
                     self.diags.push(d);
@@ -477,13 +650,19 @@ impl Compiler<'_> {
 
     fn event(&mut self, ev: &RawEvent, goldstein_scale: Option<f64>) -> EventType {
         let ctx = Context { event_actors: true };
-        let mut effects: Vec<expr::Statement> = ev.effects.iter().filter_map(|s| self.statement(s, ctx)).collect();
+        let mut effects: Vec<expr::Statement> = ev
+            .effects
+            .iter()
+            .filter_map(|s| self.statement(s, ctx))
+            .collect();
         let mut cameo = None;
         if let Some(code) = &ev.cameo {
             match crate::cameo::lookup(code.get_ref()) {
                 Some(entry) => {
                     cameo = Some(entry.code.clone());
-                    let has_tension = effects.iter().any(|s| matches!(s.target, expr::Lvalue::Tension { .. }));
+                    let has_tension = effects
+                        .iter()
+                        .any(|s| matches!(s.target, expr::Lvalue::Tension { .. }));
                     if let (Some(scale), false) = (goldstein_scale, has_tension) {
                         let delta = -entry.goldstein * scale;
                         let text = format!("tension(source, target) += {delta:?}");
@@ -493,8 +672,14 @@ impl Compiler<'_> {
                     }
                 }
                 None => {
-                    let d = Diagnostic::new(code.span(), format!("unknown CAMEO code `{}`", code.get_ref()))
-                        .with_suggestion(code.get_ref(), crate::cameo::table().iter().map(|e| e.code.as_str()));
+                    let d = Diagnostic::new(
+                        code.span(),
+                        format!("unknown CAMEO code `{}`", code.get_ref()),
+                    )
+                    .with_suggestion(
+                        code.get_ref(),
+                        crate::cameo::table().iter().map(|e| e.code.as_str()),
+                    );
                     self.diags.push(d);
                 }
             }
@@ -520,17 +705,28 @@ impl Compiler<'_> {
         }
     }
 
-    fn schedule_entry(&mut self, s: &RawSchedule, conv: &TimeConv, horizon: f64) -> Option<ScheduleEntry> {
+    fn schedule_entry(
+        &mut self,
+        s: &RawSchedule,
+        conv: &TimeConv,
+        horizon: f64,
+    ) -> Option<ScheduleEntry> {
         let event = self.event_index(&s.event);
         let at = self.time(&s.at, conv);
         if let Some(at) = at {
             if at < 0.0 || at > horizon {
-                self.err(s.at.span(), format!("scheduled at {at}, outside [0, horizon = {horizon}]"));
+                self.err(
+                    s.at.span(),
+                    format!("scheduled at {at}, outside [0, horizon = {horizon}]"),
+                );
             }
         }
         let source = s.source.as_ref().map(|a| self.actor_index(a));
         let target = s.target.as_ref().map(|a| self.actor_index(a));
-        let jitter = s.jitter.as_ref().map(|j| self.delay(j, Context::default(), true));
+        let jitter = s
+            .jitter
+            .as_ref()
+            .map(|j| self.delay(j, Context::default(), true));
         Some(ScheduleEntry {
             event: event?,
             at: at?,
@@ -546,33 +742,81 @@ impl Compiler<'_> {
         let num = |c: &mut Self, v: &ExprVal| c.expr(v, ctx, Type::Num);
         let (kind, p1, p2) = match d.get_ref() {
             RawDelay::Fixed(v) => (DelayKind::Fixed, num(self, v), None),
-            RawDelay::Exponential { mean: Some(m), rate: None } => (DelayKind::ExponentialMean, num(self, m), None),
-            RawDelay::Exponential { mean: None, rate: Some(r) } => (DelayKind::ExponentialRate, num(self, r), None),
+            RawDelay::Exponential {
+                mean: Some(m),
+                rate: None,
+            } => (DelayKind::ExponentialMean, num(self, m), None),
+            RawDelay::Exponential {
+                mean: None,
+                rate: Some(r),
+            } => (DelayKind::ExponentialRate, num(self, r), None),
             RawDelay::Exponential { .. } => {
                 self.err(span, "exponential takes exactly one of `mean` and `rate`");
                 return None;
             }
-            RawDelay::Uniform { min, max } => (DelayKind::Uniform, num(self, min), Some(num(self, max))),
-            RawDelay::Lognormal { median: Some(m), mu: None, sigma } => (DelayKind::LogNormalMedian, num(self, m), Some(num(self, sigma))),
-            RawDelay::Lognormal { median: None, mu: Some(m), sigma } => (DelayKind::LogNormalMu, num(self, m), Some(num(self, sigma))),
+            RawDelay::Uniform { min, max } => {
+                (DelayKind::Uniform, num(self, min), Some(num(self, max)))
+            }
+            RawDelay::Lognormal {
+                median: Some(m),
+                mu: None,
+                sigma,
+            } => (
+                DelayKind::LogNormalMedian,
+                num(self, m),
+                Some(num(self, sigma)),
+            ),
+            RawDelay::Lognormal {
+                median: None,
+                mu: Some(m),
+                sigma,
+            } => (DelayKind::LogNormalMu, num(self, m), Some(num(self, sigma))),
             RawDelay::Lognormal { .. } => {
-                self.err(span, "lognormal takes exactly one of `median` and `mu`, and `sigma`");
+                self.err(
+                    span,
+                    "lognormal takes exactly one of `median` and `mu`, and `sigma`",
+                );
                 return None;
             }
-            RawDelay::Gamma { shape, scale: Some(s), mean: None } => (DelayKind::GammaScale, num(self, shape), Some(num(self, s))),
-            RawDelay::Gamma { shape, scale: None, mean: Some(m) } => (DelayKind::GammaMean, num(self, shape), Some(num(self, m))),
+            RawDelay::Gamma {
+                shape,
+                scale: Some(s),
+                mean: None,
+            } => (DelayKind::GammaScale, num(self, shape), Some(num(self, s))),
+            RawDelay::Gamma {
+                shape,
+                scale: None,
+                mean: Some(m),
+            } => (DelayKind::GammaMean, num(self, shape), Some(num(self, m))),
             RawDelay::Gamma { .. } => {
-                self.err(span, "gamma takes `shape` and exactly one of `scale` and `mean`");
+                self.err(
+                    span,
+                    "gamma takes `shape` and exactly one of `scale` and `mean`",
+                );
                 return None;
             }
-            RawDelay::Weibull { shape, scale } => (DelayKind::Weibull, num(self, shape), Some(num(self, scale))),
+            RawDelay::Weibull { shape, scale } => {
+                (DelayKind::Weibull, num(self, shape), Some(num(self, scale)))
+            }
         };
-        let delay = Delay { kind, p1: p1?, p2: match p2 { Some(p) => Some(p?), None => None } };
+        let delay = Delay {
+            kind,
+            p1: p1?,
+            p2: match p2 {
+                Some(p) => Some(p?),
+                None => None,
+            },
+        };
         // Constant parameters are checked now, so a bad file fails at load time.
-        let constant = delay.p1.constant().is_some() && delay.p2.as_ref().is_none_or(|p| p.constant().is_some());
+        let constant = delay.p1.constant().is_some()
+            && delay.p2.as_ref().is_none_or(|p| p.constant().is_some());
         if constant {
             let env = ConstEnv;
-            let checked = if signed { signed_check(&delay, &env) } else { delay.dist(&env).map(|_| ()) };
+            let checked = if signed {
+                signed_check(&delay, &env)
+            } else {
+                delay.dist(&env).map(|_| ())
+            };
             if let Err(msg) = checked {
                 self.err(span, msg);
                 return None;
@@ -612,7 +856,10 @@ impl Compiler<'_> {
             let e = self.expr(p, ctx, Type::Num)?;
             if let Some(x) = e.constant() {
                 if !(0.0..=1.0).contains(&x) {
-                    self.err(p.span(), format!("a probability must be within [0, 1], got {x}"));
+                    self.err(
+                        p.span(),
+                        format!("a probability must be within [0, 1], got {x}"),
+                    );
                     return None;
                 }
             }
@@ -651,9 +898,18 @@ impl Compiler<'_> {
             on,
             from: from?,
             to: to?,
-            when: match when { Some(w) => Some(w?), None => None },
-            prob: match prob { Some(p) => Some(p?), None => None },
-            delay: match delay { Some(d) => Some(d?), None => None },
+            when: match when {
+                Some(w) => Some(w?),
+                None => None,
+            },
+            prob: match prob {
+                Some(p) => Some(p?),
+                None => None,
+            },
+            delay: match delay {
+                Some(d) => Some(d?),
+                None => None,
+            },
             emit_event: emit_event?,
             emit_source: emit_source?,
             emit_target: emit_target?,
@@ -672,21 +928,38 @@ impl Compiler<'_> {
         let rate = self.expr(&h.rate, ctx, Type::Num);
         if let Some(x) = rate.as_ref().and_then(Expr::constant) {
             if !(x >= 0.0 && x.is_finite()) {
-                self.err(h.rate.span(), format!("a rate must be a non-negative finite number, got {x}"));
+                self.err(
+                    h.rate.span(),
+                    format!("a rate must be a non-negative finite number, got {x}"),
+                );
             }
         }
         let max_rate = h.max_rate.as_ref().map(|m| self.expr(m, ctx, Type::Num));
         Some(Hazard {
             name: h.name.get_ref().clone(),
             event: event?,
-            source: match source { Some(s) => Some(s?), None => None },
-            target: match target { Some(t) => Some(t?), None => None },
+            source: match source {
+                Some(s) => Some(s?),
+                None => None,
+            },
+            target: match target {
+                Some(t) => Some(t?),
+                None => None,
+            },
             rate: rate?,
-            max_rate: match max_rate { Some(m) => Some(m?), None => None },
+            max_rate: match max_rate {
+                Some(m) => Some(m?),
+                None => None,
+            },
         })
     }
 
-    fn outcomes(&mut self, raw: &[Spanned<RawOutcome>], dyads: &[Dyad], _actors: &[Actor]) -> Vec<Outcome> {
+    fn outcomes(
+        &mut self,
+        raw: &[Spanned<RawOutcome>],
+        dyads: &[Dyad],
+        _actors: &[Actor],
+    ) -> Vec<Outcome> {
         let ctx = Context::default();
         let builtin = builtin_names(&self.scope.events, dyads);
         let mut outcomes = Vec::new();
@@ -695,7 +968,11 @@ impl Compiler<'_> {
             let o = o.get_ref();
             self.check_name(&o.name, "outcome");
             let name = o.name.get_ref();
-            if raw[..i].iter().any(|p| p.get_ref().name.get_ref() == name) || builtin.contains(name) || name == "rep" || name == "point" {
+            if raw[..i].iter().any(|p| p.get_ref().name.get_ref() == name)
+                || builtin.contains(name)
+                || name == "rep"
+                || name == "point"
+            {
                 self.err(o.name.span(), format!("outcome name `{name}` is already used (by another outcome or a built-in metric)"));
             }
             let kind = match (&o.value, &o.cases) {
@@ -705,7 +982,9 @@ impl Compiler<'_> {
                     let mut ok = true;
                     for c in cases {
                         let c = c.get_ref();
-                        if c.label.get_ref().is_empty() || c.label.get_ref().contains([',', '"', '\n']) {
+                        if c.label.get_ref().is_empty()
+                            || c.label.get_ref().contains([',', '"', '\n'])
+                        {
                             self.err(c.label.span(), "a case label must be non-empty, without commas, quotes or newlines");
                         }
                         match self.expr(&c.when, ctx, Type::Bool) {
@@ -721,7 +1000,10 @@ impl Compiler<'_> {
                 }
             };
             if let Some(kind) = kind {
-                outcomes.push(Outcome { name: name.clone(), kind });
+                outcomes.push(Outcome {
+                    name: name.clone(),
+                    kind,
+                });
             }
         }
         outcomes
@@ -734,7 +1016,11 @@ fn dyads_directed(dyads: &[Dyad], idx: u32) -> bool {
 
 /// Names of the built-in metric columns (outcomes may not reuse them).
 pub(crate) fn builtin_names(events: &[String], dyads: &[Dyad]) -> Vec<String> {
-    let mut names = vec!["end_time".to_string(), "n_events".to_string(), "terminal".to_string()];
+    let mut names = vec![
+        "end_time".to_string(),
+        "n_events".to_string(),
+        "terminal".to_string(),
+    ];
     names.extend(events.iter().map(|e| format!("count_{e}")));
     for d in dyads {
         names.push(format!("tension_{}_final", d.label));

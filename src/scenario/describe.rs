@@ -7,20 +7,40 @@ use std::fmt::Write as _;
 /// hazards and outcomes.
 pub fn describe(s: &Scenario) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "scenario `{}`: horizon {} {}", s.name, s.horizon, s.time_unit.name());
+    let _ = writeln!(
+        o,
+        "scenario `{}`: horizon {} {}",
+        s.name,
+        s.horizon,
+        s.time_unit.name()
+    );
     if let Some(start) = s.start_day {
-        let _ = writeln!(o, "time 0 is {}", &crate::time::format_date(start, s.time_unit, 0.0)[..10]);
+        let _ = writeln!(
+            o,
+            "time 0 is {}",
+            &crate::time::format_date(start, s.time_unit, 0.0)[..10]
+        );
     }
     let _ = writeln!(o, "\nparameters ({}):", s.params.len());
     for p in &s.params {
-        let _ = writeln!(o, "  {:<22} = {:<10} in [{}, {}]  {}", p.name, p.value, p.min, p.max, p.doc);
+        let _ = writeln!(
+            o,
+            "  {:<22} = {:<10} in [{}, {}]  {}",
+            p.name, p.value, p.min, p.max, p.doc
+        );
     }
     let _ = writeln!(o, "\nactors ({}):", s.actors.len());
     let n_vars = s.n_vars();
     for (i, a) in s.actors.iter().enumerate() {
         let vars: Vec<String> = (0..n_vars)
             .filter(|v| s.scope.declared[i * n_vars + v])
-            .map(|v| format!("{} = {}", s.scope.vars[v].name, s.initial_state[i * n_vars + v]))
+            .map(|v| {
+                format!(
+                    "{} = {}",
+                    s.scope.vars[v].name,
+                    s.initial_state[i * n_vars + v]
+                )
+            })
             .collect();
         let _ = writeln!(o, "  {:<6} {:<20} {}", a.id, a.name, vars.join(", "));
     }
@@ -30,24 +50,54 @@ pub fn describe(s: &Scenario) -> String {
         let _ = writeln!(
             o,
             "  {} {arrow} {}: initial {}, baseline {}, half-life {}, range [{}, {}]",
-            s.actors[usize::from(d.a)].id, s.actors[usize::from(d.b)].id, d.initial, d.baseline, d.half_life, d.lo, d.hi
+            s.actors[usize::from(d.a)].id,
+            s.actors[usize::from(d.b)].id,
+            shown(&d.initial),
+            shown(&d.baseline),
+            shown(&d.half_life),
+            d.lo,
+            d.hi
         );
     }
     let _ = writeln!(o, "\nevents ({}):", s.events.len());
     for e in &s.events {
-        let cameo = e.cameo.as_deref().map(|c| format!(" [CAMEO {c}]")).unwrap_or_default();
+        let cameo = e
+            .cameo
+            .as_deref()
+            .map(|c| format!(" [CAMEO {c}]"))
+            .unwrap_or_default();
         let terminal = if e.terminal { " (terminal)" } else { "" };
-        let _ = writeln!(o, "  {:<22}{cameo}{terminal} {} effect(s)  {}", e.id, e.effects.len(), e.label);
+        let _ = writeln!(
+            o,
+            "  {:<22}{cameo}{terminal} {} effect(s)  {}",
+            e.id,
+            e.effects.len(),
+            e.label
+        );
     }
     let _ = writeln!(o, "\nschedule ({}):", s.schedule.len());
     for e in &s.schedule {
-        let date = s.start_day.map(|d| format!(" ({})", crate::time::format_date(d, s.time_unit, e.at))).unwrap_or_default();
-        let jitter = if e.jitter.is_some() { " with jitter" } else { "" };
-        let _ = writeln!(o, "  t = {}{date}: {}{jitter}", e.at, s.events[e.event as usize].id);
+        let date = s
+            .start_day
+            .map(|d| format!(" ({})", crate::time::format_date(d, s.time_unit, e.at)))
+            .unwrap_or_default();
+        let jitter = if e.jitter.is_some() {
+            " with jitter"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            o,
+            "  t = {}{date}: {}{jitter}",
+            e.at, s.events[e.event as usize].id
+        );
     }
     let _ = writeln!(o, "\nrules ({}):", s.rules.len());
     for r in &s.rules {
-        let on: Vec<&str> = r.on.iter().map(|e| s.events[*e as usize].id.as_str()).collect();
+        let on: Vec<&str> =
+            r.on.iter()
+                .map(|e| s.events[*e as usize].id.as_str())
+                .collect();
         let _ = writeln!(
             o,
             "  {:<28} {} on {} -> {}",
@@ -59,8 +109,16 @@ pub fn describe(s: &Scenario) -> String {
     }
     let _ = writeln!(o, "\nhazards ({}):", s.hazards.len());
     for h in &s.hazards {
-        let bound = if h.max_rate.is_some() { "declared max_rate" } else { "interval bound" };
-        let _ = writeln!(o, "  {:<28} -> {} ({bound})", h.name, s.events[h.event as usize].id);
+        let bound = if h.max_rate.is_some() {
+            "declared max_rate"
+        } else {
+            "interval bound"
+        };
+        let _ = writeln!(
+            o,
+            "  {:<28} -> {} ({bound})",
+            h.name, s.events[h.event as usize].id
+        );
     }
     let _ = writeln!(o, "\noutcomes ({}):", s.outcomes.len());
     for (i, out) in s.outcomes.iter().enumerate() {
@@ -69,9 +127,20 @@ pub fn describe(s: &Scenario) -> String {
                 let _ = writeln!(o, "  {} (numeric)", out.name);
             }
             OutcomeKind::Categorical(_) => {
-                let _ = writeln!(o, "  {} (categorical: {})", out.name, s.outcome_labels(i).join(", "));
+                let _ = writeln!(
+                    o,
+                    "  {} (categorical: {})",
+                    out.name,
+                    s.outcome_labels(i).join(", ")
+                );
             }
         }
     }
     o
+}
+
+/// A constant's value, or "(from parameters)".
+fn shown(e: &crate::expr::Expr) -> String {
+    e.constant()
+        .map_or_else(|| "(from parameters)".to_string(), |x| x.to_string())
 }

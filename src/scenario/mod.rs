@@ -41,11 +41,19 @@ impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LoadError::Io { path, error } => write!(f, "{path}: cannot read the scenario: {error}"),
-            LoadError::Invalid { path, source, diagnostics } => {
+            LoadError::Invalid {
+                path,
+                source,
+                diagnostics,
+            } => {
                 let text = render(path, source, diagnostics);
                 write!(f, "{}", text.trim_end())?;
                 let n = diagnostics.len();
-                write!(f, "\n{path}: {n} error{} found", if n == 1 { "" } else { "s" })
+                write!(
+                    f,
+                    "\n{path}: {n} error{} found",
+                    if n == 1 { "" } else { "s" }
+                )
             }
         }
     }
@@ -66,8 +74,10 @@ impl LoadError {
 /// Reads and compiles a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     let shown = path.display().to_string();
-    let source = std::fs::read_to_string(path)
-        .map_err(|error| LoadError::Io { path: shown.clone(), error })?;
+    let source = std::fs::read_to_string(path).map_err(|error| LoadError::Io {
+        path: shown.clone(),
+        error,
+    })?;
     parse(&shown, &source)
 }
 

@@ -79,12 +79,12 @@ pub struct Dyad {
     pub b: u16,
     /// Whether (a, b) and (b, a) are different dyads.
     pub directed: bool,
-    /// Tension at time 0.
-    pub initial: f64,
-    /// Level tension relaxes toward.
-    pub baseline: f64,
-    /// Half-life of the relaxation (`inf`: no decay).
-    pub half_life: f64,
+    /// Tension at time 0 (an expression of parameters).
+    pub initial: Expr,
+    /// Level tension relaxes toward (an expression of parameters).
+    pub baseline: Expr,
+    /// Half-life of the relaxation, `inf` for none (an expression of parameters).
+    pub half_life: Expr,
     /// Lower bound.
     pub lo: f64,
     /// Upper bound.
@@ -93,6 +93,32 @@ pub struct Dyad {
     pub thresholds: Vec<f64>,
     /// `A_B`, used in metric names.
     pub label: String,
+}
+
+impl Dyad {
+    /// (initial, baseline, half-life) for these parameter values, checked:
+    /// initial and baseline within the range, half-life positive.
+    pub fn values<E: Env>(&self, env: &E) -> Result<(f64, f64, f64), String> {
+        let (initial, baseline, half_life) = (
+            self.initial.eval(env),
+            self.baseline.eval(env),
+            self.half_life.eval(env),
+        );
+        let within = |x: f64| x.is_finite() && x >= self.lo && x <= self.hi;
+        if !within(initial) || !within(baseline) {
+            return Err(format!(
+                "tension {}: initial {initial} and baseline {baseline} must be finite and within [{}, {}]",
+                self.label, self.lo, self.hi
+            ));
+        }
+        if half_life.is_nan() || half_life <= 0.0 {
+            return Err(format!(
+                "tension {}: half-life {half_life} must be positive",
+                self.label
+            ));
+        }
+        Ok((initial, baseline, half_life))
+    }
 }
 
 /// A kind of event.
@@ -172,10 +198,16 @@ impl Delay {
             DelayKind::ExponentialMean => Dist::Exponential { mean: a },
             DelayKind::ExponentialRate => Dist::Exponential { mean: 1.0 / a },
             DelayKind::Uniform => Dist::Uniform { min: a, max: b },
-            DelayKind::LogNormalMedian => Dist::LogNormal { mu: libm::log(a), sigma: b },
+            DelayKind::LogNormalMedian => Dist::LogNormal {
+                mu: libm::log(a),
+                sigma: b,
+            },
             DelayKind::LogNormalMu => Dist::LogNormal { mu: a, sigma: b },
             DelayKind::GammaScale => Dist::Gamma { shape: a, scale: b },
-            DelayKind::GammaMean => Dist::Gamma { shape: a, scale: b / a },
+            DelayKind::GammaMean => Dist::Gamma {
+                shape: a,
+                scale: b / a,
+            },
             DelayKind::Weibull => Dist::Weibull { shape: a, scale: b },
         };
         dist.check()?;

@@ -78,9 +78,9 @@ pub struct RawTension {
     pub between: Spanned<Vec<Spanned<String>>>,
     #[serde(default)]
     pub directed: bool,
-    pub initial: Spanned<f64>,
-    pub baseline: Option<Spanned<f64>>,
-    pub half_life: Option<Spanned<toml::Value>>,
+    pub initial: ExprVal,
+    pub baseline: Option<ExprVal>,
+    pub half_life: Option<ExprVal>,
     pub range: Option<Spanned<Vec<f64>>>,
     #[serde(default)]
     pub thresholds: Vec<Spanned<f64>>,

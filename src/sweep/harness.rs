@@ -68,7 +68,11 @@ pub struct RepError {
 
 impl std::fmt::Display for RepError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "replication {} of point {}: {}", self.rep, self.point, self.error)
+        write!(
+            f,
+            "replication {} of point {}: {}",
+            self.rep, self.point, self.error
+        )
     }
 }
 
@@ -102,7 +106,10 @@ pub fn execute<E: Send>(
         let compute = |wave: &[Range<u64>]| -> Result<Vec<Block>, RepError> {
             // Collected in order first, so the error reported is the first in
             // (point, rep) order, whichever thread met it first.
-            let results: Vec<Result<Block, RepError>> = wave.par_iter().map(|r| run_block(plan, r.clone(), n_cols)).collect();
+            let results: Vec<Result<Block, RepError>> = wave
+                .par_iter()
+                .map(|r| run_block(plan, r.clone(), n_cols))
+                .collect();
             results.into_iter().collect()
         };
         let mut waves = blocks.chunks(wave_blocks as usize);
@@ -138,5 +145,8 @@ fn run_block(plan: &Plan<'_>, range: Range<u64>, n_cols: usize) -> Result<Block,
             .run(&plan.points[point as usize], &key, plan.options, out, None)
             .map_err(|error| RepError { point, rep, error })?;
     }
-    Ok(Block { first: range.start, values })
+    Ok(Block {
+        first: range.start,
+        values,
+    })
 }

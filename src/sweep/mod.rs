@@ -6,7 +6,9 @@ pub mod harness;
 use crate::engine::{columns, Column, ColumnKind, Engine, RunOptions, TraceEvent};
 use crate::error::{Error, Result};
 use crate::output::manifest::{Manifest, ScenarioInfo, Totals, RNG_DESCRIPTION};
-use crate::output::tables::{push_run_row, runs_header, summary_header, summary_prefix, Keys, PointSummary};
+use crate::output::tables::{
+    push_run_row, runs_header, summary_header, summary_prefix, Keys, PointSummary,
+};
 use crate::output::{fmt_f64, push_f64, sha256_hex, write_atomic, AtomicFile};
 use crate::scenario::Scenario;
 use harness::{execute, Plan};
@@ -60,8 +62,12 @@ pub struct RunReport {
 /// Reads a scenario file, returning it with the SHA-256 of its bytes.
 pub fn load_scenario(path: &Path) -> Result<(Scenario, String)> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Error::Usage(format!("{}: the scenario is not UTF-8 text", path.display())))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::Usage(format!(
+            "{}: the scenario is not UTF-8 text",
+            path.display()
+        ))
+    })?;
     let scenario = crate::scenario::parse(&path.display().to_string(), &text)?;
     Ok((scenario, sha256_hex(text.as_bytes())))
 }
@@ -74,18 +80,27 @@ pub fn run(config: &RunConfig) -> Result<RunReport> {
         return Err(Error::Usage("--reps must be at least 1".into()));
     }
     let (scenario, sha256) = load_scenario(&config.scenario_path)?;
-    let params = scenario.param_values(&config.overrides).map_err(Error::Usage)?;
+    let params = scenario
+        .param_values(&config.overrides)
+        .map_err(Error::Usage)?;
     let seed = config.seed.unwrap_or(scenario.seed);
     let cols = columns(&scenario);
-    let keys = Keys { point: false, params: Vec::new() };
-    let n_events_col = cols.iter().position(|c| c.name == "n_events").expect("n_events is always a column");
+    let keys = Keys {
+        point: false,
+        params: Vec::new(),
+    };
+    let n_events_col = cols
+        .iter()
+        .position(|c| c.name == "n_events")
+        .expect("n_events is always a column");
 
     let mut runs = match &config.out {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
             let path = dir.join("runs.csv");
             let mut f = AtomicFile::create(&path).map_err(|e| Error::io(&path, e))?;
-            f.write_all(runs_header(&keys, &cols).as_bytes()).map_err(|e| Error::io(&path, e))?;
+            f.write_all(runs_header(&keys, &cols).as_bytes())
+                .map_err(|e| Error::io(&path, e))?;
             Some((f, path))
         }
         None => None,
@@ -114,7 +129,9 @@ pub fn run(config: &RunConfig) -> Result<RunReport> {
             }
         }
         match &mut runs {
-            Some((f, path)) => f.write_all(text.as_bytes()).map_err(|e| Error::io(path.clone(), e)),
+            Some((f, path)) => f
+                .write_all(text.as_bytes())
+                .map_err(|e| Error::io(path.clone(), e)),
             None => Ok(()),
         }
     });
@@ -131,17 +148,26 @@ pub fn run(config: &RunConfig) -> Result<RunReport> {
     let mut written = Vec::new();
     if let (Some(dir), Some((f, path))) = (&config.out, runs) {
         let mut outputs = BTreeMap::new();
-        outputs.insert("runs.csv".to_string(), f.commit().map_err(|e| Error::io(&path, e))?);
+        outputs.insert(
+            "runs.csv".to_string(),
+            f.commit().map_err(|e| Error::io(&path, e))?,
+        );
         written.push(path);
         let mut s = summary_header(&keys);
         summary.push_rows(&mut s, &summary_prefix(&keys, 0, &[]), &cols);
         let path = dir.join("summary.csv");
-        outputs.insert("summary.csv".into(), write_atomic(&path, s.as_bytes()).map_err(|e| Error::io(&path, e))?);
+        outputs.insert(
+            "summary.csv".into(),
+            write_atomic(&path, s.as_bytes()).map_err(|e| Error::io(&path, e))?,
+        );
         written.push(path);
         if config.trace > 0 {
             let text = trace_csv(&scenario, &plan, config.trace.min(config.reps))?;
             let path = dir.join("events.csv");
-            outputs.insert("events.csv".into(), write_atomic(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))?);
+            outputs.insert(
+                "events.csv".into(),
+                write_atomic(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))?,
+            );
             written.push(path);
         }
         let manifest = Manifest {
@@ -158,13 +184,22 @@ pub fn run(config: &RunConfig) -> Result<RunReport> {
             reps: config.reps,
             rng: RNG_DESCRIPTION.into(),
             independent_streams: false,
-            params: scenario.params.iter().zip(&params).map(|(p, v)| (p.name.clone(), *v)).collect(),
+            params: scenario
+                .params
+                .iter()
+                .zip(&params)
+                .map(|(p, v)| (p.name.clone(), *v))
+                .collect(),
             design: None,
             trace_reps: config.trace.min(config.reps),
-            totals: Totals { replications: config.reps, events },
+            totals: Totals {
+                replications: config.reps,
+                events,
+            },
             outputs,
         };
-        let json = serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
+        let json =
+            serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
         let path = dir.join("manifest.json");
         write_atomic(&path, json.as_bytes()).map_err(|e| Error::io(&path, e))?;
         written.push(path);
@@ -182,7 +217,8 @@ pub fn run(config: &RunConfig) -> Result<RunReport> {
 }
 
 /// Header of `events.csv`.
-pub const EVENTS_HEADER: &str = "rep,seq,time,date,event,source,target,rule,cause_seq,tension_after\n";
+pub const EVENTS_HEADER: &str =
+    "rep,seq,time,date,event,source,target,rule,cause_seq,tension_after\n";
 
 /// Re-runs the first `n` replications of point 0 with tracing (replications
 /// are pure functions of their key, so these are the same replications) and
@@ -196,17 +232,33 @@ pub fn trace_csv(scenario: &Scenario, plan: &Plan<'_>, n: u64) -> Result<String>
     for rep in 0..n {
         trace.clear();
         engine
-            .run(&plan.points[0], &plan.key(0, rep), plan.options, &mut out, Some(&mut trace))
-            .map_err(|error| harness::RepError { point: 0, rep, error })?;
+            .run(
+                &plan.points[0],
+                &plan.key(0, rep),
+                plan.options,
+                &mut out,
+                Some(&mut trace),
+            )
+            .map_err(|error| harness::RepError {
+                point: 0,
+                rep,
+                error,
+            })?;
         for ev in &trace {
             use std::fmt::Write as _;
             let _ = write!(text, "{rep},{},", ev.seq);
             push_f64(&mut text, ev.time);
             text.push(',');
             if let Some(start) = scenario.start_day {
-                text.push_str(&crate::time::format_date(start, scenario.time_unit, ev.time));
+                text.push_str(&crate::time::format_date(
+                    start,
+                    scenario.time_unit,
+                    ev.time,
+                ));
             }
-            let rule = ev.rule.map_or("", |r| scenario.rules[r as usize].name.as_str());
+            let rule = ev
+                .rule
+                .map_or("", |r| scenario.rules[r as usize].name.as_str());
             let cause = ev.cause.map(|c| c.to_string()).unwrap_or_default();
             let tension = ev.tension_after.map(fmt_f64).unwrap_or_default();
             let _ = writeln!(
@@ -230,14 +282,23 @@ pub fn render_table(report: &RunReport) -> String {
     for line in csv.lines() {
         let f: Vec<&str> = line.split(',').collect();
         // metric,kind,category,n,mean,sd,se,lo,hi,...
-        let num = |s: &str| s.parse::<f64>().map_or_else(|_| "-".to_string(), |x| format!("{x:.4}"));
+        let num = |s: &str| {
+            s.parse::<f64>()
+                .map_or_else(|_| "-".to_string(), |x| format!("{x:.4}"))
+        };
         let (name, estimate) = if f[1] == "share" {
-            (format!("{} = {}", f[0], f[2]), format!("{:.1}%", f[4].parse::<f64>().unwrap_or(f64::NAN) * 100.0))
+            (
+                format!("{} = {}", f[0], f[2]),
+                format!("{:.1}%", f[4].parse::<f64>().unwrap_or(f64::NAN) * 100.0),
+            )
         } else {
             (f[0].to_string(), num(f[4]))
         };
         let ci = if f[1] == "share" {
-            let pct = |s: &str| s.parse::<f64>().map_or_else(|_| "-".to_string(), |x| format!("{:.1}%", x * 100.0));
+            let pct = |s: &str| {
+                s.parse::<f64>()
+                    .map_or_else(|_| "-".to_string(), |x| format!("{:.1}%", x * 100.0))
+            };
             format!("[{}, {}]", pct(f[7]), pct(f[8]))
         } else {
             format!("[{}, {}]", num(f[7]), num(f[8]))
@@ -245,10 +306,28 @@ pub fn render_table(report: &RunReport) -> String {
         rows.push([name, estimate, ci, f[3].to_string()]);
     }
     let header = ["metric", "mean / share", "95% CI", "n"];
-    let widths: Vec<usize> = (0..4).map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..4)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     let mut out = String::new();
     let line = |cells: [&str; 4], out: &mut String| {
-        out.push_str(&format!("{:<w0$}  {:>w1$}  {:<w2$}  {:>w3$}\n", cells[0], cells[1], cells[2], cells[3], w0 = widths[0], w1 = widths[1], w2 = widths[2], w3 = widths[3]));
+        out.push_str(&format!(
+            "{:<w0$}  {:>w1$}  {:<w2$}  {:>w3$}\n",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3]
+        ));
     };
     line(header, &mut out);
     for r in &rows {

@@ -1,0 +1,66 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use flashpoint::engine::{columns, Engine, RunOptions};
+use flashpoint::rng::replication_key;
+use flashpoint::scenario::{parse, Scenario};
+use std::path::PathBuf;
+
+/// Parses a scenario or panics with the rendered diagnostics.
+pub fn scenario(text: &str) -> Scenario {
+    match parse("test.toml", text) {
+        Ok(s) => s,
+        Err(e) => panic!("scenario does not load:\n{e}"),
+    }
+}
+
+/// The rendered load error of a scenario that must not load.
+pub fn load_error(text: &str) -> String {
+    match parse("test.toml", text) {
+        Ok(_) => panic!("scenario loaded but should not have"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Runs replications 0..n with default parameters and returns the value of
+/// column `name` in each.
+pub fn column_values(s: &Scenario, name: &str, seed: u64, n: u64) -> Vec<f64> {
+    let cols = columns(s);
+    let k = cols
+        .iter()
+        .position(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    let params: Vec<f64> = s.params.iter().map(|p| p.value).collect();
+    let mut engine = Engine::new(s);
+    let mut row = vec![0.0; cols.len()];
+    (0..n)
+        .map(|rep| {
+            engine
+                .run(
+                    &params,
+                    &replication_key(seed, rep, None),
+                    RunOptions::default(),
+                    &mut row,
+                    None,
+                )
+                .unwrap_or_else(|e| panic!("replication {rep} failed: {e}"));
+            row[k]
+        })
+        .collect()
+}
+
+/// A fresh empty directory under the target directory.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the target directory is writable");
+    dir
+}
+
+/// Mean and sample variance.
+pub fn mean_var(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var)
+}

@@ -1,0 +1,263 @@
+//! Engine behaviour on small scenarios: exact analytic checks, ordering,
+//! rules, thinning bounds, terminal events, budgets.
+
+mod common;
+use common::*;
+
+const POISSON: &str = r#"
+[scenario]
+name = "poisson"
+horizon = 50
+[params]
+lambda = { value = 0.4, min = 0.0, max = 10.0 }
+[[actor]]
+id = "A"
+[[event]]
+id = "ping"
+[[hazard]]
+name = "pings"
+event = "ping"
+rate = "lambda"
+[[outcome]]
+name = "pings"
+value = "count(ping)"
+"#;
+
+/// A constant-rate hazard over horizon H gives a Poisson(λH) count: mean and
+/// variance both λH = 20. With n = 20 000 replications the standard error of
+/// the mean is sqrt(20/20000) ≈ 0.032, and of the sample variance about
+/// sqrt((2σ⁴ + μ4_excess)/n) = sqrt((2·400 + 20)/20000) ≈ 0.20; we allow 4
+/// standard errors, so a correct engine fails with probability < 1e-4.
+#[test]
+fn constant_rate_hazard_count_is_poisson() {
+    let s = scenario(POISSON);
+    let xs = column_values(&s, "pings", 7, 20_000);
+    let (mean, var) = mean_var(&xs);
+    assert!((mean - 20.0).abs() < 4.0 * 0.032, "mean {mean}");
+    assert!((var - 20.0).abs() < 4.0 * 0.20, "variance {var}");
+}
+
+#[test]
+fn replications_are_pure_functions_of_their_key() {
+    let s = scenario(POISSON);
+    let a = column_values(&s, "pings", 3, 50);
+    let b = column_values(&s, "pings", 3, 50);
+    let c = column_values(&s, "pings", 4, 50);
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+const CHAIN: &str = r#"
+[scenario]
+name = "chain"
+horizon = 30
+[params]
+p = { value = 1.0, min = 0.0, max = 1.0 }
+[[actor]]
+id = "A"
+state = { open = true, alert = 0 }
+[[actor]]
+id = "B"
+[[tension]]
+between = ["A", "B"]
+initial = 0.5
+baseline = 0.1
+half_life = 2
+range = [0.0, 1.0]
+thresholds = [0.3]
+[[event]]
+id = "start"
+[[event]]
+id = "close"
+effects = ["A.open = false", "tension(source, target) += 0.4", "A.alert += 1"]
+[[event]]
+id = "protest"
+effects = ["tension(A, B) += 0.2"]
+[[schedule]]
+event = "start"
+at = 1
+source = "B"
+target = "A"
+[[rule]]
+name = "a_closes"
+actor = "A"
+on = "start"
+from = "B"
+when = "A.open"
+prob = "p"
+delay = { fixed = 2 }
+emit = { event = "close", target = "source" }
+[[rule]]
+name = "b_protests"
+actor = "B"
+on = "close"
+delay = { fixed = 0.5 }
+emit = { event = "protest", target = "A" }
+[[outcome]]
+name = "closed_at"
+value = "first(close)"
+[[outcome]]
+name = "state"
+cases = [ { label = "closed", when = "not A.open" }, { label = "open", when = "A.open" } ]
+"#;
+
+/// The deterministic chain: start at 1, close at 3 (tension 0.5 decays for 3
+/// half-lives... computed exactly below), protest at 3.5.
+#[test]
+fn rules_fire_after_their_delays_with_exact_tension() {
+    let s = scenario(CHAIN);
+    let closed = column_values(&s, "closed_at", 1, 1);
+    assert_eq!(closed, vec![3.0]);
+    // Tension: 0.5 at t=0, relaxing to 0.1 with h=2. At t=3: 0.1 + 0.4·2^-1.5;
+    // +0.4 at the closure; at 3.5: decays 0.5 more, +0.2; then to t=30.
+    let t3 = 0.1 + 0.4 * 2f64.powf(-1.5) + 0.4;
+    let t35 = (0.1 + (t3 - 0.1) * 2f64.powf(-0.25) + 0.2).min(1.0);
+    let t30 = 0.1 + (t35 - 0.1) * 2f64.powf(-26.5 / 2.0);
+    let final_t = column_values(&s, "tension_A_B_final", 1, 1)[0];
+    assert!((final_t - t30).abs() <= 1e-15 * t30, "{final_t} vs {t30}");
+    let peak = column_values(&s, "tension_A_B_peak", 1, 1)[0];
+    assert_eq!(peak, t35.max(0.5));
+    assert_eq!(column_values(&s, "state", 1, 1), vec![0.0]);
+    assert_eq!(column_values(&s, "count_protest", 1, 1), vec![1.0]);
+    assert_eq!(column_values(&s, "n_events", 1, 1), vec![3.0]);
+}
+
+#[test]
+fn trace_records_rules_and_causes() {
+    let s = scenario(CHAIN);
+    let mut engine = flashpoint::engine::Engine::new(&s);
+    let mut row = vec![0.0; engine.n_columns()];
+    let mut trace = Vec::new();
+    let key = flashpoint::rng::replication_key(1, 0, None);
+    engine
+        .run(&[1.0], &key, Default::default(), &mut row, Some(&mut trace))
+        .expect("runs");
+    type Row<'a> = (u32, f64, &'a str, Option<&'a str>, Option<u32>);
+    let summary: Vec<Row> = trace
+        .iter()
+        .map(|e| {
+            (
+                e.seq,
+                e.time,
+                s.events[e.event as usize].id.as_str(),
+                e.rule.map(|r| s.rules[r as usize].name.as_str()),
+                e.cause,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (0, 1.0, "start", None, None),
+            (1, 3.0, "close", Some("a_closes"), Some(0)),
+            (2, 3.5, "protest", Some("b_protests"), Some(1)),
+        ]
+    );
+}
+
+#[test]
+fn a_zero_delay_cycle_is_an_error_naming_its_rules() {
+    let text = r#"
+[scenario]
+name = "cycle"
+horizon = 10
+event_budget = 1000
+[[actor]]
+id = "A"
+[[event]]
+id = "x"
+[[event]]
+id = "y"
+[[schedule]]
+event = "x"
+at = 1
+[[rule]]
+name = "x_to_y"
+actor = "A"
+on = "x"
+emit = { event = "y" }
+[[rule]]
+name = "y_to_x"
+actor = "A"
+on = "y"
+emit = { event = "x" }
+"#;
+    let s = scenario(text);
+    let mut engine = flashpoint::engine::Engine::new(&s);
+    let mut row = vec![0.0; engine.n_columns()];
+    let key = flashpoint::rng::replication_key(1, 0, None);
+    let err = engine
+        .run(&[], &key, Default::default(), &mut row, None)
+        .expect_err("must exceed the budget");
+    assert_eq!(
+        err.to_string(),
+        "event budget of 1000 exceeded at t = 1; the latest events come from the rules `x_to_y` -> `y_to_x`: a zero-delay cycle? raise `event_budget` in [scenario] if the events are intended"
+    );
+}
+
+#[test]
+fn a_rate_above_its_declared_bound_is_an_error() {
+    let text = r#"
+[scenario]
+name = "bound"
+horizon = 10
+[[actor]]
+id = "A"
+[[event]]
+id = "x"
+[[hazard]]
+name = "growing"
+event = "x"
+rate = "0.5 + count(x)"
+max_rate = 1.0
+"#;
+    let s = scenario(text);
+    let mut engine = flashpoint::engine::Engine::new(&s);
+    let mut row = vec![0.0; engine.n_columns()];
+    let key = flashpoint::rng::replication_key(1, 0, None);
+    let err = engine
+        .run(&[], &key, Default::default(), &mut row, None)
+        .expect_err("the bound is broken");
+    assert!(
+        err.to_string()
+            .contains("hazard `growing`: rate 1.5 exceeds its bound 1; raise `max_rate`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_terminal_event_ends_the_replication() {
+    let text = r#"
+[scenario]
+name = "terminal"
+horizon = 100
+[[actor]]
+id = "A"
+[[event]]
+id = "war"
+terminal = true
+[[event]]
+id = "later"
+[[schedule]]
+event = "war"
+at = 4
+[[schedule]]
+event = "later"
+at = 5
+"#;
+    let s = scenario(text);
+    assert_eq!(column_values(&s, "end_time", 1, 1), vec![4.0]);
+    assert_eq!(column_values(&s, "terminal", 1, 1), vec![0.0]);
+    assert_eq!(column_values(&s, "count_later", 1, 1), vec![0.0]);
+}
+
+/// A rule with probability p fires in a share of replications whose Wilson
+/// interval (z = 4) covers p.
+#[test]
+fn rule_probability_share() {
+    let s = scenario(&CHAIN.replace("value = 1.0, min", "value = 0.3, min"));
+    let xs = column_values(&s, "state", 11, 10_000);
+    let closed = xs.iter().filter(|x| **x == 0.0).count() as u64;
+    let (lo, hi) = flashpoint::stats::wilson(closed, 10_000, 4.0);
+    assert!(lo <= 0.3 && 0.3 <= hi, "{closed} closures in 10000");
+}
