@@ -18,6 +18,20 @@ use crate::diag::suggest;
 /// (against `expected`, if given) and generates code.
 ///
 /// Returns every problem found, with spans within `src`.
+///
+/// ```
+/// use flashpoint::expr::{compile, Context, Scope, Type};
+///
+/// let scope = Scope { params: vec!["rate".to_string()], ..Scope::default() };
+/// let expr = compile("2 ^ 10 / 4", &scope, Context::default(), Some(Type::Num))
+///     .expect("a valid expression");
+/// assert_eq!(expr.constant(), Some(256.0));
+///
+/// let errors = compile("rte > 1", &scope, Context::default(), None).unwrap_err();
+/// assert_eq!(errors[0].message, "unknown parameter `rte`");
+/// assert_eq!(errors[0].span, 0..3);
+/// assert_eq!(errors[0].help.as_deref(), Some("did you mean `rate`?"));
+/// ```
 pub fn compile(
     src: &str,
     scope: &Scope,

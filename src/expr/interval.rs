@@ -8,6 +8,14 @@
 //! widened to [`Interval::ENTIRE`] (so no comparison on it is ever "certain").
 //! No bound is ever NaN.
 //!
+//! So `ENTIRE` doubles as "may be NaN": a point NaN only ever comes from an
+//! operation whose interval result is `ENTIRE`, and every operation that
+//! passes a NaN operand on as NaN (`exp`, `abs`, `^`, arithmetic, ...) maps an
+//! `ENTIRE` operand to `ENTIRE`, even where `[0, inf]` would do for a genuine
+//! unbounded input (only lower bounds lose by it). Comparisons with an
+//! `ENTIRE` operand are never certain (NaN compares false even with `inf`);
+//! `min`, `max` and `clamp` swallow a NaN operand and need no such care.
+//!
 //! Soundness of the bounds rests on two facts: IEEE rounding is monotone, so
 //! `+ - * /` evaluated at the corners with the point evaluator's own
 //! operations enclose every rounded result in between; and the `libm`
@@ -162,6 +170,12 @@ fn div(a: Interval, b: Interval) -> Interval {
 const EXACT_INT: f64 = 9_007_199_254_740_992.0;
 
 fn pow(x: Interval, y: Interval) -> Interval {
+    if y.lo == 0.0 && y.hi == 0.0 {
+        return Interval::TRUE; // pow(anything, 0) is 1, even pow(NaN, 0)
+    }
+    if x == Interval::ENTIRE || y == Interval::ENTIRE {
+        return Interval::ENTIRE; // may be NaN
+    }
     if y.lo == y.hi && y.lo == libm::floor(y.lo) && libm::fabs(y.lo) < EXACT_INT {
         return pow_int(x, y.lo);
     }
@@ -224,6 +238,9 @@ fn pow_int(x: Interval, n: f64) -> Interval {
 }
 
 fn exp(a: Interval) -> Interval {
+    if a == Interval::ENTIRE {
+        return Interval::ENTIRE; // may be NaN
+    }
     let r = widened(libm::exp(a.lo), libm::exp(a.hi), 2);
     Interval {
         lo: eval::max(r.lo, 0.0),
@@ -250,7 +267,9 @@ fn sqrt(a: Interval) -> Interval {
 }
 
 fn abs(a: Interval) -> Interval {
-    if a.lo >= 0.0 {
+    if a == Interval::ENTIRE {
+        Interval::ENTIRE // may be NaN
+    } else if a.lo >= 0.0 {
         a
     } else if a.hi <= 0.0 {
         Interval {
@@ -289,16 +308,31 @@ fn known(certainly_true: bool, certainly_false: bool) -> Interval {
     }
 }
 
+/// Whether an operand may be NaN, which makes every comparison on it false
+/// (`!=` true) whatever the other side: even `x <= inf` is uncertain then.
+fn may_be_nan(a: Interval, b: Interval) -> bool {
+    a == Interval::ENTIRE || b == Interval::ENTIRE
+}
+
 fn equal(a: Interval, b: Interval) -> Interval {
+    if may_be_nan(a, b) {
+        return Interval::EITHER;
+    }
     let same_point = a.lo == a.hi && b.lo == b.hi && a.lo == b.lo;
     known(same_point, a.hi < b.lo || b.hi < a.lo)
 }
 
 fn less(a: Interval, b: Interval) -> Interval {
+    if may_be_nan(a, b) {
+        return Interval::EITHER;
+    }
     known(a.hi < b.lo, a.lo >= b.hi)
 }
 
 fn less_equal(a: Interval, b: Interval) -> Interval {
+    if may_be_nan(a, b) {
+        return Interval::EITHER;
+    }
     known(a.hi <= b.lo, a.lo > b.hi)
 }
 
@@ -474,4 +508,407 @@ pub(crate) fn eval<E: IntervalEnv>(code: &[Node], env: &E) -> Interval {
         }
     }
     stack[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::check::tests::{scope, RULE};
+    use crate::expr::{compile, ActorRef, Env};
+    use proptest::prelude::*;
+
+    /// Every input as an interval, and one point inside each, chosen by `u`.
+    #[derive(Debug, Clone)]
+    struct Box3 {
+        params: [Interval; 3],
+        time: Interval,
+        tension: Interval,
+        state: [Interval; 3],
+        events: Interval,
+        /// Where in each interval the point environment picks its value.
+        u: [f64; 10],
+    }
+
+    /// A point of `iv`: an end when `u` is near 0 or 1, else inside.
+    fn pick(iv: Interval, u: f64) -> f64 {
+        let v = if u < 0.15 {
+            iv.lo
+        } else if u > 0.85 {
+            iv.hi
+        } else {
+            let s = (u - 0.15) / 0.7;
+            match (iv.lo.is_finite(), iv.hi.is_finite()) {
+                (true, true) => iv.lo + (iv.hi - iv.lo) * s,
+                (true, false) => iv.lo + s * 100.0,
+                (false, true) => iv.hi - s * 100.0,
+                (false, false) => (s - 0.5) * 100.0,
+            }
+        };
+        v.clamp(iv.lo, iv.hi)
+    }
+
+    impl IntervalEnv for Box3 {
+        fn param(&self, idx: u32) -> Interval {
+            self.params[idx as usize]
+        }
+        fn time(&self) -> Interval {
+            self.time
+        }
+        fn tension(&self, _: u32) -> Interval {
+            self.tension
+        }
+        fn tension_between(&self, _: ActorRef, _: ActorRef) -> Interval {
+            self.tension
+        }
+        fn state(&self, _: ActorRef, var: u32) -> Interval {
+            self.state[var as usize]
+        }
+        fn count(&self, _: u32) -> Interval {
+            self.events
+        }
+        fn first(&self, _: u32) -> Interval {
+            self.events
+        }
+        fn last(&self, _: u32) -> Interval {
+            self.events
+        }
+    }
+
+    struct Point<'a>(&'a Box3);
+
+    impl Env for Point<'_> {
+        fn param(&self, idx: u32) -> f64 {
+            pick(self.0.params[idx as usize], self.0.u[idx as usize])
+        }
+        fn time(&self) -> f64 {
+            pick(self.0.time, self.0.u[3])
+        }
+        fn tension(&self, _: u32) -> f64 {
+            pick(self.0.tension, self.0.u[4])
+        }
+        fn tension_between(&self, _: ActorRef, _: ActorRef) -> f64 {
+            pick(self.0.tension, self.0.u[5])
+        }
+        fn state(&self, _: ActorRef, var: u32) -> f64 {
+            let v = pick(self.0.state[var as usize], self.0.u[6 + var as usize]);
+            if var == 0 {
+                libm::round(v) // `border_open` is a boolean
+            } else {
+                v
+            }
+        }
+        fn count(&self, _: u32) -> f64 {
+            pick(self.0.events, self.0.u[9])
+        }
+        fn first(&self, _: u32) -> f64 {
+            pick(self.0.events, self.0.u[9])
+        }
+        fn last(&self, _: u32) -> f64 {
+            pick(self.0.events, self.0.u[9])
+        }
+    }
+
+    fn bound() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            4 => -4.0..4.0f64,
+            1 => Just(0.0),
+            1 => Just(1.0),
+            1 => Just(-1.0),
+            1 => Just(f64::INFINITY),
+            1 => Just(f64::NEG_INFINITY),
+            1 => -1e6..1e6f64,
+        ]
+    }
+
+    fn interval() -> impl Strategy<Value = Interval> {
+        prop_oneof![
+            4 => (bound(), bound()).prop_map(|(a, b)| Interval::new(a, b)),
+            1 => bound().prop_map(Interval::point),
+        ]
+    }
+
+    fn boolean() -> impl Strategy<Value = Interval> {
+        prop_oneof![
+            Just(Interval::FALSE),
+            Just(Interval::TRUE),
+            Just(Interval::EITHER)
+        ]
+    }
+
+    fn input_box() -> impl Strategy<Value = Box3> {
+        (
+            [interval(), interval(), interval()],
+            interval(),
+            interval(),
+            (boolean(), interval(), interval()),
+            interval(),
+            proptest::array::uniform10(0.0..1.0f64),
+        )
+            .prop_map(|(params, time, tension, (b, s1, s2), events, u)| Box3 {
+                params,
+                time,
+                tension,
+                state: [b, s1, s2],
+                events,
+                u,
+            })
+    }
+
+    /// Random well-typed numeric expressions over every kind of input.
+    fn num_expr() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            prop::sample::select(vec![
+                "rate",
+                "threshold",
+                "alpha",
+                "t",
+                "tension(POL, BLR)",
+                "tension(source, target)",
+                "POL.alert",
+                "target.troops",
+                "count(war)",
+                "since(war)",
+                "first(talks)",
+                "0",
+                "1",
+                "2",
+                "3",
+                "0.5",
+                "inf",
+            ])
+            .prop_map(str::to_string),
+            (-5.0..5.0f64).prop_map(|v| format!("({v})")),
+        ];
+        leaf.prop_recursive(5, 48, 3, |inner| {
+            let cmp = prop::sample::select(vec!["<", "<=", ">", ">=", "==", "!="]);
+            let boolean = prop_oneof![
+                (inner.clone(), cmp.clone(), inner.clone())
+                    .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+                (
+                    inner.clone(),
+                    cmp.clone(),
+                    inner.clone(),
+                    inner.clone(),
+                    cmp,
+                    inner.clone(),
+                )
+                    .prop_map(|(a, op, b, c, op2, d)| format!(
+                        "({a} {op} {b} and not ({c} {op2} {d}) or POL.border_open)"
+                    )),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!(
+                    "(not POL.border_open or {a} < {b}) and ({b} >= {a} or POL.border_open)"
+                )),
+            ];
+            prop_oneof![
+                (
+                    inner.clone(),
+                    prop::sample::select(vec!["+", "-", "*", "/", "^"]),
+                    inner.clone()
+                )
+                    .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+                (
+                    inner.clone(),
+                    prop::sample::select(vec!["2", "3", "-1", "-2", "0", "0.5"])
+                )
+                    .prop_map(|(a, n)| format!("({a} ^ {n})")),
+                inner.clone().prop_map(|a| format!("(-{a})")),
+                (
+                    prop::sample::select(vec!["exp", "ln", "sqrt", "abs", "floor"]),
+                    inner.clone()
+                )
+                    .prop_map(|(f, a)| format!("{f}({a})")),
+                (
+                    prop::sample::select(vec!["min", "max"]),
+                    inner.clone(),
+                    inner.clone()
+                )
+                    .prop_map(|(f, a, b)| format!("{f}({a}, {b})")),
+                (inner.clone(), inner.clone(), inner.clone())
+                    .prop_map(|(a, b, c)| format!("clamp({a}, {b}, {c})")),
+                (boolean, inner.clone(), inner)
+                    .prop_map(|(c, a, b)| format!("(if {c} then {a} else {b})")),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn intervals_contain_every_point_value(src in num_expr(), boxes in prop::collection::vec(input_box(), 8)) {
+            let expr = match compile(&src, &scope(), RULE, None) {
+                Ok(expr) => expr,
+                Err(errors) => return Err(TestCaseError::fail(format!("{src}: {errors:?}"))),
+            };
+            for b in &boxes {
+                let iv = expr.eval_interval(b);
+                prop_assert!(!iv.lo.is_nan() && !iv.hi.is_nan() && iv.lo <= iv.hi, "{src}: {iv:?}");
+                let v = expr.eval(&Point(b));
+                prop_assert!(
+                    iv.contains(v) || (v.is_nan() && iv == Interval::ENTIRE),
+                    "{src}\nvalue {v} not in {iv:?}\ninputs {b:?}"
+                );
+            }
+        }
+    }
+
+    fn iv(lo: f64, hi: f64) -> Interval {
+        Interval::new(lo, hi)
+    }
+
+    const INF: f64 = f64::INFINITY;
+
+    #[test]
+    fn construction_never_keeps_nan() {
+        assert_eq!(Interval::new(f64::NAN, 1.0), iv(-INF, 1.0));
+        assert_eq!(Interval::new(0.0, f64::NAN), iv(0.0, INF));
+        assert_eq!(Interval::new(2.0, 1.0), iv(1.0, 2.0));
+        assert_eq!(Interval::point(f64::NAN), Interval::ENTIRE);
+        assert!(!Interval::ENTIRE.contains(f64::NAN));
+    }
+
+    #[test]
+    fn arithmetic() {
+        assert_eq!(add(iv(1.0, 2.0), iv(-1.0, 3.0)), iv(0.0, 5.0));
+        assert_eq!(sub(iv(1.0, 2.0), iv(-1.0, 3.0)), iv(-2.0, 3.0));
+        assert_eq!(mul(iv(-1.0, 2.0), iv(-3.0, 4.0)), iv(-6.0, 8.0));
+        assert_eq!(div(iv(1.0, 2.0), iv(2.0, 4.0)), iv(0.25, 1.0));
+        assert_eq!(div(iv(1.0, 2.0), iv(-1.0, 1.0)), Interval::ENTIRE);
+        assert_eq!(div(iv(1.0, 2.0), iv(0.0, 1.0)), Interval::ENTIRE);
+        assert_eq!(add(iv(INF, INF), iv(-INF, 0.0)), Interval::ENTIRE);
+        assert_eq!(mul(iv(0.0, 0.0), iv(1.0, INF)), Interval::ENTIRE);
+        assert_eq!(abs(iv(-3.0, 2.0)), iv(0.0, 3.0));
+        assert_eq!(abs(iv(-3.0, -2.0)), iv(2.0, 3.0));
+        assert_eq!(min(iv(0.0, 5.0), iv(1.0, 2.0)), iv(0.0, 2.0));
+        assert_eq!(max(iv(0.0, 5.0), iv(1.0, 2.0)), iv(1.0, 5.0));
+    }
+
+    #[test]
+    fn powers() {
+        let p = pow(iv(-2.0, 3.0), Interval::point(2.0));
+        assert!(p.lo == 0.0 && p.contains(9.0) && p.hi < 9.0 + 1e-9, "{p:?}");
+        let p = pow(iv(-2.0, 3.0), Interval::point(3.0));
+        assert!(
+            p.contains(-8.0) && p.contains(27.0) && p.lo > -8.0 - 1e-9,
+            "{p:?}"
+        );
+        let p = pow(iv(2.0, 4.0), Interval::point(-1.0));
+        assert!(
+            p.contains(0.25) && p.contains(0.5) && p.hi < 0.5 + 1e-9,
+            "{p:?}"
+        );
+        assert_eq!(pow(iv(-1.0, 1.0), Interval::point(-1.0)), Interval::ENTIRE);
+        let p = pow(iv(-1.0, 1.0), Interval::point(-2.0));
+        assert!(p.hi == INF && p.contains(1.0) && p.lo >= 0.0, "{p:?}");
+        assert_eq!(pow(iv(-1.0, 1.0), Interval::point(0.5)), Interval::ENTIRE);
+        assert_eq!(pow(Interval::ENTIRE, Interval::point(0.0)), Interval::TRUE);
+        assert_eq!(
+            pow(Interval::ENTIRE, Interval::point(2.0)),
+            Interval::ENTIRE
+        );
+        assert_eq!(pow(iv(2.0, 3.0), Interval::ENTIRE), Interval::ENTIRE);
+        let p = pow(iv(1.0, 4.0), iv(0.5, 2.0));
+        assert!(p.contains(1.0) && p.contains(16.0) && p.lo >= 0.0 && p.hi < 16.0 + 1e-9);
+        let p = pow(iv(0.0, 4.0), iv(0.5, 2.0));
+        assert!(p.contains(0.0) && p.contains(16.0), "{p:?}");
+        assert_eq!(pow(iv(0.0, 4.0), iv(-0.5, 2.0)), Interval::ENTIRE);
+    }
+
+    #[test]
+    fn functions_respect_their_domains() {
+        assert_eq!(ln(iv(-1.0, 1.0)), Interval::ENTIRE);
+        assert_eq!(sqrt(iv(-1.0, 1.0)), Interval::ENTIRE);
+        let s = sqrt(iv(4.0, 9.0));
+        assert!(s.contains(2.0) && s.contains(3.0) && s.lo > 1.999 && s.hi < 3.001);
+        let e = exp(iv(-INF, 0.0));
+        assert!(e.lo == 0.0 && e.contains(1.0));
+        let l = ln(iv(0.0, 1.0));
+        assert!(l.lo == -INF && l.contains(0.0));
+    }
+
+    #[test]
+    fn three_valued_logic() {
+        assert_eq!(less(iv(0.0, 1.0), iv(2.0, 3.0)), Interval::TRUE);
+        assert_eq!(less(iv(2.0, 3.0), iv(0.0, 2.0)), Interval::FALSE);
+        assert_eq!(less(iv(0.0, 2.0), iv(1.0, 3.0)), Interval::EITHER);
+        assert_eq!(less_equal(iv(0.0, 2.0), iv(2.0, 3.0)), Interval::TRUE);
+        assert_eq!(equal(iv(2.0, 2.0), iv(2.0, 2.0)), Interval::TRUE);
+        assert_eq!(equal(iv(0.0, 1.0), iv(2.0, 3.0)), Interval::FALSE);
+        assert_eq!(equal(iv(0.0, 2.0), iv(2.0, 3.0)), Interval::EITHER);
+        assert_eq!(not(Interval::EITHER), Interval::EITHER);
+        // `ENTIRE` may stand for NaN, for which every comparison is false.
+        assert_eq!(less_equal(Interval::ENTIRE, iv(INF, INF)), Interval::EITHER);
+        assert_eq!(
+            less_equal(iv(-INF, -INF), Interval::ENTIRE),
+            Interval::EITHER
+        );
+        assert_eq!(not(Interval::TRUE), Interval::FALSE);
+    }
+
+    /// `rate` in [0, 1], `threshold` in [5, 6], `alpha` given; time [0, 10];
+    /// `POL.border_open` either.
+    struct Fixed(Interval);
+
+    impl IntervalEnv for Fixed {
+        fn param(&self, idx: u32) -> Interval {
+            [iv(0.0, 1.0), iv(5.0, 6.0), self.0][idx as usize]
+        }
+        fn time(&self) -> Interval {
+            iv(0.0, 10.0)
+        }
+        fn tension(&self, _: u32) -> Interval {
+            iv(0.0, 1.0)
+        }
+        fn tension_between(&self, _: ActorRef, _: ActorRef) -> Interval {
+            iv(0.0, 1.0)
+        }
+        fn state(&self, _: ActorRef, _: u32) -> Interval {
+            Interval::EITHER
+        }
+        fn count(&self, _: u32) -> Interval {
+            iv(0.0, 3.0)
+        }
+        fn first(&self, _: u32) -> Interval {
+            iv(0.0, INF)
+        }
+        fn last(&self, _: u32) -> Interval {
+            iv(-INF, 10.0)
+        }
+    }
+
+    fn over(src: &str, alpha: Interval) -> Interval {
+        let expr = compile(src, &scope(), RULE, None).expect("valid expression");
+        expr.eval_interval(&Fixed(alpha))
+    }
+
+    #[test]
+    fn branches() {
+        let a = iv(0.0, 0.0);
+        assert_eq!(over("if rate < threshold then 1 else 2", a), iv(1.0, 1.0));
+        assert_eq!(over("if rate > threshold then 1 else 2", a), iv(2.0, 2.0));
+        assert_eq!(over("if rate > 0.5 then 1 else 2", a), iv(1.0, 2.0));
+        assert_eq!(
+            over("if POL.border_open then rate else threshold", a),
+            iv(0.0, 6.0)
+        );
+        assert_eq!(
+            over(
+                "(if rate > 0.5 then 1 else 2) + (if rate < 2 then 10 else 20)",
+                a
+            ),
+            iv(11.0, 12.0)
+        );
+        assert_eq!(
+            over("if rate > 0.5 then (if t > 5 then 1 else 2) else 3", a),
+            iv(1.0, 3.0)
+        );
+        assert_eq!(over("POL.border_open and rate > 2", a), Interval::FALSE);
+        assert_eq!(over("POL.border_open and rate < 2", a), Interval::EITHER);
+        assert_eq!(over("POL.border_open or rate < 2", a), Interval::TRUE);
+        assert_eq!(over("rate < 2 and POL.border_open", a), Interval::EITHER);
+        assert_eq!(over("rate > 2 or rate < 2", a), Interval::TRUE);
+        assert_eq!(over("since(war)", a), iv(-10.0, INF));
+        assert_eq!(over("rate * alpha", iv(-2.0, 3.0)), iv(-2.0, 3.0));
+        assert_eq!(over("1 / alpha", iv(-2.0, 3.0)), Interval::ENTIRE);
+    }
 }

@@ -41,7 +41,7 @@ mod parse;
 
 pub use check::{compile, compile_statement};
 pub use interval::Interval;
-pub use parse::{parse, parse_statement, Ast};
+pub use parse::{parse, parse_statement, Ast, AstKind, BinaryOp, StatementAst, UnaryOp};
 
 use std::ops::Range;
 
