@@ -61,7 +61,10 @@ pub struct RunReport {
 
 /// Reads a scenario file, returning it with the SHA-256 of its bytes.
 pub fn load_scenario(path: &Path) -> Result<(Scenario, String)> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|error| crate::scenario::LoadError::Io {
+        path: path.display().to_string(),
+        error,
+    })?;
     let text = String::from_utf8(bytes).map_err(|_| {
         Error::Usage(format!(
             "{}: the scenario is not UTF-8 text",

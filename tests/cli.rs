@@ -1,0 +1,189 @@
+//! The `flashpoint` binary: determinism across thread counts and repeated
+//! runs, and clear errors for bad arguments.
+
+mod common;
+use common::temp_dir;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn flashpoint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn thread_count_and_repetition_do_not_change_a_byte() {
+    let base = temp_dir("cli-determinism");
+    let mut dirs = Vec::new();
+    for (name, threads) in [("t1", "1"), ("t2", "2"), ("t2-again", "2")] {
+        let dir = base.join(name);
+        let out = flashpoint(&[
+            "run",
+            "scenarios/west2025.toml",
+            "--reps",
+            "600",
+            "--seed",
+            "42",
+            "--threads",
+            threads,
+            "--trace",
+            "3",
+            "--out",
+            dir.to_str().expect("utf-8 path"),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        dirs.push(dir);
+    }
+    for file in ["runs.csv", "summary.csv", "events.csv"] {
+        let first = read(&dirs[0].join(file));
+        for dir in &dirs[1..] {
+            assert!(
+                first == read(&dir.join(file)),
+                "{file} differs between {} and {}",
+                dirs[0].display(),
+                dir.display()
+            );
+        }
+    }
+    // Manifests differ only in the creation time and the command line.
+    let strip = |dir: &Path| -> serde_json::Value {
+        let mut m: serde_json::Value =
+            serde_json::from_slice(&read(&dir.join("manifest.json"))).expect("valid JSON");
+        m["created"] = serde_json::Value::Null;
+        m["command"] = serde_json::Value::Null;
+        m
+    };
+    assert_eq!(strip(&dirs[0]), strip(&dirs[1]));
+    let runs = String::from_utf8(read(&dirs[0].join("runs.csv"))).expect("utf-8");
+    assert_eq!(runs.lines().count(), 601);
+    assert!(runs.starts_with("rep,closure_days,"), "{}", &runs[..80]);
+}
+
+#[test]
+fn the_manifest_records_how_the_output_was_made() {
+    let dir = temp_dir("cli-manifest");
+    let out = flashpoint(&[
+        "run",
+        "scenarios/west2025.toml",
+        "--reps",
+        "50",
+        "--set",
+        "close_prob=0.5",
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("manifest.json"))).expect("valid JSON");
+    assert_eq!(m["kind"], "run");
+    assert_eq!(m["reps"], 50);
+    assert_eq!(m["seed"], 20250912);
+    assert_eq!(m["params"]["close_prob"], 0.5);
+    let sha = flashpoint::output::sha256_hex(&read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios/west2025.toml")
+            .as_path(),
+    ));
+    assert_eq!(m["scenario"]["sha256"], sha.as_str());
+    let runs_sha = flashpoint::output::sha256_hex(&read(&dir.join("runs.csv")));
+    assert_eq!(m["outputs"]["runs.csv"], runs_sha.as_str());
+}
+
+#[test]
+fn bad_arguments_get_clear_errors() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["run", "scenarios/west2025.toml", "--set", "close_prb=0.5"],
+            "error: unknown parameter `close_prb`; did you mean `close_prob`?",
+        ),
+        (
+            &["run", "scenarios/west2025.toml", "--set", "close_prob=1.5"],
+            "error: parameter `close_prob` = 1.5 is outside its bounds [0, 1]",
+        ),
+        (
+            &["run", "scenarios/west2025.toml", "--reps", "0"],
+            "error: --reps must be at least 1",
+        ),
+        (
+            &["run", "scenarios/west2025.toml", "--threads", "0"],
+            "error: --threads must be at least 1",
+        ),
+        (
+            &["run", "scenarios/west2025.toml", "--set", "close_prob"],
+            "expected NAME=VALUE, got `close_prob`",
+        ),
+        (
+            &["run", "scenarios/nope.toml"],
+            "error: scenarios/nope.toml: cannot read the scenario",
+        ),
+        (
+            &["run", "scenarios/west2025.toml", "--trace", "5"],
+            "error: --trace needs --out DIR",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = flashpoint(args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn an_unwritable_output_directory_is_an_error_and_writes_nothing() {
+    let dir = temp_dir("cli-unwritable");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "not a directory").expect("write");
+    let target = file.join("out");
+    let out = flashpoint(&[
+        "run",
+        "scenarios/west2025.toml",
+        "--reps",
+        "10",
+        "--out",
+        target.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!("error: {}", target.display())),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn validate_lists_the_scenario_or_its_errors() {
+    let out = flashpoint(&["validate", "scenarios/west2025.toml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("scenario `west2025`: horizon 60 days"),
+        "{text}"
+    );
+    assert!(text.contains("poland_closes_border"), "{text}");
+
+    let dir = temp_dir("cli-validate");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[scenario]\nname = \"x\"\nhorizon = -1\n").expect("write");
+    let out = flashpoint(&["validate", bad.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("bad.toml:3:11: error: `horizon` must be after time 0"),
+        "{}",
+        stderr(&out)
+    );
+}
