@@ -2,11 +2,13 @@
 //! into the library, printing, and exit codes. Nothing else.
 
 use clap::{Args, Parser, Subcommand};
-use flashpoint::sweep::{self, RunConfig};
+use flashpoint::sweep::{self, RunConfig, SweepConfig};
 use flashpoint::Error;
+use std::io::IsTerminal;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 #[derive(Parser)]
 #[command(
@@ -23,11 +25,65 @@ struct Cli {
 enum Command {
     /// Run Monte Carlo replications of a scenario and print a summary table.
     Run(RunArgs),
+    /// Run a parameter sweep: every point of a design, many replications each.
+    Sweep(SweepArgs),
+    /// Merge the shards of a sweep into one result, byte-identical to an unsharded run.
+    Merge {
+        /// Shard output directories (any order).
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Where to write the merged result.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Check a scenario and list what it contains, or every error found.
     Validate {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
+}
+
+#[derive(Args)]
+struct SweepArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Vary a parameter: NAME=a,b,c (values), NAME=lo:hi:steps (linear), NAME=log:lo:hi:steps,
+    /// NAME=lo:hi or NAME (declared bounds; for lhs/random designs). Repeatable.
+    #[arg(long, value_name = "NAME=SPEC", required = true)]
+    vary: Vec<String>,
+    /// Design: grid (full factorial; the last --vary changes fastest), lhs:N (Latin hypercube) or random:N.
+    #[arg(long, default_value = "grid")]
+    design: String,
+    /// Replications per point.
+    #[arg(long, default_value_t = 1000)]
+    reps: u64,
+    /// Master seed (default: the scenario's `seed`). Also draws lhs/random designs.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Set a parameter that is not varied: --set NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    set: Vec<(String, f64)>,
+    /// Output directory (must not hold a result yet, unless --resume).
+    #[arg(long, value_name = "DIR", required_unless_present = "resume")]
+    out: Option<PathBuf>,
+    /// Complete the interrupted sweep in DIR (same arguments as the first attempt).
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    resume: Option<PathBuf>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Run only the I-th of N contiguous slices of the (point, rep) space (I from 0); join with `merge`.
+    #[arg(long, value_name = "I/N", value_parser = sweep::parse_shard)]
+    shard: Option<(u64, u64)>,
+    /// Give every point its own random streams (default: common random numbers across points).
+    #[arg(long)]
+    independent_streams: bool,
+    /// Write only the summary, not one row per replication.
+    #[arg(long)]
+    no_runs: bool,
+    /// No progress on stderr.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -52,6 +108,63 @@ struct RunArgs {
     /// Also write events.csv with every event of the first N replications (needs --out).
     #[arg(long, value_name = "N", default_value_t = 0)]
     trace: u64,
+    /// No progress on stderr.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Progress on stderr: a bar on a terminal, a plain line every 10 s otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    plain: bool,
+    started: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (!quiet && terminal).then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} replications  {per_sec}  ETA {eta}",
+                )
+                .expect("the progress template is valid"),
+            );
+            bar
+        });
+        Progress {
+            bar,
+            plain: !quiet && !terminal,
+            started: Instant::now(),
+            last: Instant::now(),
+        }
+    }
+
+    fn update(&mut self, done: u64, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        } else if self.plain
+            && (self.last.elapsed() >= Duration::from_secs(10)
+                || (done == total && self.started.elapsed() >= Duration::from_secs(10)))
+        {
+            self.last = Instant::now();
+            let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+            let eta = (total - done) as f64 / rate.max(1e-9);
+            eprintln!(
+                "flashpoint: {done}/{total} replications ({:.0}%), {rate:.0}/s, ETA {eta:.0} s",
+                100.0 * done as f64 / total.max(1) as f64
+            );
+        }
+    }
+
+    fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn parse_set(s: &str) -> Result<(String, f64), String> {
@@ -95,7 +208,10 @@ fn run(cli: Cli) -> Result<(), Error> {
                 trace: a.trace,
                 command,
             };
-            let report = sweep::run(&config)?;
+            let mut progress = Progress::new(a.quiet);
+            let report = sweep::run(&config, &mut |d, t| progress.update(d, t));
+            progress.finish();
+            let report = report?;
             let mut out = String::new();
             out.push_str(&format!(
                 "{}: {} replications, seed {}, {:.2} s ({:.0} replications/s, {:.0} events/s)\n\n",
@@ -111,6 +227,56 @@ fn run(cli: Cli) -> Result<(), Error> {
                 out.push_str(&format!("wrote {}\n", path.display()));
             }
             print(&out)
+        }
+        Command::Sweep(a) => {
+            let (out, resume) = match (a.out, a.resume) {
+                (_, Some(dir)) => (dir, true),
+                (Some(dir), None) => (dir, false),
+                (None, None) => {
+                    return Err(Error::Usage("give --out DIR (or --resume DIR)".into()))
+                }
+            };
+            let config = SweepConfig {
+                scenario_path: a.scenario,
+                overrides: a.set,
+                vary: a.vary,
+                design: a.design,
+                reps: a.reps,
+                seed: a.seed,
+                threads: threads(a.threads)?,
+                out,
+                shard: a.shard,
+                independent_streams: a.independent_streams,
+                no_runs: a.no_runs,
+                resume,
+                command,
+            };
+            let mut progress = Progress::new(a.quiet);
+            let report = sweep::sweep(&config, &mut |d, t| progress.update(d, t));
+            progress.finish();
+            let report = report?;
+            let mut out = format!(
+                "{}: {} points, {} replications run, seed {}, {:.2} s ({:.0} replications/s, {:.0} events/s)\n",
+                report.scenario_name,
+                report.points,
+                report.reps,
+                report.seed,
+                report.seconds,
+                report.reps as f64 / report.seconds.max(1e-9),
+                report.events as f64 / report.seconds.max(1e-9)
+            );
+            for path in &report.written {
+                out.push_str(&format!("wrote {}\n", path.display()));
+            }
+            print(&out)
+        }
+        Command::Merge { shards, out } => {
+            let written = flashpoint::sweep::merge::merge(&shards, &out, command)?;
+            let text: String = written
+                .iter()
+                .map(|p| format!("wrote {}\n", p.display()))
+                .collect();
+            print(&text)
         }
         Command::Validate { scenario } => {
             let (s, _) = sweep::load_scenario(&scenario)?;

@@ -142,6 +142,15 @@ pub mod stream_id {
     pub const fn tie_break() -> u64 {
         KIND_TIE_BREAK << 32
     }
+
+    /// Kind of the stream that draws sweep designs (Latin hypercube, random points).
+    pub const KIND_DESIGN: u64 = 5;
+
+    /// The stream of sweep designs: `5 << 32`, under the key
+    /// `replication_key(seed, u64::MAX, None)`.
+    pub const fn design() -> u64 {
+        KIND_DESIGN << 32
+    }
 }
 
 /// 2^-53, the spacing of the 53-bit uniform grid.

@@ -33,7 +33,7 @@ fn west2025_golden_run_is_reproduced() {
         trace: 5,
         command: Vec::new(),
     };
-    run(&config).expect("the default scenario runs");
+    run(&config, &mut |_, _| {}).expect("the default scenario runs");
     for file in ["runs.csv", "summary.csv", "events.csv"] {
         let read = |dir: &PathBuf| {
             std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))

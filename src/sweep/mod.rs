@@ -1,19 +1,33 @@
-//! Running replications and writing their results: the `run` command (one
-//! point) on top of the parallel [`harness`].
+//! Running replications and writing their results: `run` (one parameter
+//! point) and `sweep` (many) share one code path on top of the parallel
+//! [`harness`]; [`merge`] joins the shards of a sweep.
+//!
+//! # Files
+//!
+//! Every output file is written as `<name>.partial` and renamed when complete,
+//! `manifest.json` last: a directory with `manifest.json` holds a finished
+//! result; one with `manifest.json.partial` holds an interrupted sweep that
+//! `--resume` completes. Summaries are computed from the rows in (point, rep)
+//! order, so a resumed or merged sweep summarises exactly the same numbers in
+//! the same order as an uninterrupted one: the files are byte-identical.
 
+pub mod design;
 pub mod harness;
+pub mod merge;
 
 use crate::engine::{columns, Column, ColumnKind, Engine, RunOptions, TraceEvent};
 use crate::error::{Error, Result};
+use crate::output::atomic::partial_path;
 use crate::output::manifest::{Manifest, ScenarioInfo, Totals, RNG_DESCRIPTION};
 use crate::output::tables::{
     push_run_row, runs_header, summary_header, summary_prefix, Keys, PointSummary,
 };
 use crate::output::{fmt_f64, push_f64, sha256_hex, write_atomic, AtomicFile};
 use crate::scenario::Scenario;
+use design::{DesignKind, Vary};
 use harness::{execute, Plan};
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -38,18 +52,51 @@ pub struct RunConfig {
     pub command: Vec<String>,
 }
 
-/// What a run produced, for printing.
+/// A validated `sweep` request.
+#[derive(Debug, Clone)]
+pub struct SweepConfig {
+    /// The scenario file.
+    pub scenario_path: PathBuf,
+    /// `--set NAME=VALUE`: values of the parameters that are not varied.
+    pub overrides: Vec<(String, f64)>,
+    /// `--vary NAME=SPEC`, as written.
+    pub vary: Vec<String>,
+    /// `grid`, `lhs:N` or `random:N`.
+    pub design: String,
+    /// Replications per point (at least 1).
+    pub reps: u64,
+    /// Master seed; the scenario's when `None`.
+    pub seed: Option<u64>,
+    /// Worker threads (at least 1).
+    pub threads: usize,
+    /// Output directory.
+    pub out: PathBuf,
+    /// `--shard I/N`: run the I-th of N contiguous slices.
+    pub shard: Option<(u64, u64)>,
+    /// Mix the point index into every replication's key.
+    pub independent_streams: bool,
+    /// Do not write `runs.csv`.
+    pub no_runs: bool,
+    /// Complete the interrupted sweep in `out`.
+    pub resume: bool,
+    /// The command line, for the manifest.
+    pub command: Vec<String>,
+}
+
+/// What a run or sweep produced, for printing.
 #[derive(Debug, Clone)]
 pub struct RunReport {
     /// The scenario's name.
     pub scenario_name: String,
     /// The output columns.
     pub columns: Vec<Column>,
-    /// The summary of all replications.
+    /// The summary of the last point (the only one, for `run`).
     pub summary: PointSummary,
-    /// Replications run.
+    /// Points in the design.
+    pub points: u64,
+    /// Replications run by this invocation.
     pub reps: u64,
-    /// Events over all replications.
+    /// Events over those replications.
     pub events: u64,
     /// Wall-clock seconds spent simulating and writing.
     pub seconds: f64,
@@ -75,72 +122,529 @@ pub fn load_scenario(path: &Path) -> Result<(Scenario, String)> {
     Ok((scenario, sha256_hex(text.as_bytes())))
 }
 
+/// Everything that decides the numbers of a run or sweep.
+pub(crate) struct Job<'a> {
+    pub scenario: &'a Scenario,
+    pub scenario_path: String,
+    pub sha256: String,
+    pub sweep: bool,
+    /// Parameter values before variation (defaults with `--set`).
+    pub base: Vec<f64>,
+    pub vary: Vec<Vary>,
+    pub design: Option<DesignKind>,
+    /// Varied values, one vector per point.
+    pub points: Vec<Vec<f64>>,
+    pub reps: u64,
+    pub seed: u64,
+    pub independent_streams: bool,
+    pub shard: Option<(u64, u64)>,
+    pub no_runs: bool,
+    pub trace: u64,
+    pub command: Vec<String>,
+}
+
+impl Job<'_> {
+    fn total(&self) -> u64 {
+        self.points.len() as u64 * self.reps
+    }
+
+    fn range(&self) -> std::ops::Range<u64> {
+        shard_range(self.total(), self.shard)
+    }
+
+    fn keys(&self) -> Keys {
+        Keys {
+            point: self.sweep,
+            params: self.vary.iter().map(|v| v.name.clone()).collect(),
+        }
+    }
+
+    /// Full parameter vectors, one per point.
+    fn full_points(&self) -> Vec<Vec<f64>> {
+        self.points
+            .iter()
+            .map(|values| {
+                let mut p = self.base.clone();
+                for (v, x) in self.vary.iter().zip(values) {
+                    p[v.param] = *x;
+                }
+                p
+            })
+            .collect()
+    }
+
+    /// The manifest, without outputs and totals.
+    fn manifest(&self) -> Manifest {
+        let design = self.design.map(|d| {
+            serde_json::json!({
+                "kind": d.text(),
+                "vary": self.vary.iter().map(|v| v.text.clone()).collect::<Vec<_>>(),
+                "params": self.vary.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
+                "n_points": self.points.len(),
+                "points": self.points,
+                "shard": self.shard.map(|(i, n)| serde_json::json!({ "index": i, "count": n, "start": self.range().start, "end": self.range().end })),
+                "no_runs": self.no_runs,
+            })
+        });
+        Manifest {
+            flashpoint_version: env!("CARGO_PKG_VERSION").to_string(),
+            kind: if self.sweep { "sweep" } else { "run" }.into(),
+            created: crate::output::manifest::utc_now(),
+            command: self.command.clone(),
+            scenario: ScenarioInfo {
+                path: self.scenario_path.clone(),
+                name: self.scenario.name.clone(),
+                sha256: self.sha256.clone(),
+            },
+            seed: self.seed,
+            reps: self.reps,
+            rng: RNG_DESCRIPTION.into(),
+            independent_streams: self.independent_streams,
+            params: self
+                .scenario
+                .params
+                .iter()
+                .zip(&self.base)
+                .map(|(p, v)| (p.name.clone(), *v))
+                .collect(),
+            design,
+            trace_reps: self.trace,
+            totals: Totals::default(),
+            outputs: BTreeMap::new(),
+        }
+    }
+}
+
+/// The flattened slice `[total·i/n, total·(i+1)/n)` of shard `i` of `n`.
+pub fn shard_range(total: u64, shard: Option<(u64, u64)>) -> std::ops::Range<u64> {
+    match shard {
+        None => 0..total,
+        Some((i, n)) => {
+            let at = |k: u64| ((u128::from(total) * u128::from(k)) / u128::from(n)) as u64;
+            at(i)..at(i + 1)
+        }
+    }
+}
+
+/// Parses `I/N` with `0 <= I < N`.
+pub fn parse_shard(s: &str) -> std::result::Result<(u64, u64), String> {
+    let bad = || format!("--shard `{s}`: expected I/N with 0 <= I < N, e.g. 0/4");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (u64, u64) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
 /// Runs `config.reps` replications of one parameter point, in parallel, and
 /// writes `runs.csv`, `summary.csv`, `events.csv` (with `trace`) and
 /// `manifest.json` to `config.out` if given.
-pub fn run(config: &RunConfig) -> Result<RunReport> {
+pub fn run(config: &RunConfig, progress: &mut (dyn FnMut(u64, u64) + Send)) -> Result<RunReport> {
     if config.reps == 0 {
         return Err(Error::Usage("--reps must be at least 1".into()));
     }
     let (scenario, sha256) = load_scenario(&config.scenario_path)?;
-    let params = scenario
+    let base = scenario
         .param_values(&config.overrides)
         .map_err(Error::Usage)?;
-    let seed = config.seed.unwrap_or(scenario.seed);
-    let cols = columns(&scenario);
-    let keys = Keys {
-        point: false,
-        params: Vec::new(),
-    };
-    let n_events_col = cols
-        .iter()
-        .position(|c| c.name == "n_events")
-        .expect("n_events is always a column");
-
-    let mut runs = match &config.out {
-        Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            let path = dir.join("runs.csv");
-            let mut f = AtomicFile::create(&path).map_err(|e| Error::io(&path, e))?;
-            f.write_all(runs_header(&keys, &cols).as_bytes())
-                .map_err(|e| Error::io(&path, e))?;
-            Some((f, path))
-        }
-        None => None,
-    };
-    let plan = Plan {
+    let job = Job {
         scenario: &scenario,
-        points: vec![params.clone()],
+        scenario_path: config.scenario_path.display().to_string(),
+        sha256,
+        sweep: false,
+        base,
+        vary: Vec::new(),
+        design: None,
+        points: vec![Vec::new()],
+        reps: config.reps,
+        seed: config.seed.unwrap_or(scenario.seed),
+        independent_streams: false,
+        shard: None,
+        no_runs: false,
+        trace: config.trace.min(config.reps),
+        command: config.command.clone(),
+    };
+    execute_job(&job, config.threads, config.out.as_deref(), false, progress)
+}
+
+/// Runs a sweep: every point of the design, `reps` replications each.
+pub fn sweep(
+    config: &SweepConfig,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<RunReport> {
+    if config.reps == 0 {
+        return Err(Error::Usage("--reps must be at least 1".into()));
+    }
+    if config.vary.is_empty() {
+        return Err(Error::Usage(
+            "a sweep needs at least one --vary NAME=SPEC".into(),
+        ));
+    }
+    if config.no_runs && config.shard.is_some() {
+        return Err(Error::Usage(
+            "--no-runs cannot be used with --shard: merge rebuilds the summary from runs.csv"
+                .into(),
+        ));
+    }
+    let (scenario, sha256) = load_scenario(&config.scenario_path)?;
+    let base = scenario
+        .param_values(&config.overrides)
+        .map_err(Error::Usage)?;
+    let kind = DesignKind::parse(&config.design).map_err(Error::Usage)?;
+    let mut vary = Vec::new();
+    for text in &config.vary {
+        let v = design::parse_vary(text, &scenario).map_err(Error::Usage)?;
+        if vary.iter().any(|w: &Vary| w.param == v.param) {
+            return Err(Error::Usage(format!("--vary {} is given twice", v.name)));
+        }
+        vary.push(v);
+    }
+    let seed = config.seed.unwrap_or(scenario.seed);
+    let points = design::points(kind, &vary, seed).map_err(Error::Usage)?;
+    if (points.len() as u64).checked_mul(config.reps).is_none() {
+        return Err(Error::Usage("points × reps is too large".into()));
+    }
+    let job = Job {
+        scenario: &scenario,
+        scenario_path: config.scenario_path.display().to_string(),
+        sha256,
+        sweep: true,
+        base,
+        vary,
+        design: Some(kind),
+        points,
         reps: config.reps,
         seed,
-        independent_streams: false,
-        range: 0..config.reps,
+        independent_streams: config.independent_streams,
+        shard: config.shard,
+        no_runs: config.no_runs,
+        trace: 0,
+        command: config.command.clone(),
+    };
+    execute_job(
+        &job,
+        config.threads,
+        Some(&config.out),
+        config.resume,
+        progress,
+    )
+}
+
+/// Accumulates rows in (point, rep) order into per-point summaries, written to
+/// `summary.csv` as each point completes.
+pub(crate) struct Accumulator<'a> {
+    cols: &'a [Column],
+    keys: Keys,
+    points: &'a [Vec<f64>],
+    point: u64,
+    summary: PointSummary,
+    text: String,
+    out: Option<AtomicFile>,
+    events: u64,
+    n_events_col: usize,
+}
+
+impl<'a> Accumulator<'a> {
+    pub(crate) fn new(
+        cols: &'a [Column],
+        keys: Keys,
+        points: &'a [Vec<f64>],
+        first_point: u64,
+        out: Option<AtomicFile>,
+    ) -> Self {
+        let n_events_col = cols
+            .iter()
+            .position(|c| c.name == "n_events")
+            .expect("n_events is always a column");
+        Accumulator {
+            cols,
+            keys,
+            points,
+            point: first_point,
+            summary: PointSummary::new(cols),
+            text: String::new(),
+            out,
+            events: 0,
+            n_events_col,
+        }
+    }
+
+    pub(crate) fn add(&mut self, point: u64, row: &[f64]) -> std::io::Result<()> {
+        if point != self.point {
+            self.flush_point()?;
+            self.summary = PointSummary::new(self.cols);
+            self.point = point;
+        }
+        self.events += row[self.n_events_col] as u64;
+        self.summary.add(self.cols, row);
+        Ok(())
+    }
+
+    /// Writes the current point's summary rows.
+    fn flush_point(&mut self) -> std::io::Result<()> {
+        if let (Some(out), true) = (&mut self.out, self.summary.n() > 0) {
+            self.text.clear();
+            let prefix = summary_prefix(&self.keys, self.point, &self.points[self.point as usize]);
+            self.summary.push_rows(&mut self.text, &prefix, self.cols);
+            out.write_all(self.text.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Writes the last point's rows; returns the summary file (if any), the
+    /// last point's summary and the event total.
+    pub(crate) fn finish(mut self) -> std::io::Result<(Option<AtomicFile>, PointSummary, u64)> {
+        self.flush_point()?;
+        Ok((self.out, self.summary, self.events))
+    }
+}
+
+/// Parses one `runs.csv` row back into (point, rep, values): numbers in their
+/// round-trip form, categories as label indices.
+pub(crate) fn parse_row(
+    line: &str,
+    keys: &Keys,
+    cols: &[Column],
+    out: &mut Vec<f64>,
+) -> Option<(u64, u64)> {
+    let mut fields = line.split(',');
+    let point = if keys.point {
+        fields.next()?.parse().ok()?
+    } else {
+        0
+    };
+    let rep = fields.next()?.parse().ok()?;
+    for _ in &keys.params {
+        fields.next()?;
+    }
+    out.clear();
+    for c in cols {
+        let f = fields.next()?;
+        out.push(match &c.kind {
+            ColumnKind::Numeric => match f {
+                "NaN" => f64::NAN,
+                "inf" => f64::INFINITY,
+                "-inf" => f64::NEG_INFINITY,
+                _ => f.parse().ok()?,
+            },
+            ColumnKind::Categorical(labels) => labels.iter().position(|l| l == f)? as f64,
+        });
+    }
+    fields.next().is_none().then_some((point, rep))
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::io(path, e)
+}
+
+/// Where an interrupted sweep stopped: the bytes of complete rows in
+/// `runs.csv.partial` and how many they are.
+fn resume_point(
+    job: &Job<'_>,
+    dir: &Path,
+    cols: &[Column],
+    acc: &mut Accumulator<'_>,
+) -> Result<(u64, u64)> {
+    let partial = partial_path(&dir.join("manifest.json"));
+    let text = std::fs::read(&partial).map_err(|e| {
+        if dir.join("manifest.json").exists() {
+            Error::Usage(format!(
+                "--resume: {} holds a finished result; nothing to resume",
+                dir.display()
+            ))
+        } else {
+            Error::Usage(format!(
+                "--resume: {} holds no interrupted sweep ({e})",
+                dir.display()
+            ))
+        }
+    })?;
+    let old: Manifest = serde_json::from_slice(&text).map_err(|e| {
+        Error::Usage(format!(
+            "--resume: {} is not a flashpoint manifest: {e}",
+            partial.display()
+        ))
+    })?;
+    if let Some(diff) = merge::identity_difference(&old, &job.manifest()) {
+        return Err(Error::Usage(format!(
+            "--resume: {} holds a different sweep: {diff}",
+            dir.display()
+        )));
+    }
+    if job.no_runs {
+        return Ok((0, 0));
+    }
+    let runs = partial_path(&dir.join("runs.csv"));
+    let file = match std::fs::File::open(&runs) {
+        Ok(f) => f,
+        Err(_) => return Ok((0, 0)),
+    };
+    let mut reader = std::io::BufReader::new(file);
+    let header = runs_header(&job.keys(), cols);
+    let mut line = String::new();
+    let mut len = 0u64;
+    let mut rows = 0u64;
+    let mut values = Vec::new();
+    let range = job.range();
+    loop {
+        line.clear();
+        let n = reader.read_line(&mut line).map_err(io(&runs))?;
+        if n == 0 || !line.ends_with('\n') {
+            break;
+        }
+        if len == 0 {
+            if line != header {
+                return Err(Error::Usage(format!(
+                    "--resume: {} has a different header",
+                    runs.display()
+                )));
+            }
+        } else {
+            let expected = range.start + rows;
+            match parse_row(line.trim_end_matches('\n'), &job.keys(), cols, &mut values) {
+                Some((p, r)) if p * job.reps + r == expected || (!job.sweep && r == expected) => {
+                    acc.add(p, &values).map_err(io(dir))?;
+                    rows += 1;
+                }
+                _ => break,
+            }
+        }
+        len += n as u64;
+    }
+    Ok((len, rows))
+}
+
+/// The one code path of `run` and `sweep`.
+fn execute_job(
+    job: &Job<'_>,
+    threads: usize,
+    out: Option<&Path>,
+    resume: bool,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<RunReport> {
+    let scenario = job.scenario;
+    let cols = columns(scenario);
+    let keys = job.keys();
+    let full_points = job.full_points();
+    let range = job.range();
+    let write_summary = out.is_some() && job.shard.is_none();
+    let mut written = Vec::new();
+
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let exists =
+            dir.join("manifest.json").exists() || partial_path(&dir.join("manifest.json")).exists();
+        if !resume && job.sweep && exists {
+            return Err(Error::Usage(format!(
+                "{} already holds a result; choose another --out, or --resume an interrupted sweep",
+                dir.display()
+            )));
+        }
+    }
+    let summary_file = match (out, write_summary) {
+        (Some(dir), true) => {
+            let path = dir.join("summary.csv");
+            let mut f = AtomicFile::create(&path).map_err(io(&path))?;
+            f.write_all(summary_header(&keys).as_bytes())
+                .map_err(io(&path))?;
+            Some(f)
+        }
+        _ => None,
+    };
+    let mut acc = Accumulator::new(
+        &cols,
+        keys.clone(),
+        &job.points,
+        range.start / job.reps,
+        summary_file,
+    );
+    let mut start = range.start;
+    let mut runs: Option<(AtomicFile, PathBuf)> = None;
+    if let Some(dir) = out {
+        let runs_path = dir.join("runs.csv");
+        if resume {
+            let (len, rows) = resume_point(job, dir, &cols, &mut acc)?;
+            start += rows;
+            if !job.no_runs {
+                let f = if len > 0 {
+                    AtomicFile::append(&runs_path, len)
+                } else {
+                    AtomicFile::create(&runs_path)
+                };
+                let mut f = f.map_err(io(&runs_path))?;
+                if len == 0 {
+                    f.write_all(runs_header(&keys, &cols).as_bytes())
+                        .map_err(io(&runs_path))?;
+                }
+                runs = Some((f, runs_path));
+            }
+        } else {
+            if job.sweep {
+                let json = serde_json::to_string_pretty(&job.manifest())
+                    .expect("a manifest always serializes")
+                    + "\n";
+                let partial = partial_path(&dir.join("manifest.json"));
+                std::fs::write(&partial, json).map_err(io(&partial))?;
+            }
+            if !job.no_runs {
+                let mut f = AtomicFile::create(&runs_path).map_err(io(&runs_path))?;
+                f.write_all(runs_header(&keys, &cols).as_bytes())
+                    .map_err(io(&runs_path))?;
+                runs = Some((f, runs_path));
+            }
+        }
+    }
+
+    let plan = Plan {
+        scenario,
+        points: full_points,
+        reps: job.reps,
+        seed: job.seed,
+        independent_streams: job.independent_streams,
+        range: start..range.end,
         options: RunOptions::default(),
     };
     let started = Instant::now();
-    let mut summary = PointSummary::new(&cols);
-    let mut events = 0u64;
     let mut text = String::new();
     let n_cols = cols.len();
-    let sunk = execute(&plan, config.threads, |block| {
+    let total = range.end - range.start;
+    let mut done = start - range.start;
+    progress(done, total);
+    let sunk = execute(&plan, threads, |block| {
         text.clear();
         for (i, row) in block.values.chunks_exact(n_cols).enumerate() {
-            summary.add(&cols, row);
-            events += row[n_events_col] as u64;
+            let index = block.first + i as u64;
+            let (point, rep) = (index / job.reps, index % job.reps);
+            acc.add(point, row)
+                .map_err(|e| Error::io("summary.csv", e))?;
             if runs.is_some() {
-                push_run_row(&mut text, &keys, 0, block.first + i as u64, &[], &cols, row);
+                push_run_row(
+                    &mut text,
+                    &keys,
+                    point,
+                    rep,
+                    &job.points[point as usize],
+                    &cols,
+                    row,
+                );
             }
         }
-        match &mut runs {
-            Some((f, path)) => f
-                .write_all(text.as_bytes())
-                .map_err(|e| Error::io(path.clone(), e)),
-            None => Ok(()),
+        if let Some((f, path)) = &mut runs {
+            f.write_all(text.as_bytes()).map_err(io(path))?;
         }
+        done += (block.values.len() / n_cols) as u64;
+        progress(done, total);
+        Ok::<(), Error>(())
     });
     let sunk = match sunk {
         Ok(s) => s,
         Err(e) => {
+            // A failed replication: the sweep cannot complete; keep nothing
+            // that looks like a result.
             if let Some((f, _)) = runs {
                 f.discard();
             }
@@ -148,75 +652,78 @@ pub fn run(config: &RunConfig) -> Result<RunReport> {
         }
     };
     sunk?;
-    let mut written = Vec::new();
-    if let (Some(dir), Some((f, path))) = (&config.out, runs) {
+    let (summary_file, summary, events) = acc.finish().map_err(|e| Error::io("summary.csv", e))?;
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(dir) = out {
         let mut outputs = BTreeMap::new();
-        outputs.insert(
-            "runs.csv".to_string(),
-            f.commit().map_err(|e| Error::io(&path, e))?,
-        );
-        written.push(path);
-        let mut s = summary_header(&keys);
-        summary.push_rows(&mut s, &summary_prefix(&keys, 0, &[]), &cols);
-        let path = dir.join("summary.csv");
-        outputs.insert(
-            "summary.csv".into(),
-            write_atomic(&path, s.as_bytes()).map_err(|e| Error::io(&path, e))?,
-        );
-        written.push(path);
-        if config.trace > 0 {
-            let text = trace_csv(&scenario, &plan, config.trace.min(config.reps))?;
-            let path = dir.join("events.csv");
+        if let Some((f, path)) = runs {
+            outputs.insert("runs.csv".to_string(), f.commit().map_err(io(&path))?);
+            written.push(path);
+        }
+        if let Some(f) = summary_file {
+            let path = dir.join("summary.csv");
+            outputs.insert("summary.csv".to_string(), f.commit().map_err(io(&path))?);
+            written.push(path);
+        }
+        if job.sweep {
+            let path = dir.join("points.csv");
             outputs.insert(
-                "events.csv".into(),
-                write_atomic(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))?,
+                "points.csv".into(),
+                write_atomic(&path, points_csv(job).as_bytes()).map_err(io(&path))?,
             );
             written.push(path);
         }
-        let manifest = Manifest {
-            flashpoint_version: env!("CARGO_PKG_VERSION").to_string(),
-            kind: "run".into(),
-            created: crate::output::manifest::utc_now(),
-            command: config.command.clone(),
-            scenario: ScenarioInfo {
-                path: config.scenario_path.display().to_string(),
-                name: scenario.name.clone(),
-                sha256,
-            },
-            seed,
-            reps: config.reps,
-            rng: RNG_DESCRIPTION.into(),
-            independent_streams: false,
-            params: scenario
-                .params
-                .iter()
-                .zip(&params)
-                .map(|(p, v)| (p.name.clone(), *v))
-                .collect(),
-            design: None,
-            trace_reps: config.trace.min(config.reps),
-            totals: Totals {
-                replications: config.reps,
-                events,
-            },
-            outputs,
+        if job.trace > 0 {
+            let text = trace_csv(scenario, &plan, job.trace)?;
+            let path = dir.join("events.csv");
+            outputs.insert(
+                "events.csv".into(),
+                write_atomic(&path, text.as_bytes()).map_err(io(&path))?,
+            );
+            written.push(path);
+        }
+        let mut manifest = job.manifest();
+        manifest.outputs = outputs;
+        manifest.totals = Totals {
+            replications: range.end - range.start,
+            events: if resume { 0 } else { events },
         };
         let json =
             serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
         let path = dir.join("manifest.json");
-        write_atomic(&path, json.as_bytes()).map_err(|e| Error::io(&path, e))?;
+        write_atomic(&path, json.as_bytes()).map_err(io(&path))?;
         written.push(path);
     }
     Ok(RunReport {
         scenario_name: scenario.name.clone(),
         columns: cols,
         summary,
-        reps: config.reps,
+        points: job.points.len() as u64,
+        reps: range.end - start,
         events,
-        seconds: started.elapsed().as_secs_f64(),
-        seed,
+        seconds,
+        seed: job.seed,
         written,
     })
+}
+
+/// `points.csv`: `point` and the varied parameters' values.
+fn points_csv(job: &Job<'_>) -> String {
+    let mut s = String::from("point");
+    for v in &job.vary {
+        s.push(',');
+        s.push_str(&v.name);
+    }
+    s.push('\n');
+    for (i, p) in job.points.iter().enumerate() {
+        s.push_str(&i.to_string());
+        for x in p {
+            s.push(',');
+            push_f64(&mut s, *x);
+        }
+        s.push('\n');
+    }
+    s
 }
 
 /// Header of `events.csv`.

@@ -1,0 +1,280 @@
+//! Joining the shards of a sweep: check that they come from the same sweep and
+//! cover it exactly once, concatenate their rows in order and rebuild the
+//! summary from them — byte-identical to the unsharded sweep.
+
+use super::{parse_row, shard_range, Accumulator};
+use crate::engine::columns;
+use crate::error::{Error, Result};
+use crate::output::manifest::{Manifest, Totals};
+use crate::output::tables::{runs_header, summary_header, Keys};
+use crate::output::{write_atomic, AtomicFile};
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+/// The first field in which two manifests describe different computations
+/// (ignoring when, how and where they ran, and the shard), if any.
+pub fn identity_difference(a: &Manifest, b: &Manifest) -> Option<String> {
+    let strip = |m: &Manifest| {
+        let mut v = serde_json::to_value(m).expect("a manifest always serializes");
+        for key in ["created", "command", "outputs", "totals"] {
+            v[key] = serde_json::Value::Null;
+        }
+        v["scenario"]["path"] = serde_json::Value::Null;
+        if v["design"].is_object() {
+            v["design"]["shard"] = serde_json::Value::Null;
+        }
+        v
+    };
+    let (va, vb) = (strip(a), strip(b));
+    if va == vb {
+        return None;
+    }
+    let (Some(ma), Some(mb)) = (va.as_object(), vb.as_object()) else {
+        return Some("manifest".into());
+    };
+    for (key, x) in ma {
+        let y = &mb[key];
+        if x != y {
+            if let (Some(ox), Some(oy)) = (x.as_object(), y.as_object()) {
+                for (k, xx) in ox {
+                    if oy.get(k) != Some(xx) {
+                        return Some(format!(
+                            "{key}.{k} differs ({} vs {})",
+                            short(xx),
+                            short(oy.get(k).unwrap_or(&serde_json::Value::Null))
+                        ));
+                    }
+                }
+            }
+            return Some(format!("{key} differs ({} vs {})", short(x), short(y)));
+        }
+    }
+    Some("manifest fields differ".into())
+}
+
+fn short(v: &serde_json::Value) -> String {
+    let s = v.to_string();
+    if s.len() > 60 {
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(60).map_or(s.len(), |(i, _)| i)]
+        )
+    } else {
+        s
+    }
+}
+
+fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join("manifest.json");
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Error::Usage(format!(
+            "merge: {}: {e} (is the shard finished?)",
+            path.display()
+        ))
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::Usage(format!(
+            "merge: {} is not a flashpoint manifest: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Merges shard directories into `out`: `runs.csv`, `summary.csv`,
+/// `points.csv` and `manifest.json`. Returns the files written.
+pub fn merge(dirs: &[PathBuf], out: &Path, command: Vec<String>) -> Result<Vec<PathBuf>> {
+    if dirs.is_empty() {
+        return Err(Error::Usage(
+            "merge needs at least one shard directory".into(),
+        ));
+    }
+    let mut shards = Vec::new();
+    for d in dirs {
+        let m = read_manifest(d)?;
+        if m.kind != "sweep" {
+            return Err(Error::Usage(format!(
+                "merge: {} holds a {}, not a sweep shard",
+                d.display(),
+                m.kind
+            )));
+        }
+        let Some(shard) = m.design.as_ref().map(|d| d["shard"].clone()) else {
+            return Err(Error::Usage(format!(
+                "merge: {} has no design",
+                d.display()
+            )));
+        };
+        if shard["no_runs"] == true {
+            return Err(Error::Usage(format!(
+                "merge: {} was run with --no-runs",
+                d.display()
+            )));
+        }
+        let (start, end) = match (shard["start"].as_u64(), shard["end"].as_u64()) {
+            (Some(s), Some(e)) => (s, e),
+            _ => {
+                let n = m
+                    .design
+                    .as_ref()
+                    .and_then(|d| d["n_points"].as_u64())
+                    .unwrap_or(0);
+                (0, n * m.reps)
+            }
+        };
+        shards.push((start, end, d.clone(), m));
+    }
+    let first = shards[0].3.clone();
+    for (_, _, d, m) in &shards[1..] {
+        if let Some(diff) = identity_difference(&first, m) {
+            return Err(Error::Usage(format!(
+                "merge: {} and {} come from different sweeps: {diff}",
+                shards[0].2.display(),
+                d.display()
+            )));
+        }
+    }
+    shards.sort_by_key(|s| (s.0, s.1));
+    let design = first.design.clone().unwrap_or_default();
+    let n_points = design["n_points"].as_u64().unwrap_or(0);
+    let total = n_points * first.reps;
+    let mut at = 0;
+    for (start, end, d, _) in &shards {
+        if *start > at {
+            return Err(Error::Usage(format!(
+                "merge: replications {at}..{start} are missing (no shard covers them)"
+            )));
+        }
+        if *start < at {
+            return Err(Error::Usage(format!(
+                "merge: {} overlaps the shard before it (from {start}, expected {at})",
+                d.display()
+            )));
+        }
+        at = *end;
+    }
+    if at != total {
+        return Err(Error::Usage(format!(
+            "merge: replications {at}..{total} are missing (no shard covers them)"
+        )));
+    }
+    let _ = shard_range;
+
+    // The scenario is needed for the column kinds; it must be the same file.
+    let scenario_path = PathBuf::from(&first.scenario.path);
+    let (scenario, sha) = super::load_scenario(&scenario_path)?;
+    if sha != first.scenario.sha256 {
+        return Err(Error::Usage(format!(
+            "merge: {} changed since the shards were run (sha256 differs)",
+            scenario_path.display()
+        )));
+    }
+    let cols = columns(&scenario);
+    let params: Vec<String> = serde_json::from_value(design["params"].clone()).unwrap_or_default();
+    let points: Vec<Vec<f64>> =
+        serde_json::from_value(design["points"].clone()).unwrap_or_default();
+    let keys = Keys {
+        point: true,
+        params,
+    };
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let runs_path = out.join("runs.csv");
+    let mut runs = AtomicFile::create(&runs_path).map_err(|e| Error::io(&runs_path, e))?;
+    let header = runs_header(&keys, &cols);
+    runs.write_all(header.as_bytes())
+        .map_err(|e| Error::io(&runs_path, e))?;
+    let summary_path = out.join("summary.csv");
+    let mut summary = AtomicFile::create(&summary_path).map_err(|e| Error::io(&summary_path, e))?;
+    summary
+        .write_all(summary_header(&keys).as_bytes())
+        .map_err(|e| Error::io(&summary_path, e))?;
+    let mut acc = Accumulator::new(&cols, keys.clone(), &points, 0, Some(summary));
+    let mut values = Vec::new();
+    let mut expected = 0u64;
+    for (_, _, d, _) in &shards {
+        let path = d.join("runs.csv");
+        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let mut reader = std::io::BufReader::new(file);
+        let mut line = String::new();
+        let mut first_line = true;
+        loop {
+            line.clear();
+            if reader
+                .read_line(&mut line)
+                .map_err(|e| Error::io(&path, e))?
+                == 0
+            {
+                break;
+            }
+            if first_line {
+                first_line = false;
+                if line != header {
+                    return Err(Error::Usage(format!(
+                        "merge: {} has a different header",
+                        path.display()
+                    )));
+                }
+                continue;
+            }
+            let Some((p, r)) = parse_row(line.trim_end_matches('\n'), &keys, &cols, &mut values)
+            else {
+                return Err(Error::Usage(format!(
+                    "merge: {}: malformed row `{}`",
+                    path.display(),
+                    line.trim_end()
+                )));
+            };
+            if p * first.reps + r != expected {
+                return Err(Error::Usage(format!(
+                    "merge: {}: row for point {p}, rep {r} is out of order",
+                    path.display()
+                )));
+            }
+            expected += 1;
+            acc.add(p, &values)
+                .map_err(|e| Error::io(&summary_path, e))?;
+            runs.write_all(line.as_bytes())
+                .map_err(|e| Error::io(&runs_path, e))?;
+        }
+    }
+    if expected != total {
+        return Err(Error::Usage(format!(
+            "merge: the shards hold {expected} rows, the sweep has {total}"
+        )));
+    }
+    let (summary, _, events) = acc.finish().map_err(|e| Error::io(&summary_path, e))?;
+    let mut outputs = BTreeMap::new();
+    outputs.insert(
+        "runs.csv".to_string(),
+        runs.commit().map_err(|e| Error::io(&runs_path, e))?,
+    );
+    if let Some(f) = summary {
+        outputs.insert(
+            "summary.csv".to_string(),
+            f.commit().map_err(|e| Error::io(&summary_path, e))?,
+        );
+    }
+    let points_bytes = std::fs::read(shards[0].2.join("points.csv"))
+        .map_err(|e| Error::io(shards[0].2.join("points.csv"), e))?;
+    let points_path = out.join("points.csv");
+    outputs.insert(
+        "points.csv".into(),
+        write_atomic(&points_path, &points_bytes).map_err(|e| Error::io(&points_path, e))?,
+    );
+    let mut manifest = first;
+    if let Some(d) = manifest.design.as_mut() {
+        d["shard"] = serde_json::Value::Null;
+    }
+    manifest.created = crate::output::manifest::utc_now();
+    manifest.command = command;
+    manifest.outputs = outputs;
+    manifest.totals = Totals {
+        replications: total,
+        events,
+    };
+    let json =
+        serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
+    let manifest_path = out.join("manifest.json");
+    write_atomic(&manifest_path, json.as_bytes()).map_err(|e| Error::io(&manifest_path, e))?;
+    Ok(vec![runs_path, summary_path, points_path, manifest_path])
+}

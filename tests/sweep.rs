@@ -1,0 +1,522 @@
+//! Sweeps: byte-identical output whatever the thread count, sharding or
+//! interruption; common random numbers; summaries that match their rows; clear
+//! errors that never overwrite a result.
+
+mod common;
+use common::temp_dir;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn flashpoint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok(args: &[&str]) {
+    let out = flashpoint(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn err(args: &[&str]) -> String {
+    let out = flashpoint(args);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+const GRID: [&str; 8] = [
+    "--vary",
+    "close_prob=0,0.5,1",
+    "--vary",
+    "half_life=7:14:3",
+    "--reps",
+    "300",
+    "--seed",
+    "5",
+];
+
+fn sweep(dir: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "sweep",
+        "scenarios/west2025.toml",
+        "--quiet",
+        "--out",
+        s(dir),
+    ];
+    args.extend_from_slice(&GRID);
+    args.extend_from_slice(extra);
+    ok(&args);
+}
+
+fn assert_same_files(a: &Path, b: &Path, files: &[&str]) {
+    for f in files {
+        assert!(
+            read(&a.join(f)) == read(&b.join(f)),
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+const FILES: [&str; 3] = ["runs.csv", "summary.csv", "points.csv"];
+
+#[test]
+fn thread_counts_give_identical_files() {
+    let base = temp_dir("sweep-threads");
+    let dirs: Vec<PathBuf> = ["1", "2", "5"]
+        .iter()
+        .map(|t| base.join(format!("t{t}")))
+        .collect();
+    for (dir, t) in dirs.iter().zip(["1", "2", "5"]) {
+        sweep(dir, &["--threads", t]);
+    }
+    assert_same_files(&dirs[0], &dirs[1], &FILES);
+    assert_same_files(&dirs[0], &dirs[2], &FILES);
+    let runs = String::from_utf8(read(&dirs[0].join("runs.csv"))).expect("utf-8");
+    assert_eq!(runs.lines().count(), 1 + 9 * 300);
+    assert!(runs.starts_with("point,rep,close_prob,half_life,closure_days,"));
+    assert_eq!(
+        String::from_utf8(read(&dirs[0].join("points.csv"))).expect("utf-8"),
+        "point,close_prob,half_life\n0,0,7\n1,0,10.5\n2,0,14\n3,0.5,7\n4,0.5,10.5\n5,0.5,14\n6,1,7\n7,1,10.5\n8,1,14\n"
+    );
+}
+
+#[test]
+fn merged_shards_equal_the_whole() {
+    let base = temp_dir("sweep-shards");
+    let whole = base.join("whole");
+    sweep(&whole, &[]);
+    let shards: Vec<PathBuf> = (0..3).map(|i| base.join(format!("shard{i}"))).collect();
+    for (i, dir) in shards.iter().enumerate() {
+        sweep(dir, &["--shard", &format!("{i}/3")]);
+    }
+    let merged = base.join("merged");
+    // Any order on the command line.
+    ok(&[
+        "merge",
+        s(&shards[2]),
+        s(&shards[0]),
+        s(&shards[1]),
+        "--out",
+        s(&merged),
+    ]);
+    assert_same_files(&whole, &merged, &FILES);
+
+    // A gap, an overlap and a shard of another sweep are refused.
+    let e = err(&[
+        "merge",
+        s(&shards[0]),
+        s(&shards[2]),
+        "--out",
+        s(&base.join("gap")),
+    ]);
+    assert!(
+        e.contains("error: merge: replications 900..1800 are missing (no shard covers them)"),
+        "{e}"
+    );
+    let e = err(&[
+        "merge",
+        s(&shards[0]),
+        s(&shards[0]),
+        s(&shards[1]),
+        s(&shards[2]),
+        "--out",
+        s(&base.join("overlap")),
+    ]);
+    assert!(e.contains("overlaps the shard before it"), "{e}");
+    let other = base.join("other");
+    let mut args = vec![
+        "sweep",
+        "scenarios/west2025.toml",
+        "--quiet",
+        "--out",
+        s(&other),
+        "--shard",
+        "1/3",
+    ];
+    args.extend_from_slice(&GRID[..6]);
+    args.extend_from_slice(&["--seed", "6"]);
+    ok(&args);
+    let e = err(&[
+        "merge",
+        s(&shards[0]),
+        s(&other),
+        s(&shards[2]),
+        "--out",
+        s(&base.join("mixed")),
+    ]);
+    assert!(
+        e.contains("come from different sweeps: seed differs (5 vs 6)"),
+        "{e}"
+    );
+    assert!(!base.join("mixed/runs.csv").exists());
+}
+
+#[test]
+fn a_resumed_sweep_equals_an_uninterrupted_one() {
+    let base = temp_dir("sweep-resume");
+    let whole = base.join("whole");
+    sweep(&whole, &[]);
+    // An interrupted sweep, made exactly: the identity manifest and a
+    // runs.csv cut in the middle of a row, as a kill leaves them.
+    let cut = base.join("cut");
+    std::fs::create_dir_all(&cut).expect("mkdir");
+    let runs = read(&whole.join("runs.csv"));
+    std::fs::write(cut.join("runs.csv.partial"), &runs[..runs.len() / 2 + 17]).expect("write");
+    std::fs::write(
+        cut.join("manifest.json.partial"),
+        read(&whole.join("manifest.json")),
+    )
+    .expect("write");
+    let mut args = vec![
+        "sweep",
+        "scenarios/west2025.toml",
+        "--quiet",
+        "--resume",
+        s(&cut),
+    ];
+    args.extend_from_slice(&GRID);
+    ok(&args);
+    assert_same_files(&whole, &cut, &FILES);
+    assert!(!cut.join("runs.csv.partial").exists());
+
+    // Resuming a finished result, or with other arguments, is refused.
+    let e = err(&args);
+    assert!(
+        e.contains("holds a finished result; nothing to resume"),
+        "{e}"
+    );
+    std::fs::rename(cut.join("manifest.json"), cut.join("manifest.json.partial")).expect("rename");
+    let mut other = args.clone();
+    let last = other.len() - 1;
+    other[last] = "6";
+    let e = err(&other);
+    assert!(
+        e.contains("holds a different sweep: seed differs (5 vs 6)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_identical_files() {
+    let base = temp_dir("sweep-kill");
+    let args = |dir: &Path, resume: bool| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "sweep",
+            "scenarios/west2025.toml",
+            "--quiet",
+            "--threads",
+            "2",
+            "--vary",
+            "close_prob=0,1",
+            "--reps",
+            "20000",
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+        a.push(if resume { "--resume" } else { "--out" }.into());
+        a.push(s(dir).into());
+        a
+    };
+    let whole = base.join("whole");
+    ok(&args(&whole, false)
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>());
+    let killed = base.join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+        .args(args(&killed, false))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .spawn()
+        .expect("spawn");
+    // Kill it once it has written some rows (or let it finish: then there is
+    // nothing to resume and the comparison below still must hold).
+    let partial = killed.join("runs.csv.partial");
+    loop {
+        if std::fs::metadata(&partial)
+            .map(|m| m.len() > 200_000)
+            .unwrap_or(false)
+        {
+            let _ = child.kill();
+            break;
+        }
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = child.wait();
+    if !killed.join("manifest.json").exists() {
+        assert!(
+            !killed.join("runs.csv").exists(),
+            "an interrupted sweep must not leave a complete-looking runs.csv"
+        );
+        ok(&args(&killed, true)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>());
+    }
+    assert_same_files(&whole, &killed, &FILES);
+}
+
+#[test]
+fn common_random_numbers_make_an_unused_parameter_invisible() {
+    let dir = temp_dir("sweep-crn");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/west2025.toml"),
+    )
+    .expect("read");
+    let scenario = dir.join("with-unused.toml");
+    std::fs::write(
+        &scenario,
+        text.replacen(
+            "[params]\n",
+            "[params]\nunused = { value = 1, min = 0, max = 10 }\n",
+            1,
+        ),
+    )
+    .expect("write");
+    let out = dir.join("out");
+    ok(&[
+        "sweep",
+        s(&scenario),
+        "--quiet",
+        "--vary",
+        "unused=0,5,10",
+        "--reps",
+        "200",
+        "--out",
+        s(&out),
+    ]);
+    let runs = String::from_utf8(read(&out.join("runs.csv"))).expect("utf-8");
+    let rows: Vec<Vec<&str>> = runs
+        .lines()
+        .skip(1)
+        .map(|l| l.splitn(4, ',').collect())
+        .collect();
+    for r in 0..200 {
+        assert_eq!(rows[r][3], rows[200 + r][3], "rep {r}");
+        assert_eq!(rows[r][3], rows[400 + r][3], "rep {r}");
+    }
+    // With independent streams the points differ.
+    let ind = dir.join("independent");
+    ok(&[
+        "sweep",
+        s(&scenario),
+        "--quiet",
+        "--vary",
+        "unused=0,5",
+        "--reps",
+        "200",
+        "--independent-streams",
+        "--out",
+        s(&ind),
+    ]);
+    let runs = String::from_utf8(read(&ind.join("runs.csv"))).expect("utf-8");
+    let rows: Vec<&str> = runs
+        .lines()
+        .skip(1)
+        .map(|l| l.splitn(4, ',').nth(3).expect("columns"))
+        .collect();
+    assert!((0..200).any(|r| rows[r] != rows[200 + r]));
+}
+
+#[test]
+fn the_summary_matches_a_recomputation_from_the_rows() {
+    let dir = temp_dir("sweep-summary");
+    sweep(&dir, &["--threads", "2"]);
+    let runs = String::from_utf8(read(&dir.join("runs.csv"))).expect("utf-8");
+    let mut lines = runs.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "closure_days")
+        .expect("column");
+    let path_col = header.iter().position(|h| *h == "path").expect("column");
+    let mut by_point: Vec<Vec<f64>> = vec![Vec::new(); 9];
+    let mut escalations = [0u64; 9];
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        let p: usize = f[0].parse().expect("point");
+        by_point[p].push(f[col].parse().expect("number"));
+        escalations[p] += u64::from(f[path_col] == "escalation");
+    }
+    let summary = String::from_utf8(read(&dir.join("summary.csv"))).expect("utf-8");
+    for l in summary.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let p: usize = f[0].parse().expect("point");
+        let num = |i: usize| f[i].parse::<f64>().expect("number");
+        if f[3] == "closure_days" {
+            let xs = &by_point[p];
+            let (mean, var) = common::mean_var(xs);
+            let se = (var / xs.len() as f64).sqrt();
+            assert_eq!(num(6) as usize, xs.len());
+            assert!(
+                (num(7) - mean).abs() <= 1e-12 * mean.abs().max(1.0),
+                "point {p}: {} vs {mean}",
+                num(7)
+            );
+            assert!(
+                (num(9) - se).abs() <= 1e-9 * se.max(1e-300) + 1e-15,
+                "point {p}: se {} vs {se}",
+                num(9)
+            );
+            assert!(
+                (num(10) - (mean - 1.959963984540054 * se)).abs() <= 1e-9 * mean.abs().max(1.0)
+            );
+            assert!(
+                (num(11) - (mean + 1.959963984540054 * se)).abs() <= 1e-9 * mean.abs().max(1.0)
+            );
+        }
+        if f[3] == "path" && f[5] == "escalation" {
+            assert_eq!(num(7), escalations[p] as f64 / 300.0, "point {p}");
+            let (lo, hi) = flashpoint::stats::wilson(escalations[p], 300, flashpoint::stats::Z95);
+            assert_eq!((num(10), num(11)), (lo, hi));
+        }
+    }
+}
+
+#[test]
+fn bad_sweeps_get_clear_errors_and_overwrite_nothing() {
+    let dir = temp_dir("sweep-errors");
+    let out = dir.join("out");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--vary", "close_prb=0,1"],
+            "--vary: unknown parameter `close_prb`; did you mean `close_prob`?",
+        ),
+        (
+            &["--vary", "close_prob=0:2:3"],
+            "--vary close_prob: values from 0 to 2 go outside the declared bounds [0, 1]",
+        ),
+        (
+            &["--vary", "close_prob=1:0:3"],
+            "--vary close_prob: the range 1:0 is empty or inverted",
+        ),
+        (
+            &["--vary", "close_prob=0:1:0"],
+            "--vary close_prob: steps must be at least 1",
+        ),
+        (
+            &["--vary", "close_prob", "--design", "lhs:0"],
+            "design `lhs:0` has 0 points",
+        ),
+        (
+            &["--vary", "close_prob=0,1", "--shard", "3/2"],
+            "--shard `3/2`: expected I/N with 0 <= I < N",
+        ),
+        (
+            &["--vary", "close_prob=0,1", "--reps", "0"],
+            "--reps must be at least 1",
+        ),
+        (
+            &["--vary", "close_prob", "--design", "grid"],
+            "--vary close_prob: a grid needs values or lo:hi:steps, not a bare range",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec![
+            "sweep",
+            "scenarios/west2025.toml",
+            "--quiet",
+            "--out",
+            s(&out),
+        ];
+        args.extend_from_slice(extra);
+        let e = err(&args);
+        assert!(e.contains(expected), "{extra:?}: {e}");
+    }
+    // An existing result is never overwritten.
+    ok(&[
+        "sweep",
+        "scenarios/west2025.toml",
+        "--quiet",
+        "--vary",
+        "close_prob=0,1",
+        "--reps",
+        "10",
+        "--out",
+        s(&out),
+    ]);
+    let before = read(&out.join("runs.csv"));
+    let e = err(&[
+        "sweep",
+        "scenarios/west2025.toml",
+        "--quiet",
+        "--vary",
+        "close_prob=0,1",
+        "--reps",
+        "20",
+        "--out",
+        s(&out),
+    ]);
+    assert!(
+        e.contains("already holds a result; choose another --out"),
+        "{e}"
+    );
+    assert_eq!(before, read(&out.join("runs.csv")));
+}
+
+#[test]
+fn lhs_and_random_designs_are_seeded() {
+    let base = temp_dir("sweep-lhs");
+    for (name, seed) in [("a", "1"), ("b", "1"), ("c", "2")] {
+        ok(&[
+            "sweep",
+            "scenarios/west2025.toml",
+            "--quiet",
+            "--vary",
+            "close_prob",
+            "--vary",
+            "half_life=5:20",
+            "--design",
+            "lhs:8",
+            "--reps",
+            "5",
+            "--seed",
+            seed,
+            "--out",
+            s(&base.join(name)),
+        ]);
+    }
+    assert_same_files(&base.join("a"), &base.join("b"), &FILES);
+    assert_ne!(
+        read(&base.join("a/points.csv")),
+        read(&base.join("c/points.csv"))
+    );
+    let no_runs = base.join("no-runs");
+    ok(&[
+        "sweep",
+        "scenarios/west2025.toml",
+        "--quiet",
+        "--vary",
+        "close_prob",
+        "--design",
+        "random:4",
+        "--reps",
+        "5",
+        "--seed",
+        "1",
+        "--no-runs",
+        "--out",
+        s(&no_runs),
+    ]);
+    assert!(!no_runs.join("runs.csv").exists());
+    assert!(no_runs.join("summary.csv").exists());
+}
