@@ -104,6 +104,8 @@ pub struct CompareReport {
     pub reps: u64,
     /// One row per metric, in column order.
     pub rows: Vec<CompareRow>,
+    /// The first this many columns are the scenario's own outcomes.
+    pub outcome_columns: usize,
     /// Files written.
     pub written: Vec<PathBuf>,
 }
@@ -383,12 +385,13 @@ pub fn compare(config: &CompareConfig) -> Result<CompareReport> {
         seed,
         reps: config.reps,
         rows,
+        outcome_columns: sa.outcomes.len(),
         written,
     })
 }
 
-/// Renders the comparison as a readable table. Metrics that do not change
-/// (zero paired and unpaired difference, zero variance) are left out.
+/// Renders the comparison of the scenario's outcomes and of the `terminal`
+/// shares as a readable table; the built-in metrics are in `compare.csv`.
 pub fn render(report: &CompareReport) -> String {
     let header = [
         "metric",
@@ -402,7 +405,7 @@ pub fn render(report: &CompareReport) -> String {
     let rows: Vec<Vec<String>> = report
         .rows
         .iter()
-        .filter(|r| !(r.diff == 0.0 && r.se == 0.0 && r.se_unpaired == 0.0))
+        .filter(|r| r.metric.column < report.outcome_columns || r.metric.name == "terminal")
         .map(|r| {
             vec![
                 r.metric.display(),
@@ -419,7 +422,7 @@ pub fn render(report: &CompareReport) -> String {
     let hidden = report.rows.len() - rows.len();
     if hidden > 0 {
         out.push_str(&format!(
-            "({hidden} metrics identical under A and B not shown; see compare.csv)\n"
+            "({hidden} built-in metrics (counts, tensions, end time) are in compare.csv with --out)\n"
         ));
     }
     out

@@ -33,8 +33,11 @@
 //!
 //! Randomness for the design and the bootstrap comes from a dedicated key,
 //! `replication_key(seed, u64::MAX, Some(u64::MAX))`, stream 0 (design) and
-//! stream 1 (bootstrap): a key no replication of a `run`, `sweep` or
-//! `compare` uses.
+//! stream 1 (one 64-bit seed per bootstrap resample, expanded with
+//! SplitMix64; the same resamples serve every metric and parameter): a key no
+//! replication of a `run`, `sweep` or `compare` uses. A metric that is
+//! constant over the design gets `NaN` Sobol indices (no variance to
+//! apportion) and zero Morris effects, without bootstrap.
 
 use super::{checked_params, csv_field, fmt_num, metrics, render_table, Metric};
 use crate::engine::{columns, RunOptions};
@@ -216,6 +219,38 @@ fn design_stream(seed: u64, id: u64) -> Stream {
 /// A uniform index in `0..n`.
 fn index(s: &mut Stream, n: usize) -> usize {
     ((s.uniform() * n as f64) as usize).min(n - 1)
+}
+
+/// Bootstrap resamples of `0..n`, each regenerated on demand from a 64-bit
+/// seed drawn from the bootstrap stream (SplitMix64 within a resample: cheap,
+/// and the same resamples serve every metric and parameter).
+struct Resamples {
+    seeds: Vec<u64>,
+    n: usize,
+}
+
+impl Resamples {
+    fn new(seed: u64, count: usize, n: usize) -> Resamples {
+        let mut s = design_stream(seed, 1);
+        Resamples {
+            seeds: (0..count).map(|_| s.next_u64()).collect(),
+            n,
+        }
+    }
+
+    /// Fills `idx` with resample `b`.
+    fn fill(&self, b: usize, idx: &mut Vec<usize>) {
+        let mut state = self.seeds[b];
+        idx.clear();
+        for _ in 0..self.n {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            idx.push(((u128::from(z) * self.n as u128) >> 64) as usize);
+        }
+    }
 }
 
 /// The design in the unit cube, and for Morris the step of each move:
@@ -429,6 +464,15 @@ pub fn analyse(
     let y = evaluate(scenario, points, reps, seed, threads, &mets)?;
     let n_outcome_cols = scenario.outcomes.len();
     let name = |i: usize| scenario.params[vary[i].0].name.clone();
+    let resamples = Resamples::new(
+        seed,
+        bootstrap,
+        match method {
+            Method::Morris { trajectories } => trajectories,
+            Method::Sobol { n } => n,
+        },
+    );
+    let mut idx = Vec::new();
     let mut rows = Vec::new();
     for (m, metric) in mets.iter().enumerate() {
         let outcome = metric.column < n_outcome_cols;
@@ -455,18 +499,22 @@ pub fn analyse(
                 }
                 for (i, ee) in ee.iter().enumerate() {
                     let est = morris_stats(ee, 0..trajectories);
+                    if ee.iter().all(|x| *x == 0.0) {
+                        // No effect at all: every resample gives zeros.
+                        push(name(i), "mu_star", 0.0, (0.0, 0.0));
+                        push(name(i), "mu", 0.0, (0.0, 0.0));
+                        push(name(i), "sigma", 0.0, (0.0, 0.0));
+                        continue;
+                    }
                     let mut boot = [
                         Vec::with_capacity(bootstrap),
                         Vec::with_capacity(bootstrap),
                         Vec::with_capacity(bootstrap),
                     ];
-                    let mut bs = design_stream(seed, 1);
-                    for _ in 0..bootstrap {
-                        let idx: Vec<usize> = (0..trajectories)
-                            .map(|_| index(&mut bs, trajectories))
-                            .collect();
-                        let b = morris_stats(ee, idx.into_iter());
-                        for (v, x) in boot.iter_mut().zip(b) {
+                    for b in 0..bootstrap {
+                        resamples.fill(b, &mut idx);
+                        let stats = morris_stats(ee, idx.iter().copied());
+                        for (v, x) in boot.iter_mut().zip(stats) {
                             v.push(x);
                         }
                     }
@@ -485,14 +533,16 @@ pub fn analyse(
                 for i in 0..k {
                     let yab = col(2 + i);
                     let (s1, st) = sobol_stats(&ya, &yb, &yab, &all);
+                    if s1.is_nan() && st.is_nan() {
+                        // A constant output: no variance to apportion.
+                        push(name(i), "S1", s1, (f64::NAN, f64::NAN));
+                        push(name(i), "ST", st, (f64::NAN, f64::NAN));
+                        continue;
+                    }
                     let (mut b1, mut bt) =
                         (Vec::with_capacity(bootstrap), Vec::with_capacity(bootstrap));
-                    let mut bs = design_stream(seed, 1);
-                    let mut idx = vec![0; n];
-                    for _ in 0..bootstrap {
-                        for x in idx.iter_mut() {
-                            *x = index(&mut bs, n);
-                        }
+                    for b in 0..bootstrap {
+                        resamples.fill(b, &mut idx);
                         let (a, b) = sobol_stats(&ya, &yb, &yab, &idx);
                         b1.push(a);
                         bt.push(b);
