@@ -574,40 +574,49 @@ fn ishigami_closed_form_matches_the_published_values() {
     assert!(close(t[0].2, 0.5576) && close(t[1].2, 0.4424) && close(t[2].2, 0.2437));
 }
 
-/// Sobol indices of the Ishigami function with N = 8192 base samples: each
-/// of the six closed-form values lies within its reported 95% bootstrap
-/// interval, and (a seed-independent bound) within 4 bootstrap standard
-/// errors (interval width / 3.92) of the estimate.
+/// Sobol indices of the Ishigami function, N = 4096 base samples, over ten
+/// seeds: 60 (index, seed) pairs.
+/// - Every estimate lies within 4 bootstrap standard errors (interval width
+///   / 3.92) of the closed form: a correct estimator fails one check with
+///   probability about 6e-5.
+/// - The reported 95% intervals cover the closed form at least 50 times in
+///   60: with true 95% coverage, fewer happens with probability 1.7e-4.
+///
+/// A single seed cannot be asked to cover all six: with six 95% intervals,
+/// one misses in about a quarter of seeds (seed 2025 with N = 8192 misses
+/// S1 of x1 by 2.3 standard errors; over 30 seeds the estimates average
+/// within 0.002 of every closed-form value).
 #[test]
 #[ignore = "statistical validation; run in release: cargo test --release --test analysis -- --ignored"]
 fn sobol_recovers_the_ishigami_indices() {
     let s = ishigami();
     let vary = [(0, -PI, PI), (1, -PI, PI), (2, -PI, PI)];
-    let rows = sensitivity::analyse(
-        &s,
-        &defaults(&s),
-        &vary,
-        sensitivity::Method::Sobol { n: 8192 },
-        1,
-        2025,
-        2,
-        1000,
-    )
-    .expect("runs");
-    for (param, s1, st) in ishigami_truth() {
-        for (ix, truth) in [("S1", s1), ("ST", st)] {
-            let (est, lo, hi) = index(&rows, "y", param, ix);
-            assert!(
-                lo <= truth && truth <= hi,
-                "{param} {ix}: {est} [{lo}, {hi}], truth {truth}"
-            );
-            let se = (hi - lo) / (2.0 * 1.959964);
-            assert!(
-                (est - truth).abs() < 4.0 * se,
-                "{param} {ix}: {est} vs {truth}"
-            );
+    let mut covered = 0;
+    for seed in 1..=10 {
+        let rows = sensitivity::analyse(
+            &s,
+            &defaults(&s),
+            &vary,
+            sensitivity::Method::Sobol { n: 4096 },
+            1,
+            seed,
+            2,
+            1000,
+        )
+        .expect("runs");
+        for (param, s1, st) in ishigami_truth() {
+            for (ix, truth) in [("S1", s1), ("ST", st)] {
+                let (est, lo, hi) = index(&rows, "y", param, ix);
+                covered += usize::from(lo <= truth && truth <= hi);
+                let se = (hi - lo) / (2.0 * 1.959964);
+                assert!(
+                    (est - truth).abs() < 4.0 * se,
+                    "seed {seed} {param} {ix}: {est} [{lo}, {hi}] vs {truth}"
+                );
+            }
         }
     }
+    assert!(covered >= 50, "{covered} of 60 intervals cover the truth");
 }
 
 /// Morris on Ishigami. On the 4-level grid {−π, −π/3, π/3, π} with step
