@@ -5,7 +5,9 @@
 //! kinds of event that can happen and the rules by which actors react
 //! ([`scenario`]). The [`engine`] runs one replication as a pure function of
 //! (scenario, parameters, seed, replication index); the [`sweep`] harness runs
-//! many in parallel and writes tidy CSV through [`output`].
+//! many in parallel and writes tidy CSV through [`output`]; [`analysis`]
+//! compares policies, extracts causal paths, audits tie order and measures
+//! global sensitivity.
 //!
 //! ```
 //! let text = r#"
@@ -35,6 +37,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod cameo;
 pub mod diag;
 pub mod engine;

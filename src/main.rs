@@ -2,6 +2,7 @@
 //! into the library, printing, and exit codes. Nothing else.
 
 use clap::{Args, Parser, Subcommand};
+use flashpoint::analysis::{self, cameo_stream, compare, paths, sensitivity, ties};
 use flashpoint::sweep::{self, RunConfig, SweepConfig};
 use flashpoint::Error;
 use std::io::IsTerminal;
@@ -41,6 +42,102 @@ enum Command {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
+    /// Effect of a policy change B - A under common random numbers (paired), with the unpaired reference.
+    Compare(CompareArgs),
+    /// The most frequent causal chains of events leading to each outcome category.
+    Paths(PathsArgs),
+    /// Global sensitivity: Morris elementary effects or Sobol indices of every metric.
+    Sensitivity(SensitivityArgs),
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// The scenario file of both policies (unless --a-file/--b-file replace it).
+    scenario: Option<PathBuf>,
+    /// Policy A's parameter values: NAME=V[,NAME=V...] (checked against their bounds).
+    #[arg(long, value_name = "NAME=V,...", default_value = "")]
+    a: String,
+    /// Policy B's parameter values: NAME=V[,NAME=V...].
+    #[arg(long, value_name = "NAME=V,...", default_value = "")]
+    b: String,
+    /// Policy A's scenario file (default: SCENARIO).
+    #[arg(long, value_name = "FILE")]
+    a_file: Option<PathBuf>,
+    /// Policy B's scenario file (default: SCENARIO); must have the same outputs as A's.
+    #[arg(long, value_name = "FILE")]
+    b_file: Option<PathBuf>,
+    /// Replications per policy.
+    #[arg(long, default_value_t = 1000)]
+    reps: u64,
+    /// Master seed (default: A's scenario `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write compare.csv and manifest.json here.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Args)]
+struct PathsArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Set a parameter: --set NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    set: Vec<(String, f64)>,
+    /// Replications.
+    #[arg(long, default_value_t = 1000)]
+    reps: u64,
+    /// Master seed (default: the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Group replications by this categorical outcome (default: the built-in `terminal`).
+    #[arg(long, value_name = "NAME")]
+    outcome: Option<String>,
+    /// End each chain at the last event of one of these types (comma-separated or repeated).
+    #[arg(long, value_name = "EVENT", value_delimiter = ',')]
+    anchor: Vec<String>,
+    /// Chains reported per category.
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    top: usize,
+    /// Write paths.csv here.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Args)]
+struct SensitivityArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// A parameter to vary over a range: --vary NAME=lo:hi (repeatable; within its bounds).
+    #[arg(long, value_name = "NAME=lo:hi", required = true, value_parser = sensitivity::parse_vary)]
+    vary: Vec<sensitivity::Vary>,
+    /// morris:N (N trajectories) or sobol:N (N base samples).
+    #[arg(long, value_name = "morris:N|sobol:N", value_parser = sensitivity::parse_method)]
+    method: sensitivity::Method,
+    /// Fix a parameter that is not varied: --set NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    set: Vec<(String, f64)>,
+    /// Replications per parameter point (the model output is their mean; common random numbers across points).
+    #[arg(long, default_value_t = 100)]
+    reps: u64,
+    /// Master seed (default: the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Bootstrap resamples for the confidence intervals.
+    #[arg(long, default_value_t = sensitivity::DEFAULT_BOOTSTRAP)]
+    bootstrap: usize,
+    /// Write sensitivity.csv here.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Args)]
@@ -108,6 +205,12 @@ struct RunArgs {
     /// Also write events.csv with every event of the first N replications (needs --out).
     #[arg(long, value_name = "N", default_value_t = 0)]
     trace: u64,
+    /// Also re-run every replication with same-time ties in random order and report outcomes that change beyond Monte Carlo error (tie_audit.csv with --out).
+    #[arg(long)]
+    tie_audit: bool,
+    /// Write the first N replications' events (--trace N, default 1) as a CAMEO dyadic event stream to FILE.
+    #[arg(long, value_name = "FILE")]
+    events_cameo: Option<PathBuf>,
     /// No progress on stderr.
     #[arg(long)]
     quiet: bool,
@@ -193,19 +296,35 @@ fn run(cli: Cli) -> Result<(), Error> {
     let command: Vec<String> = std::env::args().collect();
     match cli.command {
         Command::Run(a) => {
-            if a.trace > 0 && a.out.is_none() {
+            if a.trace > 0 && a.out.is_none() && a.events_cameo.is_none() {
                 return Err(Error::Usage(
-                    "--trace needs --out DIR to write events.csv".into(),
+                    "--trace needs --out DIR to write events.csv (or --events-cameo FILE)".into(),
                 ));
             }
+            let n_threads = threads(a.threads)?;
+            let tie_audit = a.tie_audit.then(|| ties::TieAuditConfig {
+                scenario_path: a.scenario.clone(),
+                overrides: a.set.clone(),
+                reps: a.reps,
+                seed: a.seed,
+                threads: n_threads,
+                out: a.out.clone(),
+            });
+            let cameo = a.events_cameo.map(|file| cameo_stream::CameoConfig {
+                scenario_path: a.scenario.clone(),
+                overrides: a.set.clone(),
+                seed: a.seed,
+                reps: if a.trace > 0 { a.trace.min(a.reps) } else { 1 },
+                file,
+            });
             let config = RunConfig {
                 scenario_path: a.scenario,
                 overrides: a.set,
                 reps: a.reps,
                 seed: a.seed,
-                threads: threads(a.threads)?,
-                out: a.out,
-                trace: a.trace,
+                threads: n_threads,
+                out: a.out.clone(),
+                trace: if a.out.is_some() { a.trace } else { 0 },
                 command,
             };
             let mut progress = Progress::new(a.quiet);
@@ -223,6 +342,102 @@ fn run(cli: Cli) -> Result<(), Error> {
                 report.events as f64 / report.seconds.max(1e-9)
             ));
             out.push_str(&sweep::render_table(&report));
+            for path in &report.written {
+                out.push_str(&format!("wrote {}\n", path.display()));
+            }
+            if let Some(c) = cameo {
+                let path = cameo_stream::write_cameo_stream(&c)?;
+                out.push_str(&format!("wrote {}\n", path.display()));
+            }
+            if let Some(t) = tie_audit {
+                let report = ties::audit(&t)?;
+                out.push('\n');
+                out.push_str(&ties::render(&report));
+                for path in &report.written {
+                    out.push_str(&format!("wrote {}\n", path.display()));
+                }
+            }
+            print(&out)
+        }
+        Command::Compare(a) => {
+            let arm = |file: Option<PathBuf>, values: &str, flag: &str| {
+                let scenario_path = file.or_else(|| a.scenario.clone()).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "give a SCENARIO, or --{flag}-file for policy {}",
+                        flag.to_uppercase()
+                    ))
+                })?;
+                let overrides = analysis::parse_assignments(values)
+                    .map_err(|e| Error::Usage(format!("--{flag}: {e}")))?;
+                Ok::<_, Error>(compare::Arm {
+                    scenario_path,
+                    overrides,
+                })
+            };
+            let config = compare::CompareConfig {
+                a: arm(a.a_file.clone(), &a.a, "a")?,
+                b: arm(a.b_file.clone(), &a.b, "b")?,
+                reps: a.reps,
+                seed: a.seed,
+                threads: threads(a.threads)?,
+                out: a.out,
+                command,
+            };
+            let report = compare::compare(&config)?;
+            let mut out = format!(
+                "compare: B - A over {} paired replications, seed {} (A: {}, B: {})\n\n",
+                report.reps, report.seed, report.scenario_a, report.scenario_b
+            );
+            out.push_str(&compare::render(&report));
+            for path in &report.written {
+                out.push_str(&format!("wrote {}\n", path.display()));
+            }
+            print(&out)
+        }
+        Command::Paths(a) => {
+            let config = paths::PathsConfig {
+                scenario_path: a.scenario,
+                overrides: a.set,
+                reps: a.reps,
+                seed: a.seed,
+                threads: threads(a.threads)?,
+                outcome: a.outcome,
+                anchors: a.anchor,
+                top: a.top,
+                out: a.out,
+            };
+            let report = paths::paths(&config)?;
+            let mut out = format!(
+                "causal paths: {} replications, seed {}\n\n",
+                report.reps, report.seed
+            );
+            out.push_str(&paths::render(&report));
+            for path in &report.written {
+                out.push_str(&format!("wrote {}\n", path.display()));
+            }
+            print(&out)
+        }
+        Command::Sensitivity(a) => {
+            let config = sensitivity::SensitivityConfig {
+                scenario_path: a.scenario,
+                overrides: a.set,
+                vary: a.vary,
+                method: a.method,
+                reps: a.reps,
+                seed: a.seed,
+                threads: threads(a.threads)?,
+                bootstrap: a.bootstrap,
+                out: a.out,
+            };
+            let report = sensitivity::sensitivity(&config)?;
+            let mut out = format!(
+                "{} sensitivity: {} points x {} replications, seed {}\n\n",
+                report.method.name(),
+                report.points,
+                report.reps,
+                report.seed
+            );
+            out.push_str(&sensitivity::render(&report));
             for path in &report.written {
                 out.push_str(&format!("wrote {}\n", path.display()));
             }

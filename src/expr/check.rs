@@ -89,7 +89,7 @@ pub fn compile_statement(
 /// The built-in functions, for suggestions.
 const FUNCTIONS: &[&str] = &[
     "tension", "count", "since", "first", "last", "min", "max", "clamp", "exp", "ln", "sqrt",
-    "abs", "floor",
+    "abs", "floor", "sin", "cos",
 ];
 
 fn type_name(ty: Type) -> &'static str {
@@ -685,7 +685,7 @@ impl<'a> Checker<'a> {
                     open: x.open.max(lo.open).max(hi.open),
                 }
             }
-            "exp" | "ln" | "sqrt" | "abs" | "floor" => {
+            "exp" | "ln" | "sqrt" | "abs" | "floor" | "sin" | "cos" => {
                 let checked: Vec<Checked> =
                     args.iter().map(|a| self.numeric_arg(name, a)).collect();
                 let [x] = checked[..] else {
@@ -700,6 +700,8 @@ impl<'a> Checker<'a> {
                     "ln" => Node::Ln,
                     "sqrt" => Node::Sqrt,
                     "abs" => Node::Abs,
+                    "sin" => Node::Sin,
+                    "cos" => Node::Cos,
                     _ => Node::Floor,
                 });
                 Checked {

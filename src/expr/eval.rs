@@ -46,6 +46,8 @@ pub(crate) enum Node {
     Sqrt,
     Abs,
     Floor,
+    Sin,
+    Cos,
     /// Binary operators: pop `b`, pop `a`, push `a op b`.
     Add,
     Sub,
@@ -152,6 +154,8 @@ pub(crate) fn eval<E: Env>(code: &[Node], env: &E) -> f64 {
             Node::Sqrt => unary!(|a| libm::sqrt(a)),
             Node::Abs => unary!(|a| libm::fabs(a)),
             Node::Floor => unary!(|a| libm::floor(a)),
+            Node::Sin => unary!(|a| libm::sin(a)),
+            Node::Cos => unary!(|a| libm::cos(a)),
             Node::Add => binary!(|a, b| a + b),
             Node::Sub => binary!(|a, b| a - b),
             Node::Mul => binary!(|a, b| a * b),
@@ -283,6 +287,11 @@ pub(crate) mod tests {
         assert_eq!(value("abs(alpha)"), 1.0);
         assert_eq!(value("floor(-rate)"), -1.0);
         assert!(value("ln(alpha)").is_nan());
+        assert_eq!(value("sin(0)"), 0.0);
+        assert_eq!(value("cos(0)"), 1.0);
+        assert!((value("sin(rate * 3.141592653589793)") - 1.0).abs() < 1e-15);
+        assert!((value("cos(3.141592653589793)") + 1.0).abs() < 1e-15);
+        assert!(value("sin(inf)").is_nan());
     }
 
     #[test]

@@ -284,6 +284,52 @@ fn abs(a: Interval) -> Interval {
     }
 }
 
+fn sin(a: Interval) -> Interval {
+    periodic(a, libm::sin, core::f64::consts::FRAC_PI_2)
+}
+
+fn cos(a: Interval) -> Interval {
+    periodic(a, libm::cos, 0.0)
+}
+
+/// `f` (`sin` or `cos`, with maxima at `peak + 2kπ` and minima at
+/// `peak + π + 2kπ`) over `a`. `[-1, 1]` unless the interval is narrow (width
+/// below 6, bounds within ±1e6); then the values at the two ends, widened by
+/// two ulps, extended to ±1 wherever an extremum may lie inside. "May" uses a
+/// margin far larger than the rounding error of locating it, so an extremum
+/// is never missed; between extrema the function is monotone. An infinite
+/// bound gives [`Interval::ENTIRE`]: `sin(inf)` is NaN.
+fn periodic(a: Interval, f: fn(f64) -> f64, peak: f64) -> Interval {
+    const UNIT: Interval = Interval { lo: -1.0, hi: 1.0 };
+    if !(a.lo.is_finite() && a.hi.is_finite()) {
+        return Interval::ENTIRE;
+    }
+    if a.hi - a.lo >= 6.0 || libm::fabs(a.lo) > 1e6 || libm::fabs(a.hi) > 1e6 {
+        return UNIT;
+    }
+    let (f_lo, f_hi) = (f(a.lo), f(a.hi));
+    let mut r = widened(eval::min(f_lo, f_hi), eval::max(f_lo, f_hi), 2);
+    if may_contain_period_point(a, peak) {
+        r.hi = 1.0;
+    }
+    if may_contain_period_point(a, peak + core::f64::consts::PI) {
+        r.lo = -1.0;
+    }
+    Interval {
+        lo: eval::max(r.lo, -1.0),
+        hi: eval::min(r.hi, 1.0),
+    }
+}
+
+/// Whether some `c + 2kπ` may lie in `a` (bounds within ±1e6), with a margin of
+/// 1e-6 periods on both sides.
+fn may_contain_period_point(a: Interval, c: f64) -> bool {
+    const MARGIN: f64 = 1e-6;
+    let tau = core::f64::consts::TAU;
+    let k = libm::ceil((a.lo - c) / tau - MARGIN);
+    (c + k * tau - a.hi) / tau <= MARGIN
+}
+
 fn min(a: Interval, b: Interval) -> Interval {
     Interval {
         lo: eval::min(a.lo, b.lo),
@@ -430,6 +476,8 @@ pub(crate) fn eval<E: IntervalEnv>(code: &[Node], env: &E) -> Interval {
             Node::Ln => unary!(ln),
             Node::Sqrt => unary!(sqrt),
             Node::Abs => unary!(abs),
+            Node::Sin => unary!(sin),
+            Node::Cos => unary!(cos),
             Node::Floor => {
                 unary!(|a: Interval| Interval {
                     lo: libm::floor(a.lo),
@@ -713,7 +761,7 @@ mod tests {
                     .prop_map(|(a, n)| format!("({a} ^ {n})")),
                 inner.clone().prop_map(|a| format!("(-{a})")),
                 (
-                    prop::sample::select(vec!["exp", "ln", "sqrt", "abs", "floor"]),
+                    prop::sample::select(vec!["exp", "ln", "sqrt", "abs", "floor", "sin", "cos"]),
                     inner.clone()
                 )
                     .prop_map(|(f, a)| format!("{f}({a})")),
@@ -910,5 +958,48 @@ mod tests {
         assert_eq!(over("since(war)", a), iv(-10.0, INF));
         assert_eq!(over("rate * alpha", iv(-2.0, 3.0)), iv(-2.0, 3.0));
         assert_eq!(over("1 / alpha", iv(-2.0, 3.0)), Interval::ENTIRE);
+    }
+
+    /// The enclosure of `sin`/`cos` over an interval contains the point value
+    /// at many inputs inside it, and is tight for a narrow monotone piece.
+    #[test]
+    fn sin_and_cos_enclosures_are_sound() {
+        let boxes = [
+            (0.1, 0.2),
+            (1.5, 1.6),
+            (-1.6, -1.5),
+            (3.0, 3.3),
+            (-3.2, 3.2),
+            (-0.5, 0.5),
+            (6.2, 6.4),
+            (100.0, 101.0),
+            (-999_999.0, -999_998.5),
+            (1e7, 1e7 + 1.0),
+        ];
+        for (lo, hi) in boxes {
+            let x = Interval { lo, hi };
+            for (f, g) in [
+                (sin as fn(Interval) -> Interval, libm::sin as fn(f64) -> f64),
+                (cos, libm::cos),
+            ] {
+                let r = f(x);
+                assert!(r.lo >= -1.0 && r.hi <= 1.0 && r.lo <= r.hi, "{r:?}");
+                for i in 0..=1000 {
+                    let v = lo + (hi - lo) * f64::from(i) / 1000.0;
+                    assert!(r.contains(g(v)), "{v}: {} not in {r:?}", g(v));
+                }
+            }
+        }
+        let r = sin(Interval { lo: 0.1, hi: 0.2 });
+        assert!(r.hi < 0.2 && r.lo > 0.09, "{r:?}");
+        let r = cos(Interval { lo: -0.5, hi: 0.5 });
+        assert_eq!(r.hi, 1.0);
+        assert_eq!(
+            sin(Interval {
+                lo: 0.0,
+                hi: f64::INFINITY
+            }),
+            Interval::ENTIRE
+        );
     }
 }

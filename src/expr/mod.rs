@@ -30,7 +30,8 @@
 //! Functions: `tension(A, B)`, `count(event)`, `since(event)` (time since the
 //! last occurrence, `inf` if none), `first(event)` / `last(event)` (time of the
 //! first / last occurrence, `inf` / `-inf` if none), `min(a, b, ...)`,
-//! `max(a, b, ...)`, `clamp(x, lo, hi)`, `exp`, `ln`, `sqrt`, `abs`, `floor`.
+//! `max(a, b, ...)`, `clamp(x, lo, hi)`, `exp`, `ln`, `sqrt`, `abs`, `floor`,
+//! `sin`, `cos` (radians).
 //! Numbers are `f64`; booleans are a separate type (no implicit conversion).
 //! Transcendental functions use the `libm` crate, never the platform's.
 

@@ -1,0 +1,429 @@
+//! The `compare` command: the effect of a policy change, B − A, estimated
+//! with common random numbers.
+//!
+//! Replication `r` of policy A and of policy B run with the same key,
+//! `replication_key(seed, r, None)`, so every source of randomness (each
+//! rule, hazard and jitter has its own stream) sees the same numbers under
+//! both policies; only what the change touches differs. The paired
+//! differences `d_r = B_r − A_r` give the estimate `mean(d)` with standard
+//! error `sd(d)/√n`.
+//!
+//! For reference, B is also run with independent keys,
+//! `replication_key(seed, r, Some(1))`, and the unpaired estimate
+//! `mean(B') − mean(A)` is reported with its standard error
+//! `√(var(A)/n + var(B')/n)`. The variance reduction factor is
+//! `se_unpaired² / se_paired²`: how many times more replications an
+//! unpaired comparison would need for the same precision.
+//!
+//! Every numeric column and every label share of every categorical column
+//! (as a 0/1 indicator) is compared. Non-finite values are left out: a pair
+//! counts only if both values are finite.
+
+use super::{checked_params, csv_field, fmt_num, in_blocks, metrics, render_table, Metric};
+use crate::engine::{columns, Column, Engine, RunOptions};
+use crate::error::{Error, Result};
+use crate::output::manifest::{Manifest, ScenarioInfo, Totals, RNG_DESCRIPTION};
+use crate::output::{push_f64, write_atomic};
+use crate::rng::replication_key;
+use crate::scenario::Scenario;
+use crate::stats::{Moments, Z95};
+use crate::sweep::harness::RepError;
+use crate::sweep::load_scenario;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// One policy: a scenario file and parameter overrides.
+#[derive(Debug, Clone)]
+pub struct Arm {
+    /// The scenario file.
+    pub scenario_path: PathBuf,
+    /// `NAME=VALUE` overrides.
+    pub overrides: Vec<(String, f64)>,
+}
+
+/// A validated `compare` request.
+#[derive(Debug, Clone)]
+pub struct CompareConfig {
+    /// Policy A (the baseline).
+    pub a: Arm,
+    /// Policy B.
+    pub b: Arm,
+    /// Replications (at least 2).
+    pub reps: u64,
+    /// Master seed; A's scenario seed when `None`.
+    pub seed: Option<u64>,
+    /// Worker threads.
+    pub threads: usize,
+    /// Output directory for `compare.csv` and `manifest.json`.
+    pub out: Option<PathBuf>,
+    /// The command line, for the manifest.
+    pub command: Vec<String>,
+}
+
+/// The comparison of one metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareRow {
+    /// Which metric.
+    pub metric: Metric,
+    /// Pairs with both values finite.
+    pub n: u64,
+    /// Mean under A.
+    pub mean_a: f64,
+    /// Mean under B (common random numbers).
+    pub mean_b: f64,
+    /// Paired estimate of B − A.
+    pub diff: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// 95% interval, lower end.
+    pub lo: f64,
+    /// 95% interval, upper end.
+    pub hi: f64,
+    /// Unpaired estimate of B − A (B with independent streams).
+    pub diff_unpaired: f64,
+    /// Its standard error.
+    pub se_unpaired: f64,
+    /// Unpaired 95% interval, lower end.
+    pub lo_unpaired: f64,
+    /// Unpaired 95% interval, upper end.
+    pub hi_unpaired: f64,
+    /// `se_unpaired² / se²`.
+    pub variance_reduction: f64,
+}
+
+/// What `compare` produced.
+#[derive(Debug, Clone)]
+pub struct CompareReport {
+    /// A's scenario name.
+    pub scenario_a: String,
+    /// B's scenario name.
+    pub scenario_b: String,
+    /// Master seed used.
+    pub seed: u64,
+    /// Replications per policy.
+    pub reps: u64,
+    /// One row per metric, in column order.
+    pub rows: Vec<CompareRow>,
+    /// The first this many columns are the scenario's own outcomes.
+    pub outcome_columns: usize,
+    /// Files written.
+    pub written: Vec<PathBuf>,
+}
+
+/// Header of `compare.csv`.
+pub const COMPARE_HEADER: &str = "metric,kind,category,n,mean_a,mean_b,diff,se,ci95_lo,ci95_hi,diff_unpaired,se_unpaired,ci95_lo_unpaired,ci95_hi_unpaired,variance_reduction\n";
+
+#[derive(Clone, Default)]
+struct Acc {
+    paired: Moments,
+    a: Moments,
+    b: Moments,
+    b_independent: Moments,
+}
+
+impl Acc {
+    fn merge(&mut self, o: &Acc) {
+        self.paired.merge(&o.paired);
+        self.a.merge(&o.a);
+        self.b.merge(&o.b);
+        self.b_independent.merge(&o.b_independent);
+    }
+}
+
+/// Checks that two scenarios produce the same columns (names and kinds).
+pub fn check_same_columns(a: &[Column], b: &[Column]) -> Result<()> {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return Err(Error::Usage(format!(
+                "the two scenarios have different outputs: column `{}` in A, `{}` in B (a comparison needs the same outcomes, event types and dyads, in the same order)",
+                x.name, y.name
+            )));
+        }
+    }
+    if a.len() != b.len() {
+        return Err(Error::Usage(format!(
+            "the two scenarios have different outputs: {} columns in A, {} in B",
+            a.len(),
+            b.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Compares B (scenario `sb`, parameters `pb`) with A over `reps`
+/// replications: paired (common keys) and unpaired (B with independent keys).
+pub fn compare_scenarios(
+    sa: &Scenario,
+    pa: &[f64],
+    sb: &Scenario,
+    pb: &[f64],
+    reps: u64,
+    seed: u64,
+    threads: usize,
+) -> Result<Vec<CompareRow>> {
+    compare_counting(sa, pa, sb, pb, reps, seed, threads).map(|(rows, _)| rows)
+}
+
+/// [`compare_scenarios`], also returning the number of events over all runs.
+fn compare_counting(
+    sa: &Scenario,
+    pa: &[f64],
+    sb: &Scenario,
+    pb: &[f64],
+    reps: u64,
+    seed: u64,
+    threads: usize,
+) -> Result<(Vec<CompareRow>, u64)> {
+    let cols = columns(sa);
+    check_same_columns(&cols, &columns(sb))?;
+    let mets = metrics(&cols);
+    let n_cols = cols.len();
+    let n_events_col = cols
+        .iter()
+        .position(|c| c.name == "n_events")
+        .expect("n_events is always a column");
+    let mut total = vec![Acc::default(); mets.len()];
+    let mut events = 0u64;
+    in_blocks(
+        reps,
+        threads,
+        |range| -> std::result::Result<(Vec<Acc>, u64), RepError> {
+            let mut ea = Engine::new(sa);
+            let mut eb = Engine::new(sb);
+            let (mut ra, mut rb, mut ri) =
+                (vec![0.0; n_cols], vec![0.0; n_cols], vec![0.0; n_cols]);
+            let mut acc = vec![Acc::default(); mets.len()];
+            let mut events = 0u64;
+            let opts = RunOptions::default();
+            for rep in range {
+                let key = replication_key(seed, rep, None);
+                let err = |point| move |error| RepError { point, rep, error };
+                ea.run(pa, &key, opts, &mut ra, None).map_err(err(0))?;
+                eb.run(pb, &key, opts, &mut rb, None).map_err(err(1))?;
+                let independent = replication_key(seed, rep, Some(1));
+                eb.run(pb, &independent, opts, &mut ri, None)
+                    .map_err(err(1))?;
+                events += (ra[n_events_col] + rb[n_events_col] + ri[n_events_col]) as u64;
+                for (m, acc) in mets.iter().zip(&mut acc) {
+                    let (a, b, i) = (m.value(&ra), m.value(&rb), m.value(&ri));
+                    if a.is_finite() {
+                        acc.a.add(a);
+                    }
+                    if b.is_finite() {
+                        acc.b.add(b);
+                    }
+                    if i.is_finite() {
+                        acc.b_independent.add(i);
+                    }
+                    if a.is_finite() && b.is_finite() {
+                        acc.paired.add(b - a);
+                    }
+                }
+            }
+            Ok((acc, events))
+        },
+        |(block, n)| {
+            events += n;
+            for (t, b) in total.iter_mut().zip(&block) {
+                t.merge(b);
+            }
+        },
+    )?;
+    let rows = mets
+        .into_iter()
+        .zip(total)
+        .map(|(metric, acc)| {
+            let diff = acc.paired.mean();
+            let se = acc.paired.se();
+            let diff_unpaired = acc.b_independent.mean() - acc.a.mean();
+            let se_unpaired = (acc.a.variance() / acc.a.count() as f64
+                + acc.b_independent.variance() / acc.b_independent.count() as f64)
+                .sqrt();
+            let variance_reduction = if se > 0.0 {
+                (se_unpaired / se).powi(2)
+            } else if se_unpaired > 0.0 {
+                f64::INFINITY
+            } else {
+                f64::NAN
+            };
+            CompareRow {
+                metric,
+                n: acc.paired.count(),
+                mean_a: acc.a.mean(),
+                mean_b: acc.b.mean(),
+                diff,
+                se,
+                lo: diff - Z95 * se,
+                hi: diff + Z95 * se,
+                diff_unpaired,
+                se_unpaired,
+                lo_unpaired: diff_unpaired - Z95 * se_unpaired,
+                hi_unpaired: diff_unpaired + Z95 * se_unpaired,
+                variance_reduction,
+            }
+        })
+        .collect();
+    Ok((rows, events))
+}
+
+/// Renders `compare.csv`.
+pub fn compare_csv(rows: &[CompareRow]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::from(COMPARE_HEADER);
+    for r in rows {
+        let category = r.metric.category.as_deref().unwrap_or("");
+        let _ = write!(
+            s,
+            "{},{},{},{}",
+            csv_field(&r.metric.name),
+            r.metric.kind(),
+            csv_field(category),
+            r.n
+        );
+        for v in [
+            r.mean_a,
+            r.mean_b,
+            r.diff,
+            r.se,
+            r.lo,
+            r.hi,
+            r.diff_unpaired,
+            r.se_unpaired,
+            r.lo_unpaired,
+            r.hi_unpaired,
+            r.variance_reduction,
+        ] {
+            s.push(',');
+            if !v.is_nan() {
+                push_f64(&mut s, v);
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// Runs the comparison a `compare` request describes and writes its files.
+pub fn compare(config: &CompareConfig) -> Result<CompareReport> {
+    if config.reps < 2 {
+        return Err(Error::Usage(
+            "--reps must be at least 2 (a standard error needs two replications)".into(),
+        ));
+    }
+    let (sa, sha_a) = load_scenario(&config.a.scenario_path)?;
+    let (sb, sha_b) = if config.b.scenario_path == config.a.scenario_path {
+        (sa.clone(), sha_a.clone())
+    } else {
+        load_scenario(&config.b.scenario_path)?
+    };
+    let pa = checked_params(&sa, &config.a.overrides, "--a")?;
+    let pb = checked_params(&sb, &config.b.overrides, "--b")?;
+    if sha_a == sha_b && pa == pb {
+        return Err(Error::Usage(
+            "policies A and B are identical: give --a/--b parameter values or --a-file/--b-file scenarios that differ".into(),
+        ));
+    }
+    let seed = config.seed.unwrap_or(sa.seed);
+    let (rows, events) = compare_counting(&sa, &pa, &sb, &pb, config.reps, seed, config.threads)?;
+    let mut written = Vec::new();
+    if let Some(dir) = &config.out {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut outputs = BTreeMap::new();
+        let path = dir.join("compare.csv");
+        let text = compare_csv(&rows);
+        outputs.insert(
+            "compare.csv".to_string(),
+            write_atomic(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))?,
+        );
+        written.push(path);
+        let arm = |arm: &Arm, s: &Scenario, sha: &str| {
+            serde_json::json!({
+                "scenario": { "path": arm.scenario_path.display().to_string(), "name": s.name, "sha256": sha },
+                "overrides": arm.overrides.iter().map(|(n, v)| (n.clone(), *v)).collect::<BTreeMap<_, _>>(),
+            })
+        };
+        let manifest = Manifest {
+            flashpoint_version: env!("CARGO_PKG_VERSION").to_string(),
+            kind: "compare".into(),
+            created: crate::output::manifest::utc_now(),
+            command: config.command.clone(),
+            scenario: ScenarioInfo {
+                path: config.a.scenario_path.display().to_string(),
+                name: sa.name.clone(),
+                sha256: sha_a.clone(),
+            },
+            seed,
+            reps: config.reps,
+            rng: format!("{RNG_DESCRIPTION}; A and B share replication r's key (common random numbers); the unpaired reference runs B with replication_key(seed, r, Some(1))"),
+            independent_streams: false,
+            params: sa
+                .params
+                .iter()
+                .zip(&pa)
+                .map(|(p, v)| (p.name.clone(), *v))
+                .collect(),
+            design: Some(serde_json::json!({
+                "a": arm(&config.a, &sa, &sha_a),
+                "b": arm(&config.b, &sb, &sha_b),
+            })),
+            trace_reps: 0,
+            totals: Totals {
+                replications: 3 * config.reps,
+                events,
+            },
+            outputs,
+        };
+        let json =
+            serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
+        let path = dir.join("manifest.json");
+        write_atomic(&path, json.as_bytes()).map_err(|e| Error::io(&path, e))?;
+        written.push(path);
+    }
+    Ok(CompareReport {
+        scenario_a: sa.name.clone(),
+        scenario_b: sb.name.clone(),
+        seed,
+        reps: config.reps,
+        rows,
+        outcome_columns: sa.outcomes.len(),
+        written,
+    })
+}
+
+/// Renders the comparison of the scenario's outcomes and of the `terminal`
+/// shares as a readable table; the built-in metrics are in `compare.csv`.
+pub fn render(report: &CompareReport) -> String {
+    let header = [
+        "metric",
+        "A",
+        "B",
+        "B - A (paired)",
+        "95% CI",
+        "unpaired 95% CI",
+        "var. reduction",
+    ];
+    let rows: Vec<Vec<String>> = report
+        .rows
+        .iter()
+        .filter(|r| r.metric.column < report.outcome_columns || r.metric.name == "terminal")
+        .map(|r| {
+            vec![
+                r.metric.display(),
+                fmt_num(r.mean_a),
+                fmt_num(r.mean_b),
+                fmt_num(r.diff),
+                format!("[{}, {}]", fmt_num(r.lo), fmt_num(r.hi)),
+                format!("[{}, {}]", fmt_num(r.lo_unpaired), fmt_num(r.hi_unpaired)),
+                fmt_num(r.variance_reduction),
+            ]
+        })
+        .collect();
+    let mut out = render_table(&header, &rows);
+    let hidden = report.rows.len() - rows.len();
+    if hidden > 0 {
+        out.push_str(&format!(
+            "({hidden} built-in metrics (counts, tensions, end time) are in compare.csv with --out)\n"
+        ));
+    }
+    out
+}

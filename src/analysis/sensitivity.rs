@@ -1,0 +1,731 @@
+//! The `sensitivity` command: global sensitivity of every metric to the
+//! parameters given with `--vary NAME=lo:hi`.
+//!
+//! The model output at a parameter point is the mean of a metric over `R`
+//! replications; every point uses the same replication keys (common random
+//! numbers), so differences between points are not drowned in Monte Carlo
+//! noise. Each varied parameter is mapped to the unit interval,
+//! `u = (x − lo) / (hi − lo)`.
+//!
+//! **Morris** (`morris:N`): `N` one-at-a-time trajectories on a 4-level grid
+//! `{0, 1/3, 2/3, 1}` with step `Δ = 2/3` (Morris 1991; the sign of each step
+//! is random). Each trajectory gives one elementary effect per parameter,
+//! `EE = (y(u + Δ·e_i) − y(u)) / Δ` in units of the output per unit of the
+//! normalised range, so for a linear effect `EE` is the change across the
+//! whole range and effects are comparable across parameters. Reported:
+//! `mu_star` = mean |EE| (Campolongo et al. 2007, the importance ranking),
+//! `mu` = mean EE (its sign), `sigma` = standard deviation of EE
+//! (interactions and non-linearity). Cost: `N·(k + 1)` points.
+//!
+//! **Sobol** (`sobol:N`): two independent uniform `N × k` sample matrices
+//! `A` and `B`, and for each parameter `i` the matrix `AB_i` (`A` with column
+//! `i` from `B`). With `V` the variance of the outputs of `A` and `B`
+//! together:
+//! - first order (Saltelli et al. 2010): `S_i = mean(f(B)·(f(AB_i) − f(A))) / V`;
+//! - total (Jansen 1999): `ST_i = mean((f(A) − f(AB_i))²) / (2V)`.
+//!
+//! Cost: `N·(k + 2)` points.
+//!
+//! Intervals: 95% percentile bootstrap ([`DEFAULT_BOOTSTRAP`] resamples by
+//! default) over trajectories (Morris) or over rows of the sample matrices
+//! (Sobol); they cover the Monte Carlo error of the design, and the noise of
+//! the `R`-replication means inasmuch as it varies between points.
+//!
+//! Randomness for the design and the bootstrap comes from a dedicated key,
+//! `replication_key(seed, u64::MAX, Some(u64::MAX))`, stream 0 (design) and
+//! stream 1 (one 64-bit seed per bootstrap resample, expanded with
+//! SplitMix64; the same resamples serve every metric and parameter): a key no
+//! replication of a `run`, `sweep` or `compare` uses. A metric that is
+//! constant over the design gets `NaN` Sobol indices (no variance to
+//! apportion) and zero Morris effects, without bootstrap.
+
+use super::{checked_params, csv_field, fmt_num, metrics, render_table, Metric};
+use crate::engine::{columns, RunOptions};
+use crate::error::{Error, Result};
+use crate::output::{push_f64, write_atomic};
+use crate::rng::{replication_key, Stream};
+use crate::scenario::Scenario;
+use crate::sweep::harness::{execute, Plan};
+use std::path::PathBuf;
+
+/// Bootstrap resamples unless told otherwise.
+pub const DEFAULT_BOOTSTRAP: usize = 1000;
+
+/// Grid levels of the Morris design.
+pub const MORRIS_LEVELS: usize = 4;
+
+/// The design and estimators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Morris elementary effects with this many trajectories.
+    Morris {
+        /// Trajectories.
+        trajectories: usize,
+    },
+    /// Sobol indices from base sample matrices with this many rows.
+    Sobol {
+        /// Rows of `A` and `B`.
+        n: usize,
+    },
+}
+
+impl Method {
+    /// `morris` or `sobol`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Morris { .. } => "morris",
+            Method::Sobol { .. } => "sobol",
+        }
+    }
+
+    /// Model evaluations (parameter points) for `k` parameters.
+    pub fn points(self, k: usize) -> usize {
+        match self {
+            Method::Morris { trajectories } => trajectories * (k + 1),
+            Method::Sobol { n } => n * (k + 2),
+        }
+    }
+}
+
+/// Parses `morris:N` or `sobol:N` (N at least 2).
+pub fn parse_method(s: &str) -> std::result::Result<Method, String> {
+    let (name, n) = s
+        .split_once(':')
+        .ok_or_else(|| format!("expected morris:N or sobol:N, got `{s}`"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{n}` is not a whole number (in `{s}`)"))?;
+    if n < 2 {
+        return Err(format!("`{s}`: N must be at least 2"));
+    }
+    match name.trim() {
+        "morris" => Ok(Method::Morris { trajectories: n }),
+        "sobol" => Ok(Method::Sobol { n }),
+        other => Err(format!(
+            "unknown method `{other}`; expected morris:N or sobol:N"
+        )),
+    }
+}
+
+/// One varied parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vary {
+    /// Parameter name.
+    pub name: String,
+    /// Lower end of its range.
+    pub lo: f64,
+    /// Upper end of its range.
+    pub hi: f64,
+}
+
+/// Parses `NAME=lo:hi`; `lo < hi`, both finite.
+pub fn parse_vary(s: &str) -> std::result::Result<Vary, String> {
+    let (name, range) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=lo:hi, got `{s}`"))?;
+    let (lo, hi) = range
+        .split_once(':')
+        .ok_or_else(|| format!("expected NAME=lo:hi, got `{s}`"))?;
+    let num = |v: &str| -> std::result::Result<f64, String> {
+        let x: f64 = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{}` is not a number (in `{s}`)", v.trim()))?;
+        if x.is_finite() {
+            Ok(x)
+        } else {
+            Err(format!("`{s}`: the range must be finite"))
+        }
+    };
+    let (lo, hi) = (num(lo)?, num(hi)?);
+    if lo >= hi {
+        return Err(format!("`{s}`: lo must be below hi"));
+    }
+    Ok(Vary {
+        name: name.trim().to_string(),
+        lo,
+        hi,
+    })
+}
+
+/// A validated `sensitivity` request.
+#[derive(Debug, Clone)]
+pub struct SensitivityConfig {
+    /// The scenario file.
+    pub scenario_path: PathBuf,
+    /// `--set` overrides of the parameters that are not varied.
+    pub overrides: Vec<(String, f64)>,
+    /// The varied parameters.
+    pub vary: Vec<Vary>,
+    /// Design and estimators.
+    pub method: Method,
+    /// Replications per point.
+    pub reps: u64,
+    /// Master seed; the scenario's when `None`.
+    pub seed: Option<u64>,
+    /// Worker threads.
+    pub threads: usize,
+    /// Bootstrap resamples (at least 100).
+    pub bootstrap: usize,
+    /// Output directory for `sensitivity.csv`.
+    pub out: Option<PathBuf>,
+}
+
+/// One index of one parameter for one metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexRow {
+    /// Which metric.
+    pub metric: Metric,
+    /// Whether the metric is one of the scenario's outcomes (not a built-in).
+    pub outcome: bool,
+    /// The varied parameter.
+    pub param: String,
+    /// `mu_star`, `mu`, `sigma` (Morris) or `S1`, `ST` (Sobol).
+    pub index: &'static str,
+    /// The estimate.
+    pub estimate: f64,
+    /// Bootstrap 95% interval, lower end.
+    pub lo: f64,
+    /// Bootstrap 95% interval, upper end.
+    pub hi: f64,
+}
+
+/// What `sensitivity` produced.
+#[derive(Debug, Clone)]
+pub struct SensitivityReport {
+    /// The method.
+    pub method: Method,
+    /// Replications per point.
+    pub reps: u64,
+    /// Master seed.
+    pub seed: u64,
+    /// Parameter points evaluated.
+    pub points: usize,
+    /// Every index of every metric.
+    pub rows: Vec<IndexRow>,
+    /// Files written.
+    pub written: Vec<PathBuf>,
+}
+
+/// Header of `sensitivity.csv`.
+pub const SENSITIVITY_HEADER: &str =
+    "method,metric,kind,category,param,index,estimate,ci95_lo,ci95_hi,n,reps\n";
+
+fn design_stream(seed: u64, id: u64) -> Stream {
+    Stream::new(&replication_key(seed, u64::MAX, Some(u64::MAX)), id)
+}
+
+/// A uniform index in `0..n`.
+fn index(s: &mut Stream, n: usize) -> usize {
+    ((s.uniform() * n as f64) as usize).min(n - 1)
+}
+
+/// Bootstrap resamples of `0..n`, each regenerated on demand from a 64-bit
+/// seed drawn from the bootstrap stream (SplitMix64 within a resample: cheap,
+/// and the same resamples serve every metric and parameter).
+struct Resamples {
+    seeds: Vec<u64>,
+    n: usize,
+}
+
+impl Resamples {
+    fn new(seed: u64, count: usize, n: usize) -> Resamples {
+        let mut s = design_stream(seed, 1);
+        Resamples {
+            seeds: (0..count).map(|_| s.next_u64()).collect(),
+            n,
+        }
+    }
+
+    /// Fills `idx` with resample `b`.
+    fn fill(&self, b: usize, idx: &mut Vec<usize>) {
+        let mut state = self.seeds[b];
+        idx.clear();
+        for _ in 0..self.n {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            idx.push(((u128::from(z) * self.n as u128) >> 64) as usize);
+        }
+    }
+}
+
+/// The design in the unit cube, and for Morris the step of each move:
+/// `steps[t][s] = (parameter, Δ with its sign)` from point `s` to `s + 1` of
+/// trajectory `t`.
+struct Design {
+    points: Vec<Vec<f64>>,
+    steps: Vec<Vec<(usize, f64)>>,
+}
+
+fn morris_design(k: usize, trajectories: usize, s: &mut Stream) -> Design {
+    let p = MORRIS_LEVELS as f64;
+    let delta = p / (2.0 * (p - 1.0));
+    // Levels from which a step of +Δ stays in [0, 1].
+    let bases: Vec<f64> = (0..MORRIS_LEVELS)
+        .map(|l| l as f64 / (p - 1.0))
+        .filter(|x| x + delta <= 1.0 + 1e-12)
+        .collect();
+    let mut points = Vec::with_capacity(trajectories * (k + 1));
+    let mut steps = Vec::with_capacity(trajectories);
+    for _ in 0..trajectories {
+        let mut start = vec![0.0; k];
+        let mut other = vec![0.0; k];
+        for j in 0..k {
+            let base = bases[index(s, bases.len())];
+            if s.uniform() < 0.5 {
+                (start[j], other[j]) = (base, base + delta);
+            } else {
+                (start[j], other[j]) = (base + delta, base);
+            }
+        }
+        let mut order: Vec<usize> = (0..k).collect();
+        for i in (1..k).rev() {
+            order.swap(i, index(s, i + 1));
+        }
+        let mut x = start.clone();
+        points.push(x.clone());
+        let mut t_steps = Vec::with_capacity(k);
+        for &j in &order {
+            x[j] = other[j];
+            t_steps.push((j, other[j] - start[j]));
+            points.push(x.clone());
+        }
+        steps.push(t_steps);
+    }
+    Design { points, steps }
+}
+
+/// Rows of `A` (`0..n`), `B` (`n..2n`), then `AB_i` (`(2 + i)·n..`).
+fn sobol_design(k: usize, n: usize, s: &mut Stream) -> Design {
+    let a: Vec<Vec<f64>> = (0..n)
+        .map(|_| (0..k).map(|_| s.uniform()).collect())
+        .collect();
+    let b: Vec<Vec<f64>> = (0..n)
+        .map(|_| (0..k).map(|_| s.uniform()).collect())
+        .collect();
+    let mut points = Vec::with_capacity(n * (k + 2));
+    points.extend(a.iter().cloned());
+    points.extend(b.iter().cloned());
+    for i in 0..k {
+        for j in 0..n {
+            let mut x = a[j].clone();
+            x[i] = b[j][i];
+            points.push(x);
+        }
+    }
+    Design {
+        points,
+        steps: Vec::new(),
+    }
+}
+
+/// The mean of every metric at every point over replications `0..reps`
+/// (common keys at every point); non-finite values are left out.
+fn evaluate(
+    scenario: &Scenario,
+    points: Vec<Vec<f64>>,
+    reps: u64,
+    seed: u64,
+    threads: usize,
+    mets: &[Metric],
+) -> Result<Vec<Vec<f64>>> {
+    let n_points = points.len();
+    let plan = Plan {
+        scenario,
+        points,
+        reps,
+        seed,
+        independent_streams: false,
+        range: 0..n_points as u64 * reps,
+        options: RunOptions::default(),
+    };
+    let n_cols = columns(scenario).len();
+    let mut sums = vec![vec![(0.0f64, 0u64); mets.len()]; n_points];
+    let sunk = execute(&plan, threads, |block| {
+        for (i, row) in block.values.chunks_exact(n_cols).enumerate() {
+            let point = ((block.first + i as u64) / reps) as usize;
+            for (m, acc) in mets.iter().zip(&mut sums[point]) {
+                let v = m.value(row);
+                if v.is_finite() {
+                    acc.0 += v;
+                    acc.1 += 1;
+                }
+            }
+        }
+        Ok::<(), std::convert::Infallible>(())
+    })?;
+    let Ok(()) = sunk;
+    Ok(sums
+        .into_iter()
+        .map(|p| {
+            p.into_iter()
+                .map(|(s, n)| if n > 0 { s / n as f64 } else { f64::NAN })
+                .collect()
+        })
+        .collect())
+}
+
+/// The 2.5% and 97.5% percentiles (linear interpolation) of the finite values.
+fn percentile_interval(mut v: Vec<f64>) -> (f64, f64) {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let h = p * (v.len() - 1) as f64;
+        let (i, f) = (h.floor() as usize, h - h.floor());
+        if i + 1 < v.len() {
+            v[i] + f * (v[i + 1] - v[i])
+        } else {
+            v[i]
+        }
+    };
+    (q(0.025), q(0.975))
+}
+
+/// `[mu_star, mu, sigma]` of elementary effects `ee` taken at `idx`.
+fn morris_stats(ee: &[f64], idx: impl Iterator<Item = usize>) -> [f64; 3] {
+    let (mut n, mut abs, mut m, mut m2) = (0.0, 0.0, 0.0, 0.0);
+    for i in idx {
+        let x = ee[i];
+        n += 1.0;
+        abs += x.abs();
+        let d = x - m;
+        m += d / n;
+        m2 += d * (x - m);
+    }
+    let sigma = if n > 1.0 {
+        (m2 / (n - 1.0)).sqrt()
+    } else {
+        f64::NAN
+    };
+    [abs / n, m, sigma]
+}
+
+/// `(S_i, ST_i)` from outputs of `A`, `B`, `AB_i` at rows `idx`.
+fn sobol_stats(ya: &[f64], yb: &[f64], yab: &[f64], idx: &[usize]) -> (f64, f64) {
+    let n = idx.len() as f64;
+    let mean = idx.iter().map(|&j| ya[j] + yb[j]).sum::<f64>() / (2.0 * n);
+    let var = idx
+        .iter()
+        .map(|&j| (ya[j] - mean).powi(2) + (yb[j] - mean).powi(2))
+        .sum::<f64>()
+        / (2.0 * n - 1.0);
+    let (mut first, mut total) = (0.0, 0.0);
+    for &j in idx {
+        first += yb[j] * (yab[j] - ya[j]);
+        total += (ya[j] - yab[j]).powi(2);
+    }
+    if var > 0.0 {
+        (first / n / var, total / (2.0 * n) / var)
+    } else {
+        (f64::NAN, f64::NAN)
+    }
+}
+
+/// Computes every index for every metric: the core of [`sensitivity`],
+/// without files. `vary` gives (parameter index, lo, hi); `base` the values
+/// of the parameters that are not varied.
+#[allow(clippy::too_many_arguments)]
+pub fn analyse(
+    scenario: &Scenario,
+    base: &[f64],
+    vary: &[(usize, f64, f64)],
+    method: Method,
+    reps: u64,
+    seed: u64,
+    threads: usize,
+    bootstrap: usize,
+) -> Result<Vec<IndexRow>> {
+    let k = vary.len();
+    let mut stream = design_stream(seed, 0);
+    let design = match method {
+        Method::Morris { trajectories } => morris_design(k, trajectories, &mut stream),
+        Method::Sobol { n } => sobol_design(k, n, &mut stream),
+    };
+    let points: Vec<Vec<f64>> = design
+        .points
+        .iter()
+        .map(|u| {
+            let mut p = base.to_vec();
+            for (&(i, lo, hi), &u) in vary.iter().zip(u) {
+                p[i] = if u >= 1.0 { hi } else { lo + u * (hi - lo) };
+            }
+            p
+        })
+        .collect();
+    let cols = columns(scenario);
+    let mets = metrics(&cols);
+    let y = evaluate(scenario, points, reps, seed, threads, &mets)?;
+    let n_outcome_cols = scenario.outcomes.len();
+    let name = |i: usize| scenario.params[vary[i].0].name.clone();
+    let resamples = Resamples::new(
+        seed,
+        bootstrap,
+        match method {
+            Method::Morris { trajectories } => trajectories,
+            Method::Sobol { n } => n,
+        },
+    );
+    let mut idx = Vec::new();
+    let mut rows = Vec::new();
+    for (m, metric) in mets.iter().enumerate() {
+        let outcome = metric.column < n_outcome_cols;
+        let mut push = |param: String, index: &'static str, estimate: f64, (lo, hi): (f64, f64)| {
+            rows.push(IndexRow {
+                metric: metric.clone(),
+                outcome,
+                param,
+                index,
+                estimate,
+                lo,
+                hi,
+            })
+        };
+        match method {
+            Method::Morris { trajectories } => {
+                // ee[i][t]: the elementary effect of parameter i in trajectory t.
+                let mut ee = vec![vec![0.0; trajectories]; k];
+                for (t, steps) in design.steps.iter().enumerate() {
+                    for (s, &(i, delta)) in steps.iter().enumerate() {
+                        let p = t * (k + 1) + s;
+                        ee[i][t] = (y[p + 1][m] - y[p][m]) / delta;
+                    }
+                }
+                for (i, ee) in ee.iter().enumerate() {
+                    let est = morris_stats(ee, 0..trajectories);
+                    if ee.iter().all(|x| *x == 0.0) {
+                        // No effect at all: every resample gives zeros.
+                        push(name(i), "mu_star", 0.0, (0.0, 0.0));
+                        push(name(i), "mu", 0.0, (0.0, 0.0));
+                        push(name(i), "sigma", 0.0, (0.0, 0.0));
+                        continue;
+                    }
+                    let mut boot = [
+                        Vec::with_capacity(bootstrap),
+                        Vec::with_capacity(bootstrap),
+                        Vec::with_capacity(bootstrap),
+                    ];
+                    for b in 0..bootstrap {
+                        resamples.fill(b, &mut idx);
+                        let stats = morris_stats(ee, idx.iter().copied());
+                        for (v, x) in boot.iter_mut().zip(stats) {
+                            v.push(x);
+                        }
+                    }
+                    let [b0, b1, b2] = boot;
+                    push(name(i), "mu_star", est[0], percentile_interval(b0));
+                    push(name(i), "mu", est[1], percentile_interval(b1));
+                    push(name(i), "sigma", est[2], percentile_interval(b2));
+                }
+            }
+            Method::Sobol { n } => {
+                let col = |block: usize| -> Vec<f64> {
+                    (block * n..(block + 1) * n).map(|p| y[p][m]).collect()
+                };
+                let (ya, yb) = (col(0), col(1));
+                let all: Vec<usize> = (0..n).collect();
+                for i in 0..k {
+                    let yab = col(2 + i);
+                    let (s1, st) = sobol_stats(&ya, &yb, &yab, &all);
+                    if s1.is_nan() && st.is_nan() {
+                        // A constant output: no variance to apportion.
+                        push(name(i), "S1", s1, (f64::NAN, f64::NAN));
+                        push(name(i), "ST", st, (f64::NAN, f64::NAN));
+                        continue;
+                    }
+                    let (mut b1, mut bt) =
+                        (Vec::with_capacity(bootstrap), Vec::with_capacity(bootstrap));
+                    for b in 0..bootstrap {
+                        resamples.fill(b, &mut idx);
+                        let (a, b) = sobol_stats(&ya, &yb, &yab, &idx);
+                        b1.push(a);
+                        bt.push(b);
+                    }
+                    push(name(i), "S1", s1, percentile_interval(b1));
+                    push(name(i), "ST", st, percentile_interval(bt));
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Resolves and checks `--vary` against the scenario: known names (with the
+/// nearest name otherwise), ranges within the declared bounds, no parameter
+/// both varied and `--set` or varied twice.
+pub fn resolve_vary(
+    scenario: &Scenario,
+    vary: &[Vary],
+    overrides: &[(String, f64)],
+) -> Result<Vec<(usize, f64, f64)>> {
+    if vary.is_empty() {
+        return Err(Error::Usage("give at least one --vary NAME=lo:hi".into()));
+    }
+    let mut out: Vec<(usize, f64, f64)> = Vec::new();
+    for v in vary {
+        if v.lo >= v.hi {
+            return Err(Error::Usage(format!(
+                "--vary {}: lo ({}) must be below hi ({})",
+                v.name, v.lo, v.hi
+            )));
+        }
+        for end in [v.lo, v.hi] {
+            scenario
+                .param_values(&[(v.name.clone(), end)])
+                .map_err(|e| Error::Usage(format!("--vary {}={}:{}: {e}", v.name, v.lo, v.hi)))?;
+        }
+        let i = scenario
+            .param_index(&v.name)
+            .expect("param_values accepted the name");
+        if out.iter().any(|(j, _, _)| *j == i) {
+            return Err(Error::Usage(format!(
+                "--vary {}: the parameter is varied twice",
+                v.name
+            )));
+        }
+        if overrides.iter().any(|(n, _)| *n == v.name) {
+            return Err(Error::Usage(format!(
+                "parameter `{}` is both --set and --vary; drop one",
+                v.name
+            )));
+        }
+        out.push((i, v.lo, v.hi));
+    }
+    Ok(out)
+}
+
+/// Renders `sensitivity.csv`.
+pub fn sensitivity_csv(method: Method, reps: u64, rows: &[IndexRow]) -> String {
+    use std::fmt::Write as _;
+    let n = match method {
+        Method::Morris { trajectories } => trajectories,
+        Method::Sobol { n } => n,
+    };
+    let mut s = String::from(SENSITIVITY_HEADER);
+    for r in rows {
+        let _ = write!(
+            s,
+            "{},{},{},{},{},{}",
+            method.name(),
+            csv_field(&r.metric.name),
+            r.metric.kind(),
+            csv_field(r.metric.category.as_deref().unwrap_or("")),
+            csv_field(&r.param),
+            r.index
+        );
+        for v in [r.estimate, r.lo, r.hi] {
+            s.push(',');
+            if !v.is_nan() {
+                push_f64(&mut s, v);
+            }
+        }
+        let _ = writeln!(s, ",{n},{reps}");
+    }
+    s
+}
+
+/// Runs a `sensitivity` request and writes `sensitivity.csv`.
+pub fn sensitivity(config: &SensitivityConfig) -> Result<SensitivityReport> {
+    if config.reps == 0 {
+        return Err(Error::Usage("--reps must be at least 1".into()));
+    }
+    if config.bootstrap < 100 {
+        return Err(Error::Usage("--bootstrap must be at least 100".into()));
+    }
+    let (scenario, _) = crate::sweep::load_scenario(&config.scenario_path)?;
+    let base = checked_params(&scenario, &config.overrides, "--set")?;
+    let vary = resolve_vary(&scenario, &config.vary, &config.overrides)?;
+    let seed = config.seed.unwrap_or(scenario.seed);
+    let rows = analyse(
+        &scenario,
+        &base,
+        &vary,
+        config.method,
+        config.reps,
+        seed,
+        config.threads,
+        config.bootstrap,
+    )?;
+    let mut written = Vec::new();
+    if let Some(dir) = &config.out {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let path = dir.join("sensitivity.csv");
+        let text = sensitivity_csv(config.method, config.reps, &rows);
+        write_atomic(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))?;
+        written.push(path);
+    }
+    Ok(SensitivityReport {
+        method: config.method,
+        reps: config.reps,
+        seed,
+        points: config.method.points(vary.len()),
+        rows,
+        written,
+    })
+}
+
+/// Renders the indices of the scenario's own outcomes, parameters ranked by
+/// `mu_star` (Morris) or `ST` (Sobol) within each outcome.
+pub fn render(report: &SensitivityReport) -> String {
+    let (rank_by, header): (&str, [&str; 5]) = match report.method {
+        Method::Morris { .. } => ("mu_star", ["param", "mu*", "95% CI", "mu", "sigma"]),
+        Method::Sobol { .. } => ("ST", ["param", "ST", "95% CI", "S1", "S1 95% CI"]),
+    };
+    let mut out = String::new();
+    let mut metrics_seen: Vec<&Metric> = Vec::new();
+    for r in report.rows.iter().filter(|r| r.outcome) {
+        if !metrics_seen.contains(&&r.metric) {
+            metrics_seen.push(&r.metric);
+        }
+    }
+    for metric in metrics_seen {
+        let of = |param: &str, index: &str| {
+            report
+                .rows
+                .iter()
+                .find(|r| r.metric == *metric && r.param == param && r.index == index)
+        };
+        let mut params: Vec<(&str, f64)> = report
+            .rows
+            .iter()
+            .filter(|r| r.metric == *metric && r.index == rank_by)
+            .map(|r| (r.param.as_str(), r.estimate))
+            .collect();
+        params.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let rows: Vec<Vec<String>> = params
+            .iter()
+            .map(|(p, _)| {
+                let main = of(p, rank_by).expect("ranked rows exist");
+                let mut row = vec![
+                    p.to_string(),
+                    fmt_num(main.estimate),
+                    format!("[{}, {}]", fmt_num(main.lo), fmt_num(main.hi)),
+                ];
+                match report.method {
+                    Method::Morris { .. } => {
+                        row.push(of(p, "mu").map_or("-".into(), |r| fmt_num(r.estimate)));
+                        row.push(of(p, "sigma").map_or("-".into(), |r| fmt_num(r.estimate)));
+                    }
+                    Method::Sobol { .. } => {
+                        let s1 = of(p, "S1");
+                        row.push(s1.map_or("-".into(), |r| fmt_num(r.estimate)));
+                        row.push(s1.map_or("-".into(), |r| {
+                            format!("[{}, {}]", fmt_num(r.lo), fmt_num(r.hi))
+                        }));
+                    }
+                }
+                row
+            })
+            .collect();
+        out.push_str(&format!("{}\n", metric.display()));
+        out.push_str(&render_table(&header, &rows));
+        out.push('\n');
+    }
+    out
+}
