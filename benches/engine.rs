@@ -69,7 +69,9 @@ struct BenchEnv;
 impl Env for BenchEnv {
     fn param(&self, idx: u32) -> f64 {
         // Any positive values will do; the default scenario's are similar.
-        [0.9, 0.25, 1.0, 40.0, 1.0, 0.01, 0.05, 10.0, 0.015, 0.5, 0.5, 2.0, 2.0][idx as usize % 13]
+        [
+            0.9, 0.25, 1.0, 40.0, 1.0, 0.01, 0.05, 10.0, 0.015, 0.5, 0.5, 2.0, 2.0,
+        ][idx as usize % 13]
     }
     fn time(&self) -> f64 {
         20.0
