@@ -192,7 +192,7 @@ fn pow_int(x: Interval, n: f64) -> Interval {
         return Interval::TRUE; // pow(anything, 0) is 1
     }
     let even = libm::floor(n / 2.0) * 2.0 == n;
-    let p = |v: f64| libm::pow(v, n);
+    let p = |v: f64| eval::pow(v, n);
     if even {
         let (abs_lo, abs_hi) = (libm::fabs(x.lo), libm::fabs(x.hi));
         let mag_hi = eval::max(abs_lo, abs_hi);
