@@ -29,7 +29,7 @@
 //! let mut row = vec![0.0; engine.n_columns()];
 //! let key = flashpoint::rng::replication_key(42, 0, None);
 //! engine.run(&[], &key, Default::default(), &mut row, None).unwrap();
-//! assert_eq!(row[0], row[3]); // the outcome equals the built-in count_ping
+//! assert_eq!(row[0], row[4]); // the outcome equals the built-in count_ping
 //! ```
 #![deny(missing_docs)]
 
