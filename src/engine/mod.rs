@@ -11,7 +11,8 @@
 //! [`queue`]. A hazard candidate at the same time as a queued event comes after
 //! it; among hazards, the one declared first comes first. When an event
 //! happens, its effects are applied first (in order), then the rules it
-//! triggers are evaluated in declaration order, then every hazard is redrawn.
+//! triggers are evaluated in declaration order, then the hazards whose rate
+//! reads something the event may have changed are re-bounded.
 
 mod columns;
 pub mod queue;
@@ -19,7 +20,7 @@ pub mod tension;
 
 pub use columns::{columns, terminal_labels, Column, ColumnKind, HORIZON};
 
-use crate::expr::{self, ActorRef, AssignOp, Interval, Lvalue};
+use crate::expr::{self, ActorRef, AssignOp, Input, Interval, Lvalue};
 use crate::rng::{stream_id, Stream};
 use crate::scenario::{OutcomeKind, Scenario};
 use queue::{Action, Entry, Queue};
@@ -102,14 +103,27 @@ struct DyadState {
     half_life: f64,
 }
 
+/// A hazard's candidate process: a Poisson process whose rate is the bound
+/// `bound`, piecewise constant, obtained by a time change of a unit-rate
+/// process. `residual` is what is left of the current unit-exponential gap
+/// at time `since`: the next candidate is at `since + residual / bound`.
+/// When the bound changes, the residual carries over, so a hazard consumes
+/// random numbers only at its own candidates (two per candidate: the
+/// acceptance uniform and the next gap), however many other events happen.
 #[derive(Debug, Clone, Copy)]
 struct HazardState {
-    /// Next candidate time (`inf`: none before the horizon).
+    /// Next time something happens to this hazard (`inf`: nothing before the horizon).
     time: f64,
-    /// Rate bound in force until `time`.
+    /// Whether `time` is a candidate (else it is the end of the bound's window).
+    candidate: bool,
+    /// Rate bound in force on `[since, window_end]`.
     bound: f64,
-    /// The candidate is only the end of the bound's window: redraw there.
-    renew: bool,
+    /// Remaining unit-exponential mass at `since`.
+    residual: f64,
+    /// When `residual` was last brought up to date.
+    since: f64,
+    /// End of the window over which `bound` holds.
+    window_end: f64,
 }
 
 /// Reusable buffers for running replications of one scenario.
@@ -130,14 +144,14 @@ pub struct Engine<'s> {
     rule_pending: Vec<u32>,
     rule_emitted: Vec<bool>,
     hazards: Vec<HazardState>,
-    /// Bumped whenever an actor state variable changes.
-    state_version: u64,
-    /// Per hazard whose rate reads only parameters and actor state: the
-    /// `state_version` its bound was computed at, and the bound (which is
-    /// then a function of the state alone). `u64::MAX`: not computed.
-    hazard_bound_cache: Vec<(u64, f64)>,
-    /// Per hazard: whether its bound may be cached (see `hazard_bound_cache`).
-    hazard_bound_cacheable: Vec<bool>,
+    /// `rebound_on[event]`: the hazards whose rate (or `max_rate`) reads
+    /// something that event may change, in declaration order. Only these are
+    /// re-bounded when it happens.
+    rebound_on: Vec<Vec<u32>>,
+    /// Per hazard: the dyads its rate reads (their half-lives cap its window).
+    hazard_dyads: Vec<Vec<u32>>,
+    /// Per hazard: whether its rate reads the time (`t`, `since`).
+    hazard_reads_time: Vec<bool>,
     rule_rng: Vec<Stream>,
     hazard_rng: Vec<Stream>,
     tie_rng: Stream,
@@ -295,15 +309,26 @@ impl<'s> Engine<'s> {
             rule_pending: vec![0; scenario.rules.len()],
             rule_emitted: vec![false; scenario.rules.len()],
             hazards: Vec::with_capacity(scenario.hazards.len()),
-            state_version: 0,
-            hazard_bound_cache: vec![(u64::MAX, 0.0); scenario.hazards.len()],
-            hazard_bound_cacheable: scenario
+            rebound_on: rebound_on(scenario),
+            hazard_dyads: scenario
                 .hazards
                 .iter()
                 .map(|h| {
-                    let r = h.rate.reads();
-                    h.max_rate.is_none() && !(r.time || r.tension || r.events || r.event_actors)
+                    let mut dyads = Vec::new();
+                    h.rate.for_each_input(|i| {
+                        if let Input::Tension(d) = i {
+                            if !dyads.contains(&d) {
+                                dyads.push(d);
+                            }
+                        }
+                    });
+                    dyads
                 })
+                .collect(),
+            hazard_reads_time: scenario
+                .hazards
+                .iter()
+                .map(|h| h.rate.reads().time)
                 .collect(),
             rule_rng: (0..scenario.rules.len())
                 .map(|i| Stream::new(&key, stream_id::rule(i as u32)))
@@ -398,7 +423,10 @@ impl<'s> Engine<'s> {
                 cause: NONE32,
             });
         }
-        self.redraw_hazards(params, None)?;
+        for h in 0..self.hazards.len() {
+            self.hazards[h].residual = self.hazard_rng[h].exponential(1.0);
+            self.rebound_hazard(h, params)?;
+        }
         let end = loop {
             let tq = self.queue.next_time();
             let (h, th) = self.next_hazard();
@@ -410,11 +438,18 @@ impl<'s> Engine<'s> {
                 // A hazard candidate (strictly before the next queued entry).
                 self.now = th;
                 let state = self.hazards[h];
-                if state.renew {
-                    self.redraw_hazard(h, params)?;
+                if !state.candidate {
+                    // The end of the bound's window: bound the next window.
+                    self.rebound_hazard(h, params)?;
                     continue;
                 }
-                if self.hazard_accepts(h, state.bound, params)? {
+                let accepted = self.hazard_accepts(h, state.bound, params)?;
+                // The gap to the next candidate, under the same bound.
+                let hs = &mut self.hazards[h];
+                hs.residual = self.hazard_rng[h].exponential(1.0);
+                hs.since = self.now;
+                self.schedule_hazard(h);
+                if accepted {
                     let hz = &s.hazards[h];
                     if self.happen(
                         params,
@@ -427,8 +462,6 @@ impl<'s> Engine<'s> {
                     )? {
                         break self.now;
                     }
-                } else {
-                    self.redraw_hazard(h, params)?;
                 }
                 continue;
             }
@@ -484,16 +517,14 @@ impl<'s> Engine<'s> {
             .for_each(|c| *c = f64::NEG_INFINITY);
         self.rule_pending.iter_mut().for_each(|c| *c = 0);
         self.rule_emitted.iter_mut().for_each(|c| *c = false);
-        self.state_version = 0;
-        // Parameters may differ from the last replication's.
-        self.hazard_bound_cache
-            .iter_mut()
-            .for_each(|c| *c = (u64::MAX, 0.0));
         self.hazards.clear();
         self.hazards.extend(s.hazards.iter().map(|_| HazardState {
             time: f64::INFINITY,
+            candidate: false,
             bound: 0.0,
-            renew: true,
+            residual: 0.0,
+            since: 0.0,
+            window_end: 0.0,
         }));
         for (i, rng) in self.rule_rng.iter_mut().enumerate() {
             *rng = Stream::new(key, stream_id::rule(i as u32));
@@ -628,7 +659,6 @@ impl<'s> Engine<'s> {
                         )));
                     }
                     self.state[slot] = new;
-                    self.state_version += 1;
                 }
                 Lvalue::Tension { a, b, dyad } => {
                     let d = match dyad {
@@ -669,7 +699,10 @@ impl<'s> Engine<'s> {
         for &r in &s.rules_on[e] {
             self.trigger(params, r, source, target, seq)?;
         }
-        self.redraw_hazards(params, None)?;
+        for k in 0..self.rebound_on[e].len() {
+            let h = self.rebound_on[e][k] as usize;
+            self.rebound_hazard(h, params)?;
+        }
         Ok(false)
     }
 
@@ -810,21 +843,31 @@ impl<'s> Engine<'s> {
         best
     }
 
-    fn redraw_hazards(&mut self, params: &[f64], _only: Option<usize>) -> Result<(), SimError> {
-        for h in 0..self.hazards.len() {
-            self.redraw_hazard(h, params)?;
-        }
-        Ok(())
-    }
-
-    /// Draws hazard `h`'s next candidate from now, with a rate bound valid
-    /// until the next queued entry (or the horizon): the state changes only
-    /// at queued entries, and tension relaxes monotonically in between.
-    fn redraw_hazard(&mut self, h: usize, params: &[f64]) -> Result<(), SimError> {
+    /// Brings hazard `h` up to now under a new rate bound: the residual of its
+    /// unit-exponential gap is reduced by what the old bound consumed since
+    /// the last update, the bound is recomputed over a new window, and the
+    /// next candidate follows from the residual. Draws no random number.
+    ///
+    /// The window ends at the horizon, or earlier to keep the bound tight:
+    /// after the shortest half-life among the dyads the rate reads, and after
+    /// an eighth of the horizon if the rate reads the time. The bound holds
+    /// until the window ends or an event changes what the rate reads
+    /// (`rebound_on`): in between, tension relaxes monotonically, so the
+    /// interval evaluator bounds the rate from the tensions at both ends.
+    fn rebound_hazard(&mut self, h: usize, params: &[f64]) -> Result<(), SimError> {
         let s = self.s;
         let hz = &s.hazards[h];
-        let end = self.queue.next_time().min(s.horizon).max(self.now);
-        let cached = self.hazard_bound_cache[h];
+        let now = self.now;
+        let hs = self.hazards[h];
+        let residual = (hs.residual - hs.bound * (now - hs.since)).max(0.0);
+        let mut window = s.horizon - now;
+        for &d in &self.hazard_dyads[h] {
+            window = window.min(self.dyads[d as usize].half_life);
+        }
+        if self.hazard_reads_time[h] {
+            window = window.min(s.horizon / 8.0);
+        }
+        let end = (now + window).min(s.horizon);
         let bound = match &hz.max_rate {
             Some(m) => m.eval(&View {
                 e: self,
@@ -832,55 +875,51 @@ impl<'s> Engine<'s> {
                 source: NONE16,
                 target: NONE16,
             }),
-            // A rate that reads only parameters and state has the same bound
-            // until the state changes: the same value the evaluator would give.
-            None if cached.0 == self.state_version => cached.1,
             None => {
-                let bound = hz
-                    .rate
+                hz.rate
                     .eval_interval(&WindowView {
                         e: self,
                         params,
                         end,
                     })
-                    .hi;
-                if self.hazard_bound_cacheable[h] {
-                    self.hazard_bound_cache[h] = (self.state_version, bound);
-                }
-                bound
+                    .hi
             }
         };
         if !(bound >= 0.0 && bound.is_finite()) {
             return Err(self.invalid(format!(
-                "hazard `{}`: cannot bound its rate over [{}, {end}] (bound {bound}); give `max_rate`",
-                hz.name, self.now
+                "hazard `{}`: cannot bound its rate over [{now}, {end}] (bound {bound}); give `max_rate`",
+                hz.name
             )));
         }
-        let candidate = if bound > 0.0 {
-            self.now + self.hazard_rng[h].exponential(1.0 / bound)
+        self.hazards[h] = HazardState {
+            time: f64::INFINITY,
+            candidate: false,
+            bound,
+            residual,
+            since: now,
+            window_end: end,
+        };
+        self.schedule_hazard(h);
+        Ok(())
+    }
+
+    /// Sets hazard `h`'s next time from its residual and bound: a candidate
+    /// within the window, else the window's end (nothing at the horizon).
+    fn schedule_hazard(&mut self, h: usize) {
+        let horizon = self.s.horizon;
+        let hs = &mut self.hazards[h];
+        let candidate = if hs.bound > 0.0 {
+            hs.since + hs.residual / hs.bound
         } else {
             f64::INFINITY
         };
-        self.hazards[h] = if candidate <= end {
-            HazardState {
-                time: candidate,
-                bound,
-                renew: false,
-            }
-        } else if end < s.horizon {
-            HazardState {
-                time: end,
-                bound,
-                renew: true,
-            }
+        (hs.time, hs.candidate) = if candidate <= hs.window_end {
+            (candidate, true)
+        } else if hs.window_end < horizon {
+            (hs.window_end, false)
         } else {
-            HazardState {
-                time: f64::INFINITY,
-                bound,
-                renew: true,
-            }
+            (f64::INFINITY, false)
         };
-        Ok(())
     }
 
     /// Thinning: accept the candidate with probability rate / bound.
@@ -996,4 +1035,52 @@ fn signed_dist<E: expr::Env>(
         }
         _ => Err(format!("invalid jitter parameters {a}, {b}")),
     }
+}
+
+/// For each event type, the hazards to re-bound when it happens: those whose
+/// rate or `max_rate` reads the event's count or times, or anything its
+/// effects may write (a `source`/`target` effect may write any actor's
+/// variable or any dyad). Hazards reading `source`/`target` themselves (which
+/// the compiler does not allow today) would be re-bounded on every event.
+fn rebound_on(s: &Scenario) -> Vec<Vec<u32>> {
+    s.events
+        .iter()
+        .enumerate()
+        .map(|(e, event)| {
+            let mut dyads: Vec<Option<u32>> = Vec::new();
+            let mut slots: Vec<(Option<u16>, u32)> = Vec::new();
+            for st in &event.effects {
+                match st.target {
+                    Lvalue::Tension { dyad, .. } => dyads.push(dyad),
+                    Lvalue::State { actor, var, .. } => slots.push((
+                        match actor {
+                            ActorRef::Fixed(a) => Some(a),
+                            _ => None,
+                        },
+                        var,
+                    )),
+                }
+            }
+            let affects = |input: Input| match input {
+                Input::Event(x) => x as usize == e,
+                Input::Tension(d) => dyads.iter().any(|w| w.is_none_or(|w| w == d)),
+                Input::TensionBetween => true,
+                Input::State(ActorRef::Fixed(a), v) => slots
+                    .iter()
+                    .any(|(wa, wv)| *wv == v && wa.is_none_or(|wa| wa == a)),
+                Input::State(_, _) => true,
+            };
+            (0..s.hazards.len() as u32)
+                .filter(|&h| {
+                    let hz = &s.hazards[h as usize];
+                    let mut hit = false;
+                    hz.rate.for_each_input(|i| hit |= affects(i));
+                    if let Some(m) = &hz.max_rate {
+                        m.for_each_input(|i| hit |= affects(i));
+                    }
+                    hit
+                })
+                .collect()
+        })
+        .collect()
 }

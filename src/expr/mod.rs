@@ -174,6 +174,39 @@ impl Expr {
     }
 }
 
+/// One piece of simulation state an expression reads (parameters and time
+/// aside); see [`Expr::for_each_input`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// The tension of a dyad.
+    Tension(u32),
+    /// The tension between two actors at least one of which is `source`/`target`.
+    TensionBetween,
+    /// An actor state variable.
+    State(ActorRef, u32),
+    /// The count, first or last time of an event type.
+    Event(u32),
+}
+
+impl Expr {
+    /// Calls `f` for every piece of simulation state the expression reads
+    /// (with repetitions), so callers can work out what a change affects.
+    pub fn for_each_input(&self, mut f: impl FnMut(Input)) {
+        use eval::Node;
+        for node in &self.code {
+            match *node {
+                Node::Tension(d) => f(Input::Tension(d)),
+                Node::TensionBetween(..) => f(Input::TensionBetween),
+                Node::State(a, v) => f(Input::State(a, v)),
+                Node::Count(e) | Node::First(e) | Node::Last(e) | Node::Since(e) => {
+                    f(Input::Event(e))
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
 /// A compiled assignment: `lvalue op value`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
