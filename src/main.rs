@@ -178,6 +178,8 @@ struct SweepArgs {
     /// Write only the summary, not one row per replication.
     #[arg(long)]
     no_runs: bool,
+    #[command(flatten)]
+    timeseries: TimeseriesArgs,
     /// No progress on stderr.
     #[arg(long)]
     quiet: bool,
@@ -211,9 +213,31 @@ struct RunArgs {
     /// Write the first N replications' events (--trace N, default 1) as a CAMEO dyadic event stream to FILE.
     #[arg(long, value_name = "FILE")]
     events_cameo: Option<PathBuf>,
+    #[command(flatten)]
+    timeseries: TimeseriesArgs,
     /// No progress on stderr.
     #[arg(long)]
     quiet: bool,
+}
+
+/// `--timeseries DT [--timeseries-reps K]`, shared by `run` and `sweep`.
+#[derive(Args)]
+struct TimeseriesArgs {
+    /// Record every tension and numeric actor state variable at t = 0, DT, 2·DT, … ≤ horizon (scenario time units): timeseries.csv and timeseries_summary.csv (needs --out).
+    #[arg(long, value_name = "DT")]
+    timeseries: Option<f64>,
+    /// Replications per point written in full to timeseries.csv (the summary uses all).
+    #[arg(long, value_name = "K", default_value_t = sweep::DEFAULT_TIMESERIES_REPS, requires = "timeseries")]
+    timeseries_reps: u64,
+}
+
+impl TimeseriesArgs {
+    fn options(&self) -> Option<sweep::TimeseriesOptions> {
+        self.timeseries.map(|dt| sweep::TimeseriesOptions {
+            dt,
+            reps: self.timeseries_reps,
+        })
+    }
 }
 
 /// Progress on stderr: a bar on a terminal, a plain line every 10 s otherwise.
@@ -325,6 +349,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 threads: n_threads,
                 out: a.out.clone(),
                 trace: if a.out.is_some() { a.trace } else { 0 },
+                timeseries: a.timeseries.options(),
                 command,
             };
             let mut progress = Progress::new(a.quiet);
@@ -464,6 +489,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 independent_streams: a.independent_streams,
                 no_runs: a.no_runs,
                 resume,
+                timeseries: a.timeseries.options(),
                 command,
             };
             let mut progress = Progress::new(a.quiet);

@@ -31,6 +31,7 @@ fn west2025_golden_run_is_reproduced() {
         threads: 2,
         out: Some(fresh.clone()),
         trace: 5,
+        timeseries: None,
         command: Vec::new(),
     };
     run(&config, &mut |_, _| {}).expect("the default scenario runs");

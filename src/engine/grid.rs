@@ -149,7 +149,10 @@ impl super::Engine<'_> {
         grid.clear();
         self.grid = Some(std::mem::take(grid));
         let result = self.run(params, key, options, out, trace);
-        *grid = self.grid.take().expect("the sampler stays in place during a run");
+        *grid = self
+            .grid
+            .take()
+            .expect("the sampler stays in place during a run");
         result
     }
 
