@@ -48,6 +48,24 @@ enum Command {
     Paths(PathsArgs),
     /// Global sensitivity: Morris elementary effects or Sobol indices of every metric.
     Sensitivity(SensitivityArgs),
+    /// Re-run the run or sweep recorded in DIR/manifest.json and compare with DIR's files.
+    /// Exit 0 when identical, 1 with a report when not, 2 on usage errors.
+    Check(CheckArgs),
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// A result directory (made by `run --out` or `sweep --out`) holding manifest.json.
+    dir: PathBuf,
+    /// Rewrite DIR's files from the fresh run (each atomically, manifest.json last).
+    #[arg(long)]
+    update: bool,
+    /// Re-run this scenario file instead of the one the manifest records.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Args)]
@@ -519,6 +537,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 .collect();
             print(&text)
         }
+        Command::Check(_) => unreachable!("`check` is handled in main"),
         Command::Validate { scenario } => {
             let (s, _) = sweep::load_scenario(&scenario)?;
             print(&flashpoint::scenario::describe(&s))
@@ -538,8 +557,40 @@ fn print(text: &str) -> Result<(), Error> {
     }
 }
 
+/// `check`: 0 identical (or updated), 1 different, 2 when it cannot check.
+fn check_command(a: &CheckArgs) -> ExitCode {
+    let report = threads(a.threads).and_then(|threads| {
+        flashpoint::sweep::check::check(&flashpoint::sweep::check::CheckConfig {
+            dir: a.dir.clone(),
+            scenario: a.scenario.clone(),
+            threads,
+            update: a.update,
+        })
+    });
+    match report {
+        Ok(report) => {
+            let passed = report.passed() || a.update;
+            match print(&report.render()) {
+                Ok(()) if passed => ExitCode::SUCCESS,
+                Ok(()) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Check(a) = &cli.command {
+        return check_command(a);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -11,6 +11,7 @@
 //! order, so a resumed or merged sweep summarises exactly the same numbers in
 //! the same order as an uninterrupted one: the files are byte-identical.
 
+pub mod check;
 pub mod design;
 pub mod harness;
 pub mod merge;
