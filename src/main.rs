@@ -51,6 +51,17 @@ enum Command {
     /// Re-run the run or sweep recorded in DIR/manifest.json and compare with DIR's files.
     /// Exit 0 when identical, 1 with a report when not, 2 on usage errors.
     Check(CheckArgs),
+    /// Draw a result as SVG: tension fan charts, outcome shares with Wilson intervals, means against a swept parameter.
+    Plot {
+        /// A result directory (made by `run --out` or `sweep --out`; fan charts need --timeseries).
+        dir: PathBuf,
+        /// The SVG file to write (default: DIR/plot.svg).
+        #[arg(long, value_name = "FILE.svg")]
+        out: Option<PathBuf>,
+        /// The sweep point whose time series are drawn.
+        #[arg(long, default_value_t = 0)]
+        point: u64,
+    },
 }
 
 #[derive(Args)]
@@ -538,6 +549,18 @@ fn run(cli: Cli) -> Result<(), Error> {
             print(&text)
         }
         Command::Check(_) => unreachable!("`check` is handled in main"),
+        Command::Plot { dir, out, point } => {
+            if let Some(ext) = out.as_ref().and_then(|o| o.extension()) {
+                if !ext.eq_ignore_ascii_case("svg") {
+                    return Err(Error::Usage(format!(
+                        "plot: only SVG is written (--out FILE.svg); convert with e.g. `rsvg-convert -o plot.png plot.svg` (got .{})",
+                        ext.to_string_lossy()
+                    )));
+                }
+            }
+            let path = flashpoint::plot::plot(&flashpoint::plot::PlotConfig { dir, out, point })?;
+            print(&format!("wrote {}\n", path.display()))
+        }
         Command::Validate { scenario } => {
             let (s, _) = sweep::load_scenario(&scenario)?;
             print(&flashpoint::scenario::describe(&s))
