@@ -131,6 +131,14 @@ pub struct Engine<'s> {
     rule_pending: Vec<u32>,
     rule_emitted: Vec<bool>,
     hazards: Vec<HazardState>,
+    /// Bumped whenever an actor state variable changes.
+    state_version: u64,
+    /// Per hazard whose rate reads only parameters and actor state: the
+    /// `state_version` its bound was computed at, and the bound (which is
+    /// then a function of the state alone). `u64::MAX`: not computed.
+    hazard_bound_cache: Vec<(u64, f64)>,
+    /// Per hazard: whether its bound may be cached (see `hazard_bound_cache`).
+    hazard_bound_cacheable: Vec<bool>,
     rule_rng: Vec<Stream>,
     hazard_rng: Vec<Stream>,
     tie_rng: Stream,
@@ -290,6 +298,16 @@ impl<'s> Engine<'s> {
             rule_pending: vec![0; scenario.rules.len()],
             rule_emitted: vec![false; scenario.rules.len()],
             hazards: Vec::with_capacity(scenario.hazards.len()),
+            state_version: 0,
+            hazard_bound_cache: vec![(u64::MAX, 0.0); scenario.hazards.len()],
+            hazard_bound_cacheable: scenario
+                .hazards
+                .iter()
+                .map(|h| {
+                    let r = h.rate.reads();
+                    h.max_rate.is_none() && !(r.time || r.tension || r.events || r.event_actors)
+                })
+                .collect(),
             rule_rng: (0..scenario.rules.len())
                 .map(|i| Stream::new(&key, stream_id::rule(i as u32)))
                 .collect(),
@@ -476,6 +494,11 @@ impl<'s> Engine<'s> {
             .for_each(|c| *c = f64::NEG_INFINITY);
         self.rule_pending.iter_mut().for_each(|c| *c = 0);
         self.rule_emitted.iter_mut().for_each(|c| *c = false);
+        self.state_version = 0;
+        // Parameters may differ from the last replication's.
+        self.hazard_bound_cache
+            .iter_mut()
+            .for_each(|c| *c = (u64::MAX, 0.0));
         self.hazards.clear();
         self.hazards.extend(s.hazards.iter().map(|_| HazardState {
             time: f64::INFINITY,
@@ -615,6 +638,7 @@ impl<'s> Engine<'s> {
                         )));
                     }
                     self.state[slot] = new;
+                    self.state_version += 1;
                 }
                 Lvalue::Tension { a, b, dyad } => {
                     let d = match dyad {
@@ -810,6 +834,7 @@ impl<'s> Engine<'s> {
         let s = self.s;
         let hz = &s.hazards[h];
         let end = self.queue.next_time().min(s.horizon).max(self.now);
+        let cached = self.hazard_bound_cache[h];
         let bound = match &hz.max_rate {
             Some(m) => m.eval(&View {
                 e: self,
@@ -817,14 +842,22 @@ impl<'s> Engine<'s> {
                 source: NONE16,
                 target: NONE16,
             }),
+            // A rate that reads only parameters and state has the same bound
+            // until the state changes: the same value the evaluator would give.
+            None if cached.0 == self.state_version => cached.1,
             None => {
-                hz.rate
+                let bound = hz
+                    .rate
                     .eval_interval(&WindowView {
                         e: self,
                         params,
                         end,
                     })
-                    .hi
+                    .hi;
+                if self.hazard_bound_cacheable[h] {
+                    self.hazard_bound_cache[h] = (self.state_version, bound);
+                }
+                bound
             }
         };
         if !(bound >= 0.0 && bound.is_finite()) {

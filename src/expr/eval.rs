@@ -84,6 +84,18 @@ pub(crate) fn truth(b: bool) -> f64 {
     }
 }
 
+/// `libm::pow`, with its own shortcut for `x^2` (`x * x`, which is what
+/// `libm::pow` returns for an exponent of exactly 2) taken before the call:
+/// squares are the common case (`tension(A, B)^2`) and the call is not free.
+#[inline]
+pub(crate) fn pow(a: f64, b: f64) -> f64 {
+    if b == 2.0 {
+        a * a
+    } else {
+        libm::pow(a, b)
+    }
+}
+
 /// `min` that ignores a NaN operand and always picks the same operand on ties
 /// (so signed zeros come out the same on every platform).
 pub(crate) fn min(a: f64, b: f64) -> f64 {
@@ -103,10 +115,27 @@ pub(crate) fn max(a: f64, b: f64) -> f64 {
     }
 }
 
+/// Code at most this long runs on a small stack: a node pushes at most one
+/// value, so its stack depth is at most its length.
+pub(crate) const SMALL: usize = 16;
+
 /// Evaluates compiled code. Booleans are 1.0 / 0.0; any non-zero value counts
 /// as true.
+#[inline]
 pub(crate) fn eval<E: Env>(code: &[Node], env: &E) -> f64 {
-    let mut stack = [0.0f64; STACK_CAP];
+    // Most expressions are short; zeroing a full-size stack on every call
+    // cost more than evaluating them (profiled on west2025).
+    if code.len() <= SMALL {
+        eval_on::<E, SMALL>(code, env)
+    } else {
+        eval_on::<E, STACK_CAP>(code, env)
+    }
+}
+
+/// [`eval`] with a stack of `N` slots; the caller guarantees that the code
+/// needs no more (the checker bounds every expression by [`STACK_CAP`]).
+fn eval_on<E: Env, const N: usize>(code: &[Node], env: &E) -> f64 {
+    let mut stack = [0.0f64; N];
     // Number of values on the stack; the checker guarantees it stays within
     // `1..=STACK_CAP` wherever an operator pops.
     let mut sp = 0usize;
@@ -160,7 +189,7 @@ pub(crate) fn eval<E: Env>(code: &[Node], env: &E) -> f64 {
             Node::Sub => binary!(|a, b| a - b),
             Node::Mul => binary!(|a, b| a * b),
             Node::Div => binary!(|a, b| a / b),
-            Node::Pow => binary!(|a, b| libm::pow(a, b)),
+            Node::Pow => binary!(|a, b| pow(a, b)),
             Node::Eq => binary!(|a, b| truth(a == b)),
             Node::Ne => binary!(|a, b| truth(a != b)),
             Node::Lt => binary!(|a, b| truth(a < b)),
@@ -342,6 +371,15 @@ pub(crate) mod tests {
         assert_eq!(value(&src), 10.0);
         let src = vec!["rate < 1"; 100].join(" and ");
         assert_eq!(value(&src), 1.0);
+    }
+
+    proptest::proptest! {
+        /// The `x^2` shortcut is bit-for-bit what `libm::pow` returns.
+        #[test]
+        fn square_shortcut_matches_libm(x in proptest::num::f64::ANY) {
+            let (a, b) = (pow(x, 2.0), libm::pow(x, 2.0));
+            proptest::prop_assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+        }
     }
 
     proptest::proptest! {

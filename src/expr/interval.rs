@@ -26,7 +26,7 @@
 //! uncertain `if` evaluates both branches and takes their hull; an uncertain
 //! left operand of `and` / `or` evaluates the right one and combines them.
 
-use super::eval::{self, Node, STACK_CAP};
+use super::eval::{self, Node, SMALL, STACK_CAP};
 use super::IntervalEnv;
 
 /// A closed interval `[lo, hi]` of `f64`s; the bounds may be infinite, never NaN.
@@ -206,7 +206,7 @@ fn pow_int(x: Interval, n: f64) -> Interval {
         return Interval::TRUE; // pow(anything, 0) is 1
     }
     let even = libm::floor(n / 2.0) * 2.0 == n;
-    let p = |v: f64| libm::pow(v, n);
+    let p = |v: f64| eval::pow(v, n);
     if even {
         let (abs_lo, abs_hi) = (libm::fabs(x.lo), libm::fabs(x.hi));
         let mag_hi = eval::max(abs_lo, abs_hi);
@@ -404,11 +404,26 @@ enum Merge {
 }
 
 /// Evaluates compiled code over intervals (see the module documentation).
+#[inline]
 pub(crate) fn eval<E: IntervalEnv>(code: &[Node], env: &E) -> Interval {
-    let mut stack = [Interval::ENTIRE; STACK_CAP];
+    // As in the point evaluator: short code (the common case) runs on small
+    // arrays, which are much cheaper to initialise. A node pushes at most one
+    // value and opens at most one branch, so neither count exceeds the length.
+    if code.len() <= SMALL {
+        eval_on::<E, SMALL>(code, env)
+    } else {
+        eval_on::<E, STACK_CAP>(code, env)
+    }
+}
+
+/// [`eval`] with `N` slots for values and for open branches; the caller
+/// guarantees the code needs no more (the checker bounds every expression by
+/// [`STACK_CAP`]).
+fn eval_on<E: IntervalEnv, const N: usize>(code: &[Node], env: &E) -> Interval {
+    let mut stack = [Interval::ENTIRE; N];
     let mut sp = 0usize;
     // Open branches; the checker bounds their nesting by `STACK_CAP` too.
-    let mut open = [Open::Then { else_start: 0 }; STACK_CAP];
+    let mut open = [Open::Then { else_start: 0 }; N];
     let mut n_open = 0usize;
     let mut pc = 0usize;
 

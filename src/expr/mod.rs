@@ -260,8 +260,9 @@ pub trait IntervalEnv {
     fn last(&self, event: u32) -> Interval;
 }
 
-/// An environment with nothing in it, for constant expressions.
-struct NoEnv;
+/// An environment with nothing in it, for constant expressions (those whose
+/// [`Reads`] are all false): every read gives NaN.
+pub struct NoEnv;
 
 impl Env for NoEnv {
     fn param(&self, _: u32) -> f64 {

@@ -5,7 +5,7 @@
 use super::model::*;
 use super::raw::*;
 use crate::diag::Diagnostic;
-use crate::expr::{self, ActorRef, Context, Expr, Scope, Type, VarDecl};
+use crate::expr::{self, ActorRef, Context, Expr, NoEnv, Scope, Type, VarDecl};
 use crate::time::{days_from_civil, is_valid_date, TimeUnit};
 use std::ops::Range;
 use toml::Spanned;
@@ -568,7 +568,7 @@ impl Compiler<'_> {
                 .iter()
                 .all(|e| e.constant().is_some());
             if constant {
-                if let Err(msg) = dyad.values(&ConstEnv) {
+                if let Err(msg) = dyad.values(&NoEnv) {
                     self.err(span.clone(), msg);
                 }
             }
@@ -811,7 +811,7 @@ impl Compiler<'_> {
         let constant = delay.p1.constant().is_some()
             && delay.p2.as_ref().is_none_or(|p| p.constant().is_some());
         if constant {
-            let env = ConstEnv;
+            let env = NoEnv;
             let checked = if signed {
                 signed_check(&delay, &env)
             } else {
@@ -1063,7 +1063,7 @@ fn shift(inner: &Range<usize>, offset: usize, outer: &Range<usize>) -> Range<usi
 
 /// Jitter may be negative: check the distribution's parameters without the
 /// non-negativity of delays.
-fn signed_check(delay: &Delay, env: &ConstEnv) -> Result<(), String> {
+fn signed_check(delay: &Delay, env: &NoEnv) -> Result<(), String> {
     let a = delay.p1.eval(env);
     let b = delay.p2.as_ref().map_or(0.0, |e| e.eval(env));
     if !a.is_finite() || !b.is_finite() {
@@ -1073,35 +1073,5 @@ fn signed_check(delay: &Delay, env: &ConstEnv) -> Result<(), String> {
         DelayKind::Uniform if a > b => Err(format!("uniform min {a} is above max {b}")),
         DelayKind::Uniform | DelayKind::Fixed => Ok(()),
         _ => delay.dist(env).map(|_| ()),
-    }
-}
-
-/// Evaluates constant expressions (they read nothing).
-struct ConstEnv;
-
-impl expr::Env for ConstEnv {
-    fn param(&self, _: u32) -> f64 {
-        f64::NAN
-    }
-    fn time(&self) -> f64 {
-        f64::NAN
-    }
-    fn tension(&self, _: u32) -> f64 {
-        f64::NAN
-    }
-    fn tension_between(&self, _: ActorRef, _: ActorRef) -> f64 {
-        f64::NAN
-    }
-    fn state(&self, _: ActorRef, _: u32) -> f64 {
-        f64::NAN
-    }
-    fn count(&self, _: u32) -> f64 {
-        f64::NAN
-    }
-    fn first(&self, _: u32) -> f64 {
-        f64::NAN
-    }
-    fn last(&self, _: u32) -> f64 {
-        f64::NAN
     }
 }

@@ -1,0 +1,91 @@
+//! Every example in README.md works: the scenario in its `toml` block loads and
+//! runs, and every `flashpoint …` command in its `sh` blocks succeeds, in order,
+//! in a scratch directory.
+
+mod common;
+use std::path::Path;
+use std::process::Command;
+
+fn blocks<'a>(readme: &'a str, lang: &str) -> Vec<&'a str> {
+    let fence = format!("```{lang}\n");
+    let mut out = Vec::new();
+    let mut rest = readme;
+    while let Some(start) = rest.find(&fence) {
+        let body = &rest[start + fence.len()..];
+        let end = body.find("```").expect("README code blocks are closed");
+        out.push(&body[..end]);
+        rest = &body[end + 3..];
+    }
+    out
+}
+
+const README: &str = include_str!("../README.md");
+
+#[test]
+fn quick_start_is_the_two_documented_commands() {
+    assert_eq!(
+        blocks(README, "sh")[0],
+        "cargo run --release -- run scenarios/west2025.toml\ncargo test\n"
+    );
+}
+
+#[test]
+fn the_example_scenario_loads_and_runs() {
+    let toml = blocks(README, "toml");
+    assert_eq!(toml.len(), 1);
+    let s = common::scenario(toml[0]);
+    let shares = common::column_values(&s, "path", 1, 2000);
+    // Both non-trivial outcomes happen.
+    assert!(shares.contains(&0.0) && shares.contains(&1.0), "{shares:?}");
+}
+
+#[test]
+fn every_command_in_the_readme_succeeds() {
+    let dir = common::temp_dir("readme");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::os::unix::fs::symlink(root.join("scenarios"), dir.join("scenarios")).expect("symlink");
+    let mut n = 0;
+    for block in blocks(README, "sh") {
+        for line in block.lines().filter(|l| l.starts_with("flashpoint ")) {
+            let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+            let out = Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+                .args(&args)
+                .current_dir(&dir)
+                .output()
+                .expect("runs");
+            assert!(
+                out.status.success(),
+                "{line}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 10, "only {n} commands found");
+    // The sharded example merges to the same files as the unsharded sweep.
+    let whole = Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+        .args([
+            "sweep",
+            "scenarios/west2025.toml",
+            "--vary",
+            "close_prob=0:1:5",
+            "--reps",
+            "100",
+            "--seed",
+            "3",
+            "--quiet",
+            "--out",
+            "out/whole",
+        ])
+        .current_dir(&dir)
+        .output()
+        .expect("runs");
+    assert!(whole.status.success());
+    for f in ["runs.csv", "summary.csv", "points.csv"] {
+        assert_eq!(
+            std::fs::read(dir.join("out/whole").join(f)).ok(),
+            std::fs::read(dir.join("out/merged").join(f)).ok(),
+            "{f}"
+        );
+    }
+}
