@@ -217,6 +217,7 @@ fn harness(c: &mut Criterion) {
             independent_streams: false,
             range: 0..reps,
             options: RunOptions::default(),
+            grid: None,
         };
         group.bench_function(format!("west2025_{reps}_reps_{threads}_threads"), |b| {
             b.iter(|| {

@@ -7,7 +7,8 @@
 //! (scenario, parameters, seed, replication index); the [`sweep`] harness runs
 //! many in parallel and writes tidy CSV through [`output`]; [`analysis`]
 //! compares policies, extracts causal paths, audits tie order and measures
-//! global sensitivity.
+//! global sensitivity; [`sweep::check`] re-checks a result against its
+//! manifest and [`plot`] draws it.
 //!
 //! ```
 //! let text = r#"
@@ -44,6 +45,7 @@ pub mod engine;
 pub mod error;
 pub mod expr;
 pub mod output;
+pub mod plot;
 pub mod rng;
 pub mod scenario;
 pub mod stats;

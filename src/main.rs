@@ -48,6 +48,35 @@ enum Command {
     Paths(PathsArgs),
     /// Global sensitivity: Morris elementary effects or Sobol indices of every metric.
     Sensitivity(SensitivityArgs),
+    /// Re-run the run or sweep recorded in DIR/manifest.json and compare with DIR's files.
+    /// Exit 0 when identical, 1 with a report when not, 2 on usage errors.
+    Check(CheckArgs),
+    /// Draw a result as SVG: tension fan charts, outcome shares with Wilson intervals, means against a swept parameter.
+    Plot {
+        /// A result directory (made by `run --out` or `sweep --out`; fan charts need --timeseries).
+        dir: PathBuf,
+        /// The SVG file to write (default: DIR/plot.svg).
+        #[arg(long, value_name = "FILE.svg")]
+        out: Option<PathBuf>,
+        /// The sweep point whose time series are drawn.
+        #[arg(long, default_value_t = 0)]
+        point: u64,
+    },
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// A result directory (made by `run --out` or `sweep --out`) holding manifest.json.
+    dir: PathBuf,
+    /// Rewrite DIR's files from the fresh run (each atomically, manifest.json last).
+    #[arg(long)]
+    update: bool,
+    /// Re-run this scenario file instead of the one the manifest records.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Args)]
@@ -178,6 +207,8 @@ struct SweepArgs {
     /// Write only the summary, not one row per replication.
     #[arg(long)]
     no_runs: bool,
+    #[command(flatten)]
+    timeseries: TimeseriesArgs,
     /// No progress on stderr.
     #[arg(long)]
     quiet: bool,
@@ -211,9 +242,31 @@ struct RunArgs {
     /// Write the first N replications' events (--trace N, default 1) as a CAMEO dyadic event stream to FILE.
     #[arg(long, value_name = "FILE")]
     events_cameo: Option<PathBuf>,
+    #[command(flatten)]
+    timeseries: TimeseriesArgs,
     /// No progress on stderr.
     #[arg(long)]
     quiet: bool,
+}
+
+/// `--timeseries DT [--timeseries-reps K]`, shared by `run` and `sweep`.
+#[derive(Args)]
+struct TimeseriesArgs {
+    /// Record every tension and numeric actor state variable at t = 0, DT, 2·DT, … ≤ horizon (scenario time units): timeseries.csv and timeseries_summary.csv (needs --out).
+    #[arg(long, value_name = "DT")]
+    timeseries: Option<f64>,
+    /// Replications per point written in full to timeseries.csv (the summary uses all).
+    #[arg(long, value_name = "K", default_value_t = sweep::DEFAULT_TIMESERIES_REPS, requires = "timeseries")]
+    timeseries_reps: u64,
+}
+
+impl TimeseriesArgs {
+    fn options(&self) -> Option<sweep::TimeseriesOptions> {
+        self.timeseries.map(|dt| sweep::TimeseriesOptions {
+            dt,
+            reps: self.timeseries_reps,
+        })
+    }
 }
 
 /// Progress on stderr: a bar on a terminal, a plain line every 10 s otherwise.
@@ -325,6 +378,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 threads: n_threads,
                 out: a.out.clone(),
                 trace: if a.out.is_some() { a.trace } else { 0 },
+                timeseries: a.timeseries.options(),
                 command,
             };
             let mut progress = Progress::new(a.quiet);
@@ -464,6 +518,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 independent_streams: a.independent_streams,
                 no_runs: a.no_runs,
                 resume,
+                timeseries: a.timeseries.options(),
                 command,
             };
             let mut progress = Progress::new(a.quiet);
@@ -493,6 +548,19 @@ fn run(cli: Cli) -> Result<(), Error> {
                 .collect();
             print(&text)
         }
+        Command::Check(_) => unreachable!("`check` is handled in main"),
+        Command::Plot { dir, out, point } => {
+            if let Some(ext) = out.as_ref().and_then(|o| o.extension()) {
+                if !ext.eq_ignore_ascii_case("svg") {
+                    return Err(Error::Usage(format!(
+                        "plot: only SVG is written (--out FILE.svg); convert with e.g. `rsvg-convert -o plot.png plot.svg` (got .{})",
+                        ext.to_string_lossy()
+                    )));
+                }
+            }
+            let path = flashpoint::plot::plot(&flashpoint::plot::PlotConfig { dir, out, point })?;
+            print(&format!("wrote {}\n", path.display()))
+        }
         Command::Validate { scenario } => {
             let (s, _) = sweep::load_scenario(&scenario)?;
             print(&flashpoint::scenario::describe(&s))
@@ -512,8 +580,40 @@ fn print(text: &str) -> Result<(), Error> {
     }
 }
 
+/// `check`: 0 identical (or updated), 1 different, 2 when it cannot check.
+fn check_command(a: &CheckArgs) -> ExitCode {
+    let report = threads(a.threads).and_then(|threads| {
+        flashpoint::sweep::check::check(&flashpoint::sweep::check::CheckConfig {
+            dir: a.dir.clone(),
+            scenario: a.scenario.clone(),
+            threads,
+            update: a.update,
+        })
+    });
+    match report {
+        Ok(report) => {
+            let passed = report.passed() || a.update;
+            match print(&report.render()) {
+                Ok(()) if passed => ExitCode::SUCCESS,
+                Ok(()) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Check(a) = &cli.command {
+        return check_command(a);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -367,6 +367,7 @@ pub fn compare(config: &CompareConfig) -> Result<CompareReport> {
                 "b": arm(&config.b, &sb, &sha_b),
             })),
             trace_reps: 0,
+            timeseries: None,
             totals: Totals {
                 replications: 3 * config.reps,
                 events,

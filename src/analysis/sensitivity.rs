@@ -342,6 +342,7 @@ fn evaluate(
         independent_streams: false,
         range: 0..n_points as u64 * reps,
         options: RunOptions::default(),
+        grid: None,
     };
     let n_cols = columns(scenario).len();
     let mut sums = vec![vec![(0.0f64, 0u64); mets.len()]; n_points];

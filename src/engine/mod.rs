@@ -15,6 +15,7 @@
 //! reads something the event may have changed are re-bounded.
 
 mod columns;
+pub mod grid;
 pub mod queue;
 pub mod tension;
 
@@ -164,6 +165,8 @@ pub struct Engine<'s> {
     /// `terminal_index[event]`: its index among terminal event types.
     terminal_index: Vec<usize>,
     options: RunOptions,
+    /// The time-series sampler of [`Engine::run_sampled`], if sampling.
+    grid: Option<grid::Grid>,
 }
 
 /// Reads the simulation state for expressions; `source`/`target` are the
@@ -368,6 +371,7 @@ impl<'s> Engine<'s> {
                     .collect()
             },
             options: RunOptions::default(),
+            grid: None,
         }
     }
 
@@ -434,6 +438,9 @@ impl<'s> Engine<'s> {
             if next > s.horizon {
                 break s.horizon;
             }
+            if self.grid.is_some() {
+                self.sample_grid(next, false);
+            }
             if th < tq {
                 // A hazard candidate (strictly before the next queued entry).
                 self.now = th;
@@ -489,6 +496,9 @@ impl<'s> Engine<'s> {
             }
         };
         self.now = end;
+        if self.grid.is_some() {
+            self.sample_grid(end, true);
+        }
         self.finish(params, out);
         Ok(())
     }

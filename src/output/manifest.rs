@@ -37,6 +37,9 @@ pub struct Manifest {
     /// Number of traced replications (`events.csv`).
     #[serde(default)]
     pub trace_reps: u64,
+    /// The time grid of `timeseries.csv` and `timeseries_summary.csv`, if recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeseries: Option<TimeseriesInfo>,
     /// Replications run and events that happened (informational).
     pub totals: Totals,
     /// SHA-256 of each output file, by file name.
@@ -52,6 +55,15 @@ pub struct ScenarioInfo {
     pub name: String,
     /// SHA-256 of the file's bytes.
     pub sha256: String,
+}
+
+/// How the time series were recorded (`--timeseries DT --timeseries-reps K`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct TimeseriesInfo {
+    /// Grid spacing, in the scenario's time unit.
+    pub dt: f64,
+    /// Replications per point written to `timeseries.csv` (the first ones).
+    pub reps: u64,
 }
 
 /// Counts for the record.

@@ -6,6 +6,7 @@ pub mod atomic;
 pub mod format;
 pub mod manifest;
 pub mod tables;
+pub mod timeseries;
 
 pub use atomic::{sha256_hex, write_atomic, AtomicFile};
 pub use format::{fmt_f64, push_f64};

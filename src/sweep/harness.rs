@@ -8,6 +8,7 @@
 //! threads finish, can reach a number: each replication's key depends only on
 //! (seed, rep) — and the point, with independent streams.
 
+use crate::engine::grid::Grid;
 use crate::engine::{Engine, RunOptions, SimError};
 use crate::rng::replication_key;
 use crate::scenario::Scenario;
@@ -33,6 +34,9 @@ pub struct Plan<'a> {
     pub range: Range<u64>,
     /// Engine options.
     pub options: RunOptions,
+    /// Sample every replication on a time grid with this spacing
+    /// ([`Engine::run_sampled`]); the rows come back in [`Block::grid`].
+    pub grid: Option<f64>,
 }
 
 impl Plan<'_> {
@@ -53,6 +57,12 @@ pub struct Block {
     pub first: u64,
     /// `n_rows × n_columns` values, row-major.
     pub values: Vec<f64>,
+    /// With [`Plan::grid`]: each replication's grid rows (`n_series` values
+    /// each), replication after replication.
+    pub grid: Vec<f64>,
+    /// With [`Plan::grid`]: the number of grid rows of each replication
+    /// (fewer than the grid's points after a terminal event).
+    pub grid_rows: Vec<u32>,
 }
 
 /// A replication failed.
@@ -137,16 +147,29 @@ pub fn execute<E: Send>(
 fn run_block(plan: &Plan<'_>, range: Range<u64>, n_cols: usize) -> Result<Block, RepError> {
     let mut engine = Engine::new(plan.scenario);
     let mut values = vec![0.0; (range.end - range.start) as usize * n_cols];
+    let mut sampler = plan.grid.map(|dt| Grid::new(plan.scenario, dt));
+    let mut grid = Vec::new();
+    let mut grid_rows = Vec::new();
     for (i, index) in range.clone().enumerate() {
         let (point, rep) = (index / plan.reps, index % plan.reps);
         let key = plan.key(point, rep);
         let out = &mut values[i * n_cols..(i + 1) * n_cols];
-        engine
-            .run(&plan.points[point as usize], &key, plan.options, out, None)
-            .map_err(|error| RepError { point, rep, error })?;
+        let params = &plan.points[point as usize];
+        match &mut sampler {
+            None => engine.run(params, &key, plan.options, out, None),
+            Some(sampler) => engine
+                .run_sampled(params, &key, plan.options, out, None, sampler)
+                .map(|()| {
+                    grid.extend_from_slice(sampler.values());
+                    grid_rows.push(sampler.rows() as u32);
+                }),
+        }
+        .map_err(|error| RepError { point, rep, error })?;
     }
     Ok(Block {
         first: range.start,
         values,
+        grid,
+        grid_rows,
     })
 }

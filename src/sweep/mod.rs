@@ -11,6 +11,7 @@
 //! order, so a resumed or merged sweep summarises exactly the same numbers in
 //! the same order as an uninterrupted one: the files are byte-identical.
 
+pub mod check;
 pub mod design;
 pub mod harness;
 pub mod merge;
@@ -18,10 +19,11 @@ pub mod merge;
 use crate::engine::{columns, Column, ColumnKind, Engine, RunOptions, TraceEvent};
 use crate::error::{Error, Result};
 use crate::output::atomic::partial_path;
-use crate::output::manifest::{Manifest, ScenarioInfo, Totals, RNG_DESCRIPTION};
+use crate::output::manifest::{Manifest, ScenarioInfo, TimeseriesInfo, Totals, RNG_DESCRIPTION};
 use crate::output::tables::{
     push_run_row, runs_header, summary_header, summary_prefix, Keys, PointSummary,
 };
+use crate::output::timeseries::{self as ts_table, TimeseriesTables};
 use crate::output::{fmt_f64, push_f64, sha256_hex, write_atomic, AtomicFile};
 use crate::scenario::Scenario;
 use design::{DesignKind, Vary};
@@ -48,9 +50,24 @@ pub struct RunConfig {
     pub out: Option<PathBuf>,
     /// Replications to trace into `events.csv`.
     pub trace: u64,
+    /// `--timeseries DT`: write `timeseries.csv` and `timeseries_summary.csv`.
+    pub timeseries: Option<TimeseriesOptions>,
     /// The command line, for the manifest.
     pub command: Vec<String>,
 }
+
+/// `--timeseries DT [--timeseries-reps K]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeseriesOptions {
+    /// Grid spacing in the scenario's time unit (positive, finite).
+    pub dt: f64,
+    /// Replications per point written in full to `timeseries.csv` (the first
+    /// K; the summary uses all of them).
+    pub reps: u64,
+}
+
+/// Default of `--timeseries-reps`.
+pub const DEFAULT_TIMESERIES_REPS: u64 = 10;
 
 /// A validated `sweep` request.
 #[derive(Debug, Clone)]
@@ -79,6 +96,8 @@ pub struct SweepConfig {
     pub no_runs: bool,
     /// Complete the interrupted sweep in `out`.
     pub resume: bool,
+    /// `--timeseries DT`: write `timeseries.csv` and `timeseries_summary.csv`.
+    pub timeseries: Option<TimeseriesOptions>,
     /// The command line, for the manifest.
     pub command: Vec<String>,
 }
@@ -140,6 +159,7 @@ pub(crate) struct Job<'a> {
     pub shard: Option<(u64, u64)>,
     pub no_runs: bool,
     pub trace: u64,
+    pub timeseries: Option<TimeseriesOptions>,
     pub command: Vec<String>,
 }
 
@@ -209,6 +229,10 @@ impl Job<'_> {
                 .collect(),
             design,
             trace_reps: self.trace,
+            timeseries: self.timeseries.map(|o| TimeseriesInfo {
+                dt: o.dt,
+                reps: o.reps.min(self.reps),
+            }),
             totals: Totals::default(),
             outputs: BTreeMap::new(),
         }
@@ -247,7 +271,13 @@ pub fn run(config: &RunConfig, progress: &mut (dyn FnMut(u64, u64) + Send)) -> R
     if config.reps == 0 {
         return Err(Error::Usage("--reps must be at least 1".into()));
     }
+    if config.timeseries.is_some() && config.out.is_none() {
+        return Err(Error::Usage(
+            "--timeseries needs --out DIR to write timeseries.csv".into(),
+        ));
+    }
     let (scenario, sha256) = load_scenario(&config.scenario_path)?;
+    check_timeseries(config.timeseries, &scenario)?;
     let base = scenario
         .param_values(&config.overrides)
         .map_err(Error::Usage)?;
@@ -266,6 +296,7 @@ pub fn run(config: &RunConfig, progress: &mut (dyn FnMut(u64, u64) + Send)) -> R
         shard: None,
         no_runs: false,
         trace: config.trace.min(config.reps),
+        timeseries: config.timeseries,
         command: config.command.clone(),
     };
     execute_job(&job, config.threads, config.out.as_deref(), false, progress)
@@ -290,7 +321,14 @@ pub fn sweep(
                 .into(),
         ));
     }
+    if config.timeseries.is_some() && (config.shard.is_some() || config.resume) {
+        return Err(Error::Usage(
+            "--timeseries cannot be used with --shard or --resume (yet): run the sweep whole"
+                .into(),
+        ));
+    }
     let (scenario, sha256) = load_scenario(&config.scenario_path)?;
+    check_timeseries(config.timeseries, &scenario)?;
     let base = scenario
         .param_values(&config.overrides)
         .map_err(Error::Usage)?;
@@ -323,6 +361,7 @@ pub fn sweep(
         shard: config.shard,
         no_runs: config.no_runs,
         trace: 0,
+        timeseries: config.timeseries,
         command: config.command.clone(),
     };
     execute_job(
@@ -332,6 +371,112 @@ pub fn sweep(
         config.resume,
         progress,
     )
+}
+
+fn check_timeseries(options: Option<TimeseriesOptions>, scenario: &Scenario) -> Result<()> {
+    let Some(o) = options else { return Ok(()) };
+    if !(o.dt > 0.0 && o.dt.is_finite()) {
+        return Err(Error::Usage(format!(
+            "--timeseries {}: the grid spacing must be a positive number (in the scenario's time unit)",
+            o.dt
+        )));
+    }
+    if crate::engine::grid::n_points(o.dt, scenario.horizon) >= crate::engine::grid::MAX_GRID_POINTS
+    {
+        return Err(Error::Usage(format!(
+            "--timeseries {}: more than {} grid points up to the horizon {}; choose a larger spacing",
+            o.dt,
+            crate::engine::grid::MAX_GRID_POINTS,
+            scenario.horizon
+        )));
+    }
+    Ok(())
+}
+
+/// The time-series files being written, and the current point's summary.
+struct TimeseriesSink {
+    tables: TimeseriesTables,
+    detail: AtomicFile,
+    summary: AtomicFile,
+    detail_reps: u64,
+    point: u64,
+    text: String,
+}
+
+impl TimeseriesSink {
+    fn create(job: &Job<'_>, dir: &Path, options: TimeseriesOptions) -> Result<Self> {
+        let s = job.scenario;
+        let tables = TimeseriesTables::new(
+            job.sweep,
+            crate::engine::grid::series(s),
+            options.dt,
+            s.horizon,
+            s.start_day,
+            s.time_unit,
+        );
+        let open = |name: &str, header: String| -> Result<AtomicFile> {
+            let path = dir.join(name);
+            let mut f = AtomicFile::create(&path).map_err(io(&path))?;
+            f.write_all(header.as_bytes()).map_err(io(&path))?;
+            Ok(f)
+        };
+        Ok(TimeseriesSink {
+            tables,
+            detail: open("timeseries.csv", ts_table::detail_header(job.sweep))?,
+            summary: open(
+                "timeseries_summary.csv",
+                ts_table::summary_header(job.sweep),
+            )?,
+            detail_reps: options.reps,
+            point: job.range().start / job.reps,
+            text: String::new(),
+        })
+    }
+
+    /// Adds one replication's grid rows, in (point, rep) order.
+    fn add(&mut self, point: u64, rep: u64, values: &[f64]) -> std::io::Result<()> {
+        if point != self.point {
+            self.flush_point()?;
+            self.point = point;
+        }
+        self.tables.add(values);
+        if rep < self.detail_reps {
+            self.text.clear();
+            self.tables.push_detail(&mut self.text, point, rep, values);
+            self.detail.write_all(self.text.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn flush_point(&mut self) -> std::io::Result<()> {
+        self.text.clear();
+        self.tables.push_summary(&mut self.text, self.point);
+        self.summary.write_all(self.text.as_bytes())
+    }
+
+    /// Writes the last point's summary and renames both files into place.
+    fn commit(
+        mut self,
+        dir: &Path,
+        outputs: &mut BTreeMap<String, String>,
+        written: &mut Vec<PathBuf>,
+    ) -> Result<()> {
+        self.flush_point().map_err(io(dir))?;
+        for (name, f) in [
+            ("timeseries.csv", self.detail),
+            ("timeseries_summary.csv", self.summary),
+        ] {
+            let path = dir.join(name);
+            outputs.insert(name.to_string(), f.commit().map_err(io(&path))?);
+            written.push(path);
+        }
+        Ok(())
+    }
+
+    fn discard(self) {
+        self.detail.discard();
+        self.summary.discard();
+    }
 }
 
 /// Accumulates rows in (point, rep) order into per-point summaries, written to
@@ -599,6 +744,10 @@ fn execute_job(
         }
     }
 
+    let mut timeseries = match (job.timeseries, out) {
+        (Some(options), Some(dir)) => Some(TimeseriesSink::create(job, dir, options)?),
+        _ => None,
+    };
     let plan = Plan {
         scenario,
         points: full_points,
@@ -607,6 +756,7 @@ fn execute_job(
         independent_streams: job.independent_streams,
         range: start..range.end,
         options: RunOptions::default(),
+        grid: timeseries.as_ref().and(job.timeseries).map(|o| o.dt),
     };
     let started = Instant::now();
     let mut text = String::new();
@@ -636,6 +786,21 @@ fn execute_job(
         if let Some((f, path)) = &mut runs {
             f.write_all(text.as_bytes()).map_err(io(path))?;
         }
+        if let Some(ts) = &mut timeseries {
+            let n_series = ts.tables.n_series();
+            let mut offset = 0;
+            for (i, rows) in block.grid_rows.iter().enumerate() {
+                let index = block.first + i as u64;
+                let len = *rows as usize * n_series;
+                ts.add(
+                    index / job.reps,
+                    index % job.reps,
+                    &block.grid[offset..offset + len],
+                )
+                .map_err(|e| Error::io("timeseries.csv", e))?;
+                offset += len;
+            }
+        }
         done += (block.values.len() / n_cols) as u64;
         progress(done, total);
         Ok::<(), Error>(())
@@ -647,6 +812,9 @@ fn execute_job(
             // that looks like a result.
             if let Some((f, _)) = runs {
                 f.discard();
+            }
+            if let Some(ts) = timeseries {
+                ts.discard();
             }
             return Err(e.into());
         }
@@ -672,6 +840,9 @@ fn execute_job(
                 write_atomic(&path, points_csv(job).as_bytes()).map_err(io(&path))?,
             );
             written.push(path);
+        }
+        if let Some(ts) = timeseries {
+            ts.commit(dir, &mut outputs, &mut written)?;
         }
         if job.trace > 0 {
             let text = trace_csv(scenario, &plan, job.trace)?;
