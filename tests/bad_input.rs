@@ -226,3 +226,20 @@ proptest! {
         load_and_maybe_run(&String::from_utf8_lossy(&bytes));
     }
 }
+
+#[test]
+fn output_column_names_cannot_collide() {
+    let e = load_error(&mutated(
+        "id = \"close\"\n",
+        "id = \"horizon\"\nterminal = true\n",
+    ));
+    assert!(
+        e.contains("`horizon` names the end of a replication in the `terminal` column"),
+        "{e}"
+    );
+    let e = load_error(&mutated(
+        "range = [0.0, 1.0]",
+        "range = [0.0, 1.0]\nthresholds = [0.5, 0.5]",
+    ));
+    assert!(e.contains("threshold 0.5 is listed twice"), "{e}");
+}

@@ -187,3 +187,60 @@ fn validate_lists_the_scenario_or_its_errors() {
         stderr(&out)
     );
 }
+
+#[test]
+fn run_never_overwrites_a_result() {
+    let dir = temp_dir("cli-overwrite");
+    let out = dir.join("out");
+    let first = flashpoint(&[
+        "run",
+        "scenarios/west2025.toml",
+        "--reps",
+        "20",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let before = read(&out.join("runs.csv"));
+    let again = flashpoint(&[
+        "run",
+        "scenarios/west2025.toml",
+        "--reps",
+        "30",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("already holds a result; choose another --out or delete it"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(before, read(&out.join("runs.csv")));
+}
+
+#[test]
+fn timeseries_of_a_scenario_without_series_is_a_usage_error() {
+    let dir = temp_dir("cli-no-series");
+    let scenario = dir.join("s.toml");
+    std::fs::write(
+        &scenario,
+        "[scenario]\nname = \"s\"\nhorizon = 5\n[[actor]]\nid = \"A\"\n",
+    )
+    .expect("write");
+    let out = flashpoint(&[
+        "run",
+        scenario.to_str().expect("utf-8"),
+        "--timeseries",
+        "1",
+        "--out",
+        dir.join("o").to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("the scenario has no tension and no numeric state variable to record"),
+        "{}",
+        stderr(&out)
+    );
+}

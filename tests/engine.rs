@@ -261,3 +261,87 @@ fn rule_probability_share() {
     let (lo, hi) = flashpoint::stats::wilson(closed, 10_000, 4.0);
     assert!(lo <= 0.3 && 0.3 <= hi, "{closed} closures in 10000");
 }
+
+/// A `max_rate` that reads the time is bounded over the whole window, not
+/// just at its start: ∫₀¹⁰⁰ min(0.01 t, 0.1) dt = 0.5 + 9 = 9.5 events. With
+/// 4000 replications the standard error is sqrt(9.5 / 4000) ≈ 0.049; we allow
+/// 4 of them. (Evaluating `max_rate` only at the window start gave 8.82.)
+#[test]
+fn a_time_dependent_max_rate_is_a_valid_bound_over_its_window() {
+    let text = r#"
+[scenario]
+name = "ramp"
+horizon = 100
+[[actor]]
+id = "A"
+[[event]]
+id = "x"
+[[hazard]]
+name = "ramp"
+event = "x"
+rate = "min(0.01 * t, 0.1)"
+max_rate = "0.01 * t"
+"#;
+    let s = scenario(text);
+    let xs = column_values(&s, "count_x", 3, 4000);
+    let (mean, _) = mean_var(&xs);
+    assert!((mean - 9.5).abs() < 4.0 * 0.049, "mean {mean}");
+}
+
+#[test]
+fn a_tiny_half_life_does_not_hang() {
+    let text = r#"
+[scenario]
+name = "tiny"
+horizon = 100
+[[actor]]
+id = "A"
+[[actor]]
+id = "B"
+[[tension]]
+between = ["A", "B"]
+initial = 0.5
+baseline = 0.1
+half_life = 1e-9
+[[event]]
+id = "x"
+[[hazard]]
+name = "h"
+event = "x"
+rate = "0.1 * tension(A, B)"
+"#;
+    let s = scenario(text);
+    let xs = column_values(&s, "count_x", 3, 20);
+    assert!(xs.iter().all(|x| *x < 20.0), "{xs:?}");
+}
+
+#[test]
+fn a_hopelessly_loose_max_rate_is_an_error_not_a_hang() {
+    let text = r#"
+[scenario]
+name = "loose"
+horizon = 100
+event_budget = 1000
+[[actor]]
+id = "A"
+[[event]]
+id = "x"
+[[hazard]]
+name = "loose"
+event = "x"
+rate = 0.01
+max_rate = 1e12
+"#;
+    let s = scenario(text);
+    let mut engine = flashpoint::engine::Engine::new(&s);
+    let mut row = vec![0.0; engine.n_columns()];
+    let key = flashpoint::rng::replication_key(1, 0, None);
+    let err = engine
+        .run(&[], &key, Default::default(), &mut row, None)
+        .expect_err("too much work");
+    assert!(
+        err.to_string()
+            .contains("hazard `loose`: more than 100000 candidates and bound renewals"),
+        "{err}"
+    );
+}

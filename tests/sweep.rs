@@ -165,6 +165,23 @@ fn merged_shards_equal_the_whole() {
         "{e}"
     );
     assert!(!base.join("mixed/runs.csv").exists());
+
+    // A shard whose runs.csv was edited after it finished is refused.
+    let runs = shards[1].join("runs.csv");
+    let text = String::from_utf8(read(&runs)).expect("utf-8");
+    std::fs::write(&runs, text.replacen("\n3,0,", "\n3,299,", 1)).expect("write");
+    let e = err(&[
+        "merge",
+        s(&shards[0]),
+        s(&shards[1]),
+        s(&shards[2]),
+        "--out",
+        s(&base.join("tampered")),
+    ]);
+    assert!(
+        e.contains("does not match the SHA-256 in its manifest"),
+        "{e}"
+    );
 }
 
 #[test]

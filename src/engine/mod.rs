@@ -29,6 +29,9 @@ use std::fmt;
 
 const NONE16: u16 = u16::MAX;
 const NONE32: u32 = u32::MAX;
+/// Hazard candidates and bound renewals allowed per unit of `event_budget`:
+/// thinning rejects most candidates when a bound is loose, but not without limit.
+const HAZARD_WORK_PER_EVENT: u64 = 100;
 
 /// Why a replication could not finish.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,6 +156,8 @@ pub struct Engine<'s> {
     hazard_dyads: Vec<Vec<u32>>,
     /// Per hazard: whether its rate reads the time (`t`, `since`).
     hazard_reads_time: Vec<bool>,
+    /// Hazard candidates and window renewals so far in this replication.
+    hazard_work: u64,
     rule_rng: Vec<Stream>,
     hazard_rng: Vec<Stream>,
     tie_rng: Stream,
@@ -318,20 +323,23 @@ impl<'s> Engine<'s> {
                 .iter()
                 .map(|h| {
                     let mut dyads = Vec::new();
-                    h.rate.for_each_input(|i| {
-                        if let Input::Tension(d) = i {
-                            if !dyads.contains(&d) {
-                                dyads.push(d);
+                    for e in std::iter::once(&h.rate).chain(&h.max_rate) {
+                        e.for_each_input(|i| {
+                            if let Input::Tension(d) = i {
+                                if !dyads.contains(&d) {
+                                    dyads.push(d);
+                                }
                             }
-                        }
-                    });
+                        });
+                    }
                     dyads
                 })
                 .collect(),
+            hazard_work: 0,
             hazard_reads_time: scenario
                 .hazards
                 .iter()
-                .map(|h| h.rate.reads().time)
+                .map(|h| h.rate.reads().time || h.max_rate.as_ref().is_some_and(|m| m.reads().time))
                 .collect(),
             rule_rng: (0..scenario.rules.len())
                 .map(|i| Stream::new(&key, stream_id::rule(i as u32)))
@@ -445,6 +453,16 @@ impl<'s> Engine<'s> {
                 // A hazard candidate (strictly before the next queued entry).
                 self.now = th;
                 let state = self.hazards[h];
+                self.hazard_work += 1;
+                if self.hazard_work > self.s.event_budget.saturating_mul(HAZARD_WORK_PER_EVENT) {
+                    let hz = &s.hazards[h];
+                    return Err(self.invalid(format!(
+                        "hazard `{}`: more than {} candidates and bound renewals in one replication; \
+                         its bound is far above its rate (a loose `max_rate`?) or a half-life is tiny",
+                        hz.name,
+                        self.s.event_budget.saturating_mul(HAZARD_WORK_PER_EVENT)
+                    )));
+                }
                 if !state.candidate {
                     // The end of the bound's window: bound the next window.
                     self.rebound_hazard(h, params)?;
@@ -527,6 +545,7 @@ impl<'s> Engine<'s> {
             .for_each(|c| *c = f64::NEG_INFINITY);
         self.rule_pending.iter_mut().for_each(|c| *c = 0);
         self.rule_emitted.iter_mut().for_each(|c| *c = false);
+        self.hazard_work = 0;
         self.hazards.clear();
         self.hazards.extend(s.hazards.iter().map(|_| HazardState {
             time: f64::INFINITY,
@@ -657,10 +676,12 @@ impl<'s> Engine<'s> {
             match st.target {
                 Lvalue::State { actor, var, .. } => {
                     let a = view.actor(actor);
-                    if a == NONE16 {
+                    let slot = usize::from(a) * self.n_vars + var as usize;
+                    // No actor, or one that does not declare the variable
+                    // (through `source`/`target`): nothing to write.
+                    if a == NONE16 || !s.scope.declared[slot] {
                         continue;
                     }
-                    let slot = usize::from(a) * self.n_vars + var as usize;
                     let new = apply(st.op, self.state[slot], value);
                     if !new.is_finite() {
                         return Err(self.invalid(format!(
@@ -877,24 +898,20 @@ impl<'s> Engine<'s> {
         if self.hazard_reads_time[h] {
             window = window.min(s.horizon / 8.0);
         }
+        // A wider window only loosens the bound; a floor keeps a tiny
+        // half-life from turning into billions of renewals.
+        window = window.max(s.horizon * 1e-4).min(s.horizon - now);
         let end = (now + window).min(s.horizon);
-        let bound = match &hz.max_rate {
-            Some(m) => m.eval(&View {
+        // A declared `max_rate` is bounded over the window like a rate: it may
+        // read the time or relaxing tensions too.
+        let bound_expr = hz.max_rate.as_ref().unwrap_or(&hz.rate);
+        let bound = bound_expr
+            .eval_interval(&WindowView {
                 e: self,
                 params,
-                source: NONE16,
-                target: NONE16,
-            }),
-            None => {
-                hz.rate
-                    .eval_interval(&WindowView {
-                        e: self,
-                        params,
-                        end,
-                    })
-                    .hi
-            }
-        };
+                end,
+            })
+            .hi;
         if !(bound >= 0.0 && bound.is_finite()) {
             return Err(self.invalid(format!(
                 "hazard `{}`: cannot bound its rate over [{now}, {end}] (bound {bound}); give `max_rate`",

@@ -172,6 +172,9 @@ impl Compiler<'_> {
         for (i, ev) in raw.event.iter().enumerate() {
             let id = &ev.get_ref().id;
             self.check_name(id, "event");
+            if id.get_ref() == crate::engine::HORIZON {
+                self.err(id.span(), "`horizon` names the end of a replication in the `terminal` column; choose another event id");
+            }
             if raw.event[..i]
                 .iter()
                 .any(|e| e.get_ref().id.get_ref() == id.get_ref())
@@ -540,10 +543,15 @@ impl Compiler<'_> {
             };
             let mut thresholds = Vec::new();
             for th in &t.thresholds {
-                if th.get_ref().is_finite() {
-                    thresholds.push(*th.get_ref());
-                } else {
+                if !th.get_ref().is_finite() {
                     self.err(th.span(), "a threshold must be a finite number");
+                } else if thresholds.contains(th.get_ref()) {
+                    self.err(
+                        th.span(),
+                        format!("threshold {} is listed twice", th.get_ref()),
+                    );
+                } else {
+                    thresholds.push(*th.get_ref());
                 }
             }
             let idx = dyads.len() as u32;
@@ -552,6 +560,12 @@ impl Compiler<'_> {
                 self.scope.dyads[bi * n + ai] = Some(idx);
             }
             let label = format!("{}_{}", self.scope.actors[ai], self.scope.actors[bi]);
+            if dyads.iter().any(|d: &Dyad| d.label == label) {
+                self.err(
+                    t.between.span(),
+                    format!("the metric names of this dyad (`tension_{label}_…`) collide with another dyad's; rename an actor"),
+                );
+            }
             let dyad = Dyad {
                 a,
                 b,

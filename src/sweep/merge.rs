@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::output::manifest::{Manifest, Totals};
 use crate::output::tables::{runs_header, summary_header, Keys};
 use crate::output::{write_atomic, AtomicFile};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -105,7 +106,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: Vec<String>) -> Result<Vec<P
                 d.display()
             )));
         };
-        if shard["no_runs"] == true {
+        if m.design.as_ref().is_some_and(|d| d["no_runs"] == true) {
             return Err(Error::Usage(format!(
                 "merge: {} was run with --no-runs",
                 d.display()
@@ -137,7 +138,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: Vec<String>) -> Result<Vec<P
     shards.sort_by_key(|s| (s.0, s.1));
     let design = first.design.clone().unwrap_or_default();
     let n_points = design["n_points"].as_u64().unwrap_or(0);
-    let total = n_points * first.reps;
+    let Some(total) = n_points.checked_mul(first.reps) else {
+        return Err(Error::Usage(
+            "merge: the manifest's points × reps overflows".into(),
+        ));
+    };
     let mut at = 0;
     for (start, end, d, _) in &shards {
         if *start > at {
@@ -173,10 +178,30 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: Vec<String>) -> Result<Vec<P
     let params: Vec<String> = serde_json::from_value(design["params"].clone()).unwrap_or_default();
     let points: Vec<Vec<f64>> =
         serde_json::from_value(design["points"].clone()).unwrap_or_default();
+    if points.len() as u64 != n_points || points.iter().any(|p| p.len() != params.len()) {
+        return Err(Error::Usage(format!(
+            "merge: {}: the design's points do not match its n_points and parameters",
+            shards[0].2.join("manifest.json").display()
+        )));
+    }
     let keys = Keys {
         point: true,
         params,
     };
+    // Every shard's rows must be the ones its manifest vouches for.
+    for (_, _, d, m) in &shards {
+        let path = d.join("runs.csv");
+        let mut file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let mut hash = Sha256::new();
+        std::io::copy(&mut file, &mut hash).map_err(|e| Error::io(&path, e))?;
+        let digest = crate::output::atomic::hex(&hash.finalize());
+        if m.outputs.get("runs.csv") != Some(&digest) {
+            return Err(Error::Usage(format!(
+                "merge: {} does not match the SHA-256 in its manifest (edited or truncated?)",
+                path.display()
+            )));
+        }
+    }
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let runs_path = out.join("runs.csv");
     let mut runs = AtomicFile::create(&runs_path).map_err(|e| Error::io(&runs_path, e))?;
@@ -224,7 +249,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: Vec<String>) -> Result<Vec<P
                     line.trim_end()
                 )));
             };
-            if p * first.reps + r != expected {
+            let index = p.checked_mul(first.reps).and_then(|x| x.checked_add(r));
+            if r >= first.reps || p >= n_points || index != Some(expected) {
                 return Err(Error::Usage(format!(
                     "merge: {}: row for point {p}, rep {r} is out of order",
                     path.display()

@@ -373,6 +373,11 @@ pub fn sweep(
     )
 }
 
+/// Most time-series values (grid points × series) one replication may record:
+/// they travel with the replication's row through the harness, so this bounds
+/// the memory of the blocks in flight (about 160 KB a replication).
+pub const MAX_TIMESERIES_VALUES: usize = 20_000;
+
 fn check_timeseries(options: Option<TimeseriesOptions>, scenario: &Scenario) -> Result<()> {
     let Some(o) = options else { return Ok(()) };
     if !(o.dt > 0.0 && o.dt.is_finite()) {
@@ -381,12 +386,19 @@ fn check_timeseries(options: Option<TimeseriesOptions>, scenario: &Scenario) -> 
             o.dt
         )));
     }
-    if crate::engine::grid::n_points(o.dt, scenario.horizon) >= crate::engine::grid::MAX_GRID_POINTS
-    {
+    if crate::engine::grid::series(scenario).is_empty() {
+        return Err(Error::Usage(
+            "--timeseries: the scenario has no tension and no numeric state variable to record"
+                .into(),
+        ));
+    }
+    let cells = crate::engine::grid::n_points(o.dt, scenario.horizon)
+        .saturating_mul(crate::engine::grid::series(scenario).len());
+    if cells > MAX_TIMESERIES_VALUES {
         return Err(Error::Usage(format!(
-            "--timeseries {}: more than {} grid points up to the horizon {}; choose a larger spacing",
+            "--timeseries {}: more than {} values per replication (grid points up to the horizon {} times series); choose a larger spacing",
             o.dt,
-            crate::engine::grid::MAX_GRID_POINTS,
+            MAX_TIMESERIES_VALUES,
             scenario.horizon
         )));
     }
@@ -540,6 +552,13 @@ impl<'a> Accumulator<'a> {
         Ok(())
     }
 
+    /// Removes the partial summary file: the result cannot complete.
+    pub(crate) fn discard(self) {
+        if let Some(f) = self.out {
+            f.discard();
+        }
+    }
+
     /// Writes the last point's rows; returns the summary file (if any), the
     /// last point's summary and the event total.
     pub(crate) fn finish(mut self) -> std::io::Result<(Option<AtomicFile>, PointSummary, u64)> {
@@ -651,7 +670,12 @@ fn resume_point(
         } else {
             let expected = range.start + rows;
             match parse_row(line.trim_end_matches('\n'), &job.keys(), cols, &mut values) {
-                Some((p, r)) if p * job.reps + r == expected || (!job.sweep && r == expected) => {
+                Some((p, r))
+                    if r < job.reps
+                        && (p as usize) < job.points.len()
+                        && p.checked_mul(job.reps).and_then(|x| x.checked_add(r))
+                            == Some(expected) =>
+                {
                     acc.add(p, &values).map_err(io(dir))?;
                     rows += 1;
                 }
@@ -683,9 +707,14 @@ fn execute_job(
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let exists =
             dir.join("manifest.json").exists() || partial_path(&dir.join("manifest.json")).exists();
-        if !resume && job.sweep && exists {
+        if !resume && exists {
+            let hint = if job.sweep {
+                ", or --resume an interrupted sweep"
+            } else {
+                " or delete it"
+            };
             return Err(Error::Usage(format!(
-                "{} already holds a result; choose another --out, or --resume an interrupted sweep",
+                "{} already holds a result; choose another --out{hint}",
                 dir.display()
             )));
         }
@@ -816,6 +845,10 @@ fn execute_job(
             if let Some(ts) = timeseries {
                 ts.discard();
             }
+            acc.discard();
+            if let Some(dir) = out {
+                let _ = std::fs::remove_file(partial_path(&dir.join("manifest.json")));
+            }
             return Err(e.into());
         }
     };
@@ -857,7 +890,7 @@ fn execute_job(
         manifest.outputs = outputs;
         manifest.totals = Totals {
             replications: range.end - range.start,
-            events: if resume { 0 } else { events },
+            events,
         };
         let json =
             serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
