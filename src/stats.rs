@@ -192,10 +192,25 @@ pub fn wilson(successes: u64, n: u64, z: f64) -> (f64, f64) {
 /// and otherwise ignored. `-0.0` is stored as `0.0`. Infinities are ordinary
 /// extreme values (kept as such in both modes); an interpolation between
 /// `-∞` and `+∞` is NaN, as in R.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Quantiles {
     repr: Repr,
     nan_count: u64,
+    /// Exact mode only: values added but not yet merged into the sorted
+    /// vector, in insertion order (at most [`PENDING`]). Merging them in
+    /// batches replaces one `O(n)` insertion per value; every observer sees
+    /// the state with them merged, which is the same sorted vector.
+    pending: Vec<f64>,
+}
+
+/// How many values the exact mode buffers before merging them in.
+const PENDING: usize = 64;
+
+impl PartialEq for Quantiles {
+    fn eq(&self, other: &Quantiles) -> bool {
+        let (a, b) = (self.flushed(), other.flushed());
+        a.nan_count == b.nan_count && a.repr == b.repr
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -360,6 +375,44 @@ impl Quantiles {
         Quantiles {
             repr: Repr::Exact(Vec::new()),
             nan_count: 0,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Merges the pending values into the sorted vector: sorting them by
+    /// `total_cmp` and merging gives the vector that inserting them one by
+    /// one would (values equal under `total_cmp` have the same bits).
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let Repr::Exact(values) = &mut self.repr else {
+            unreachable!("values are pending only in exact mode")
+        };
+        self.pending.sort_unstable_by(f64::total_cmp);
+        // Merge from the back: the largest pending value first; the sorted
+        // values above it move up by one block copy per pending value.
+        let (n, m) = (values.len(), self.pending.len());
+        values.resize(n + m, 0.0);
+        let mut end = n;
+        for j in (0..m).rev() {
+            let x = self.pending[j];
+            let at = values[..end].partition_point(|v| v.total_cmp(&x).is_le());
+            values.copy_within(at..end, at + j + 1);
+            values[at + j] = x;
+            end = at;
+        }
+        self.pending.clear();
+    }
+
+    /// `self` with no pending values (borrowed if there are none).
+    fn flushed(&self) -> std::borrow::Cow<'_, Quantiles> {
+        if self.pending.is_empty() {
+            std::borrow::Cow::Borrowed(self)
+        } else {
+            let mut q = self.clone();
+            q.flush();
+            std::borrow::Cow::Owned(q)
         }
     }
 
@@ -373,10 +426,22 @@ impl Quantiles {
         let x = if x == 0.0 { 0.0 } else { x };
         match &mut self.repr {
             Repr::Exact(values) => {
-                let at = values.partition_point(|v| v.total_cmp(&x).is_le());
-                values.insert(at, x);
-                if values.len() > Self::CAP {
-                    self.repr = Repr::Sketch(to_sketch(values));
+                if values.len() + self.pending.len() >= Self::CAP {
+                    // The value that may switch the mode: merge first.
+                    self.flush();
+                    let Repr::Exact(values) = &mut self.repr else {
+                        unreachable!()
+                    };
+                    let at = values.partition_point(|v| v.total_cmp(&x).is_le());
+                    values.insert(at, x);
+                    if values.len() > Self::CAP {
+                        self.repr = Repr::Sketch(to_sketch(values));
+                    }
+                } else {
+                    self.pending.push(x);
+                    if self.pending.len() >= PENDING {
+                        self.flush();
+                    }
                 }
             }
             Repr::Sketch(sketch) => sketch.add(x, 1),
@@ -388,6 +453,9 @@ impl Quantiles {
     /// combined count is at most [`Quantiles::CAP`], otherwise a sketch of
     /// both.
     pub fn merge(&mut self, other: &Quantiles) {
+        self.flush();
+        let other_flushed = other.flushed();
+        let other: &Quantiles = &other_flushed;
         self.nan_count = self.nan_count.saturating_add(other.nan_count);
         let combined = self.count().saturating_add(other.count());
         let merged = match (&mut self.repr, &other.repr) {
@@ -419,7 +487,7 @@ impl Quantiles {
     /// The number of non-NaN values added.
     pub fn count(&self) -> u64 {
         match &self.repr {
-            Repr::Exact(values) => values.len() as u64,
+            Repr::Exact(values) => (values.len() + self.pending.len()) as u64,
             Repr::Sketch(sketch) => sketch.count,
         }
     }
@@ -440,6 +508,9 @@ impl Quantiles {
     /// the error bound). NaN when no non-NaN value was added or `q` is not
     /// in `[0, 1]`.
     pub fn quantile(&self, q: f64) -> f64 {
+        if !self.pending.is_empty() {
+            return self.flushed().quantile(q);
+        }
         let Some((j, f)) = rank_of(q, self.count()) else {
             return f64::NAN;
         };
@@ -489,6 +560,66 @@ fn merge_sorted(a: &[f64], b: &[f64]) -> Vec<f64> {
 
 #[cfg(test)]
 mod tests {
+    /// Batched exact mode: the state after any number of adds (flushed) is
+    /// the vector that sorted one-by-one insertion gives, bit for bit, and
+    /// the switch to the sketch comes at the same count with the same sketch.
+    #[test]
+    fn batched_exact_mode_matches_insertion() {
+        use super::*;
+        let mut word: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            word ^= word << 13;
+            word ^= word >> 7;
+            word ^= word << 17;
+            match word % 16 {
+                0 => 0.0,
+                1 => -0.0,
+                2 => f64::INFINITY,
+                3 => f64::NEG_INFINITY,
+                4 => f64::NAN,
+                5 => (word % 7) as f64,
+                _ => f64::from_bits(word >> 2) * if word & 1 == 0 { 1.0 } else { -1.0 },
+            }
+        };
+        let mut q = Quantiles::new();
+        let mut reference: Vec<f64> = Vec::new();
+        for n in 1..=Quantiles::CAP + 200 {
+            let x = next();
+            q.add(x);
+            if !x.is_nan() {
+                let x = if x == 0.0 { 0.0 } else { x };
+                let at = reference.partition_point(|v| v.total_cmp(&x).is_le());
+                reference.insert(at, x);
+            }
+            if n % 61 == 0 || n >= Quantiles::CAP - 2 {
+                assert_eq!(q.count(), reference.len() as u64);
+                let expected = if reference.len() > Quantiles::CAP {
+                    Repr::Sketch(to_sketch(&reference))
+                } else {
+                    Repr::Exact(reference.clone())
+                };
+                let flushed = q.flushed();
+                assert_eq!(flushed.repr, expected, "after {n} adds");
+                let bits = |r: &Repr| match r {
+                    Repr::Exact(v) => v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                    Repr::Sketch(_) => Vec::new(),
+                };
+                assert_eq!(bits(&flushed.repr), bits(&expected));
+                for p in [0.0, 0.05, 0.5, 0.95, 1.0] {
+                    let direct = match &expected {
+                        Repr::Exact(v) => {
+                            let mut r = Quantiles::new();
+                            r.repr = Repr::Exact(v.clone());
+                            r.nan_count = q.nan_count;
+                            r.quantile(p)
+                        }
+                        Repr::Sketch(_) => q.quantile(p),
+                    };
+                    assert_eq!(q.quantile(p).to_bits(), direct.to_bits());
+                }
+            }
+        }
+    }
 
     #[test]
     fn ln_gamma_is_libms_log_of_gamma() {

@@ -25,6 +25,7 @@ use crate::expr::{self, ActorRef, AssignOp, Input, Interval, Lvalue};
 use crate::rng::{stream_id, Stream};
 use crate::scenario::{OutcomeKind, Scenario};
 use queue::{Action, Entry, Queue};
+use std::cell::Cell;
 use std::fmt;
 
 const NONE16: u16 = u16::MAX;
@@ -138,6 +139,9 @@ pub struct Engine<'s> {
     n_events: u32,
     tie_counter: u64,
     dyads: Vec<DyadState>,
+    /// Per dyad: the last `(t, tension_at(d, t))` computed, so that repeated
+    /// reads at the same time skip the `exp2`. Rewritten when the dyad is.
+    tension_memo: Vec<Cell<(f64, f64)>>,
     above: Vec<f64>,
     state: Vec<f64>,
     counts: Vec<f64>,
@@ -307,6 +311,7 @@ impl<'s> Engine<'s> {
             n_events: 0,
             tie_counter: 0,
             dyads: Vec::with_capacity(scenario.dyads.len()),
+            tension_memo: vec![Cell::new((f64::NAN, 0.0)); scenario.dyads.len()],
             above: vec![0.0; offset],
             state: Vec::with_capacity(scenario.initial_state.len()),
             counts: vec![0.0; scenario.events.len()],
@@ -533,6 +538,9 @@ impl<'s> Engine<'s> {
         self.n_events = 0;
         self.tie_counter = 0;
         self.dyads.clear();
+        self.tension_memo
+            .iter()
+            .for_each(|m| m.set((f64::NAN, 0.0)));
         self.above.iter_mut().for_each(|a| *a = 0.0);
         self.state.clear();
         self.state.extend_from_slice(&s.initial_state);
@@ -601,10 +609,20 @@ impl<'s> Engine<'s> {
         }
     }
 
+    /// The tension of dyad `d` at time `t` (not before its last change).
+    /// Memoised per dyad for the last `t` asked: the same formula on the same
+    /// inputs, so the same bits.
     #[inline]
     fn tension_at(&self, d: usize, t: f64) -> f64 {
+        let memo = &self.tension_memo[d];
+        let (mt, mv) = memo.get();
+        if mt == t {
+            return mv;
+        }
         let st = &self.dyads[d];
-        tension::decay(st.value, st.baseline, st.half_life, t - st.since)
+        let v = tension::decay(st.value, st.baseline, st.half_life, t - st.since);
+        memo.set((t, v));
+        v
     }
 
     fn dyad_of(&self, a: u16, b: u16) -> Option<usize> {
@@ -626,6 +644,8 @@ impl<'s> Engine<'s> {
         st.peak = st.peak.max(before).max(value);
         st.value = value;
         st.since = self.now;
+        // `decay` at `dt = 0` is the value itself.
+        self.tension_memo[d].set((self.now, value));
     }
 
     /// Adds the time above each threshold between the dyad's last change and `t`.
