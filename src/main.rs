@@ -396,9 +396,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 report.events as f64 / report.seconds.max(1e-9)
             ));
             out.push_str(&sweep::render_table(&report));
-            for path in &report.written {
-                out.push_str(&format!("wrote {}\n", path.display()));
-            }
+            push_written(&mut out, &report.written);
             if let Some(c) = cameo {
                 let path = cameo_stream::write_cameo_stream(&c)?;
                 out.push_str(&format!("wrote {}\n", path.display()));
@@ -407,9 +405,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 let report = ties::audit(&t)?;
                 out.push('\n');
                 out.push_str(&ties::render(&report));
-                for path in &report.written {
-                    out.push_str(&format!("wrote {}\n", path.display()));
-                }
+                push_written(&mut out, &report.written);
             }
             print(&out)
         }
@@ -443,9 +439,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 report.reps, report.seed, report.scenario_a, report.scenario_b
             );
             out.push_str(&compare::render(&report));
-            for path in &report.written {
-                out.push_str(&format!("wrote {}\n", path.display()));
-            }
+            push_written(&mut out, &report.written);
             print(&out)
         }
         Command::Paths(a) => {
@@ -466,9 +460,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 report.reps, report.seed
             );
             out.push_str(&paths::render(&report));
-            for path in &report.written {
-                out.push_str(&format!("wrote {}\n", path.display()));
-            }
+            push_written(&mut out, &report.written);
             print(&out)
         }
         Command::Sensitivity(a) => {
@@ -492,9 +484,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 report.seed
             );
             out.push_str(&sensitivity::render(&report));
-            for path in &report.written {
-                out.push_str(&format!("wrote {}\n", path.display()));
-            }
+            push_written(&mut out, &report.written);
             print(&out)
         }
         Command::Sweep(a) => {
@@ -535,9 +525,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 report.reps as f64 / report.seconds.max(1e-9),
                 report.events as f64 / report.seconds.max(1e-9)
             );
-            for path in &report.written {
-                out.push_str(&format!("wrote {}\n", path.display()));
-            }
+            push_written(&mut out, &report.written);
             print(&out)
         }
         Command::Merge { shards, out } => {
@@ -565,6 +553,13 @@ fn run(cli: Cli) -> Result<(), Error> {
             let (s, _) = sweep::load_scenario(&scenario)?;
             print(&flashpoint::scenario::describe(&s))
         }
+    }
+}
+
+/// Appends a `wrote PATH` line for each file written.
+fn push_written(out: &mut String, written: &[PathBuf]) {
+    for path in written {
+        out.push_str(&format!("wrote {}\n", path.display()));
     }
 }
 
