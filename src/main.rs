@@ -51,9 +51,10 @@ enum Command {
     /// Re-run the run or sweep recorded in DIR/manifest.json and compare with DIR's files.
     /// Exit 0 when identical, 1 with a report when not, 2 on usage errors.
     Check(CheckArgs),
-    /// Draw a result as SVG: tension fan charts, outcome shares with Wilson intervals, means against a swept parameter.
+    /// Draw a result as SVG: tension fan charts, outcome shares with Wilson intervals, means against a swept parameter,
+    /// and, when DIR holds sensitivity.csv, a bar chart of Morris mu* or Sobol S1/ST per parameter for each metric.
     Plot {
-        /// A result directory (made by `run --out` or `sweep --out`; fan charts need --timeseries).
+        /// A result directory (made by `run --out`, `sweep --out` or `sensitivity --out`; fan charts need --timeseries).
         dir: PathBuf,
         /// The SVG file to write (default: DIR/plot.svg).
         #[arg(long, value_name = "FILE.svg")]
@@ -61,6 +62,10 @@ enum Command {
         /// The sweep point whose time series are drawn.
         #[arg(long, default_value_t = 0)]
         point: u64,
+        /// Draw only this metric's sensitivity chart (NAME or NAME=CATEGORY, e.g. terminal=war);
+        /// without it, the first six metrics of sensitivity.csv are drawn.
+        #[arg(long, value_name = "NAME")]
+        metric: Option<String>,
     },
 }
 
@@ -537,7 +542,12 @@ fn run(cli: Cli) -> Result<(), Error> {
             print(&text)
         }
         Command::Check(_) => unreachable!("`check` is handled in main"),
-        Command::Plot { dir, out, point } => {
+        Command::Plot {
+            dir,
+            out,
+            point,
+            metric,
+        } => {
             if let Some(ext) = out.as_ref().and_then(|o| o.extension()) {
                 if !ext.eq_ignore_ascii_case("svg") {
                     return Err(Error::Usage(format!(
@@ -546,7 +556,12 @@ fn run(cli: Cli) -> Result<(), Error> {
                     )));
                 }
             }
-            let path = flashpoint::plot::plot(&flashpoint::plot::PlotConfig { dir, out, point })?;
+            let path = flashpoint::plot::plot(&flashpoint::plot::PlotConfig {
+                dir,
+                out,
+                point,
+                metric,
+            })?;
             print(&format!("wrote {}\n", path.display()))
         }
         Command::Validate { scenario } => {

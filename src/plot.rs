@@ -8,6 +8,10 @@
 //!    `summary.csv`).
 //! 3. For a sweep that varies one parameter: the mean of each numeric outcome
 //!    the scenario declares against that parameter, with its 95% CI band.
+//! 4. When the directory holds `sensitivity.csv` (from `sensitivity --out`):
+//!    per metric (the first six, or `--metric`), bars of Morris `mu_star` or
+//!    Sobol `S1` and `ST` per parameter, sorted by `mu_star` or `S1`, with
+//!    bootstrap 95% whiskers. `summary.csv` is then optional.
 //!
 //! Only SVG is written (plotters' SVG backend needs no system library; its
 //! bitmap backend would need a font library to draw text). Convert with
@@ -31,6 +35,8 @@ pub struct PlotConfig {
     pub out: Option<PathBuf>,
     /// The sweep point whose time series are drawn.
     pub point: u64,
+    /// Only this metric's sensitivity chart (`metric` or `metric=category`).
+    pub metric: Option<String>,
 }
 
 const WIDTH: u32 = 1200;
@@ -105,8 +111,21 @@ fn num(s: &str) -> f64 {
     s.parse().unwrap_or(f64::NAN)
 }
 
-/// Draws the plots of the result in `config.dir`; returns the SVG's path.
-pub fn plot(config: &PlotConfig) -> Result<PathBuf> {
+/// What `run`/`sweep --out` left in the directory: the panels of sections 1–3.
+struct MainData {
+    title: String,
+    scenario: Option<Scenario>,
+    point_label: String,
+    summary: Vec<SummaryRow>,
+    point_params: BTreeMap<u64, Vec<f64>>,
+    bands: BTreeMap<String, Vec<BandRow>>,
+    series_order: Vec<String>,
+    categorical: Vec<String>,
+    numeric_outcomes: Vec<String>,
+    x_param: Option<String>,
+}
+
+fn load_main(config: &PlotConfig) -> Result<MainData> {
     let dir = &config.dir;
     let manifest = read_manifest(dir)?;
     // The scenario gives the scheduled events and which outcomes are numeric;
@@ -208,16 +227,86 @@ pub fn plot(config: &PlotConfig) -> Result<PathBuf> {
         None => Vec::new(),
     };
     let one_param = manifest.kind == "sweep" && param_names.len() == 1;
+    let what = if manifest.kind == "sweep" {
+        format!(
+            "sweep of {} points, {} replications each, seed {}",
+            point_params.len(),
+            manifest.reps,
+            manifest.seed
+        )
+    } else {
+        format!("{} replications, seed {}", manifest.reps, manifest.seed)
+    };
+    let point_label = if manifest.kind == "sweep" {
+        let values = point_params.get(&config.point).cloned().unwrap_or_default();
+        let text: Vec<String> = param_names
+            .iter()
+            .zip(&values)
+            .map(|(n, v)| format!("{n} = {v}"))
+            .collect();
+        format!(", point {} ({})", config.point, text.join(", "))
+    } else {
+        String::new()
+    };
+    Ok(MainData {
+        title: format!("{}: {what}", manifest.scenario.name),
+        scenario,
+        point_label,
+        summary,
+        point_params,
+        bands,
+        series_order,
+        categorical,
+        numeric_outcomes,
+        x_param: one_param.then(|| param_names[0].clone()),
+    })
+}
+
+/// Draws the plots of the result in `config.dir`; returns the SVG's path.
+pub fn plot(config: &PlotConfig) -> Result<PathBuf> {
+    let dir = &config.dir;
+    let has_summary = dir.join("summary.csv").exists();
+    let sens_path = dir.join("sensitivity.csv");
+    let has_sens = sens_path.exists();
+    if !has_summary && !has_sens {
+        return Err(Error::Usage(format!(
+            "plot: {} has neither summary.csv (written by `run --out` or `sweep --out`) \
+             nor sensitivity.csv (written by `sensitivity --out`)",
+            dir.display()
+        )));
+    }
+    if config.metric.is_some() && !has_sens {
+        return Err(Error::Usage(format!(
+            "plot: --metric selects sensitivity charts, but {} has no sensitivity.csv",
+            dir.display()
+        )));
+    }
+    let main = if has_summary {
+        Some(load_main(config)?)
+    } else {
+        None
+    };
+    let sens = if has_sens {
+        read_sensitivity(&sens_path, config.metric.as_deref())?
+    } else {
+        Vec::new()
+    };
 
     // Layout: two panels per row.
-    let fan_rows = series_order.len().div_ceil(2);
-    let share_rows = categorical.len().div_ceil(2);
-    let mean_rows = if one_param {
-        numeric_outcomes.len().div_ceil(2)
-    } else {
-        0
+    let (fan_rows, share_rows, mean_rows) = match &main {
+        Some(m) => (
+            m.series_order.len().div_ceil(2),
+            m.categorical.len().div_ceil(2),
+            if m.x_param.is_some() {
+                m.numeric_outcomes.len().div_ceil(2)
+            } else {
+                0
+            },
+        ),
+        None => (0, 0, 0),
     };
-    let panel_rows = fan_rows + share_rows + mean_rows;
+    let sens_rows = sens.len().div_ceil(2);
+    let panel_rows = fan_rows + share_rows + mean_rows + sens_rows;
     if panel_rows == 0 {
         return Err(Error::Usage(format!(
             "plot: nothing to draw in {}",
@@ -230,64 +319,335 @@ pub fn plot(config: &PlotConfig) -> Result<PathBuf> {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
         let (title, body) = root.split_vertically(TITLE_HEIGHT);
-        let what = if manifest.kind == "sweep" {
-            format!(
-                "sweep of {} points, {} replications each, seed {}",
-                point_params.len(),
-                manifest.reps,
-                manifest.seed
-            )
-        } else {
-            format!("{} replications, seed {}", manifest.reps, manifest.seed)
+        let title_text = match (&main, sens.first()) {
+            (Some(m), _) => m.title.clone(),
+            (None, Some(s)) => format!(
+                "global sensitivity ({}, n = {}, {} replications per point)",
+                s.method, s.n, s.reps
+            ),
+            (None, None) => String::new(),
         };
         title
-            .draw_text(
-                &format!("{}: {what}", manifest.scenario.name),
-                &(FONT, 24).into_font().color(&BLACK),
-                (20, 18),
-            )
+            .draw_text(&title_text, &(FONT, 24).into_font().color(&BLACK), (20, 18))
             .map_err(plot_error)?;
         let panels = body.split_evenly((panel_rows, 2));
-        let mut next = 0;
-        let point_label = if manifest.kind == "sweep" {
-            let values = point_params.get(&config.point).cloned().unwrap_or_default();
-            let text: Vec<String> = param_names
-                .iter()
-                .zip(&values)
-                .map(|(n, v)| format!("{n} = {v}"))
-                .collect();
-            format!(", point {} ({})", config.point, text.join(", "))
-        } else {
-            String::new()
-        };
-        for name in &series_order {
-            fan_chart(
-                &panels[next],
-                name,
-                &bands[name],
-                scenario.as_ref(),
-                &point_label,
-            )?;
-            next += 1;
-        }
-        next = fan_rows * 2;
-        let x_param = one_param.then(|| param_names[0].as_str());
-        for metric in &categorical {
-            shares_chart(&panels[next], metric, &summary, &point_params, x_param)?;
-            next += 1;
-        }
-        next = (fan_rows + share_rows) * 2;
-        if let Some(param) = x_param {
-            for outcome in &numeric_outcomes {
-                means_chart(&panels[next], outcome, param, &summary, &point_params)?;
+        if let Some(m) = &main {
+            let mut next = 0;
+            for name in &m.series_order {
+                fan_chart(
+                    &panels[next],
+                    name,
+                    &m.bands[name],
+                    m.scenario.as_ref(),
+                    &m.point_label,
+                )?;
                 next += 1;
             }
+            next = fan_rows * 2;
+            let x_param = m.x_param.as_deref();
+            for metric in &m.categorical {
+                shares_chart(&panels[next], metric, &m.summary, &m.point_params, x_param)?;
+                next += 1;
+            }
+            next = (fan_rows + share_rows) * 2;
+            if let Some(param) = x_param {
+                for outcome in &m.numeric_outcomes {
+                    means_chart(&panels[next], outcome, param, &m.summary, &m.point_params)?;
+                    next += 1;
+                }
+            }
+        }
+        let first = (fan_rows + share_rows + mean_rows) * 2;
+        for (k, chart) in sens.iter().enumerate() {
+            sensitivity_chart(&panels[first + k], chart)?;
         }
         root.present().map_err(plot_error)?;
     }
     let out = config.out.clone().unwrap_or_else(|| dir.join("plot.svg"));
     write_atomic(&out, svg.as_bytes()).map_err(|e| Error::io(&out, e))?;
     Ok(out)
+}
+
+/// Sensitivity charts drawn when no `--metric` is given.
+const MAX_SENSITIVITY_CHARTS: usize = 6;
+
+/// One parameter's bars in a sensitivity chart.
+#[derive(Debug, Clone)]
+struct SensBar {
+    param: String,
+    /// `[estimate, lo, hi]` of the main index (`mu_star` or `S1`) and of the
+    /// second one (`ST`; Sobol only).
+    main: [f64; 3],
+    second: Option<[f64; 3]>,
+}
+
+/// The indices of one metric from `sensitivity.csv`.
+#[derive(Debug, Clone)]
+struct SensChart {
+    method: String,
+    n: String,
+    reps: String,
+    /// The metric, with its category (`terminal = war`).
+    label: String,
+    bars: Vec<SensBar>,
+}
+
+/// A CSV line split on commas outside double quotes (`csv_field` quoting).
+fn split_csv_line(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut field)),
+            _ => field.push(ch),
+        }
+    }
+    out.push(field);
+    out
+}
+
+/// The charts of `sensitivity.csv`: every metric in file order (the first
+/// [`MAX_SENSITIVITY_CHARTS`]), or those named `metric` (a metric name, or
+/// `metric=category`).
+fn read_sensitivity(path: &Path, metric: Option<&str>) -> Result<Vec<SensChart>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Usage(format!("plot: {}: {e}", path.display())))?;
+    let mut lines = text.lines();
+    let header = split_csv_line(lines.next().unwrap_or(""));
+    let c = |n: &str| column(&header, n, path);
+    let (method_col, metric_col, cat_col, param_col, index_col) = (
+        c("method")?,
+        c("metric")?,
+        c("category")?,
+        c("param")?,
+        c("index")?,
+    );
+    let (est_col, lo_col, hi_col, n_col, reps_col) = (
+        c("estimate")?,
+        c("ci95_lo")?,
+        c("ci95_hi")?,
+        c("n")?,
+        c("reps")?,
+    );
+    let mut charts: Vec<SensChart> = Vec::new();
+    for line in lines {
+        let r = split_csv_line(line);
+        if r.len() != header.len() {
+            continue;
+        }
+        let index = r[index_col].as_str();
+        let slot = match index {
+            "mu_star" | "S1" => 0,
+            "ST" => 1,
+            _ => continue,
+        };
+        let label = if r[cat_col].is_empty() {
+            r[metric_col].clone()
+        } else {
+            format!("{}={}", r[metric_col], r[cat_col])
+        };
+        if let Some(want) = metric {
+            if want != label && want != r[metric_col] {
+                continue;
+            }
+        }
+        let k = match charts.iter().position(|ch| ch.label == label) {
+            Some(k) => k,
+            None => {
+                charts.push(SensChart {
+                    method: r[method_col].clone(),
+                    n: r[n_col].clone(),
+                    reps: r[reps_col].clone(),
+                    label,
+                    bars: Vec::new(),
+                });
+                charts.len() - 1
+            }
+        };
+        let chart = &mut charts[k];
+        let b = match chart.bars.iter().position(|b| b.param == r[param_col]) {
+            Some(b) => b,
+            None => {
+                chart.bars.push(SensBar {
+                    param: r[param_col].clone(),
+                    main: [f64::NAN; 3],
+                    second: None,
+                });
+                chart.bars.len() - 1
+            }
+        };
+        let v = [num(&r[est_col]), num(&r[lo_col]), num(&r[hi_col])];
+        if slot == 0 {
+            chart.bars[b].main = v;
+        } else {
+            chart.bars[b].second = Some(v);
+        }
+    }
+    if let Some(want) = metric {
+        if charts.is_empty() {
+            return Err(Error::Usage(format!(
+                "plot: {} has no metric `{want}` (give a metric name, or metric=category)",
+                path.display()
+            )));
+        }
+    } else {
+        charts.truncate(MAX_SENSITIVITY_CHARTS);
+    }
+    for chart in &mut charts {
+        // Largest main index first; empty (NaN) indices last.
+        chart.bars.sort_by(|a, b| {
+            let key = |x: &SensBar| {
+                if x.main[0].is_nan() {
+                    f64::NEG_INFINITY
+                } else {
+                    x.main[0]
+                }
+            };
+            key(b).total_cmp(&key(a))
+        });
+    }
+    Ok(charts)
+}
+
+/// A bar series: label, x offset, half width, colour, (x, [estimate, lo, hi]).
+type BarSeries<'a> = (&'a str, f64, f64, RGBColor, Vec<(f64, [f64; 3])>);
+
+/// Bars of `mu_star` (Morris) or `S1` and `ST` side by side (Sobol) per
+/// parameter, with their bootstrap 95% intervals as whiskers.
+fn sensitivity_chart(area: &Panel<'_>, chart: &SensChart) -> Result<()> {
+    let sobol = chart.method == "sobol";
+    let k = chart.bars.len().max(1);
+    let values = chart
+        .bars
+        .iter()
+        .flat_map(|b| b.main.iter().chain(b.second.iter().flatten()))
+        .copied()
+        .filter(|v| v.is_finite());
+    let (lo, hi) = values.fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let pad = ((hi - lo) * 0.08).max(1e-6);
+    let (y0, y1) = (if lo < 0.0 { lo - pad } else { 0.0 }, hi + pad);
+    let names: Vec<String> = chart.bars.iter().map(|b| b.param.clone()).collect();
+    let name_formatter = move |x: &f64| {
+        let i = x.round();
+        if (x - i).abs() < 1e-6 && i >= 0.0 {
+            names.get(i as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    let (what, y_desc) = if sobol {
+        ("Sobol S1 and ST", "index (share of output variance)")
+    } else {
+        ("Morris mu*", "mu* (mean |elementary effect|, output units)")
+    };
+    let mut c = ChartBuilder::on(area)
+        .caption(
+            format!(
+                "{} sensitivity of {}: {what} (95% CI)",
+                chart.method, chart.label
+            ),
+            (FONT, 17).into_font(),
+        )
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(55)
+        .build_cartesian_2d(-0.6..(k as f64 - 0.4), y0..y1)
+        .map_err(plot_error)?;
+    c.configure_mesh()
+        .x_desc("parameter (sorted by the main index)")
+        .y_desc(y_desc)
+        .x_labels(k * 4 + 1)
+        .x_label_formatter(&name_formatter)
+        .y_label_formatter(&|y: &f64| tick(*y))
+        .disable_x_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(plot_error)?;
+    let series: Vec<BarSeries<'_>> = if sobol {
+        vec![
+            (
+                "S1 (first order)",
+                -0.2,
+                0.18,
+                PALETTE[0],
+                chart
+                    .bars
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| (i as f64, b.main))
+                    .collect(),
+            ),
+            (
+                "ST (total)",
+                0.2,
+                0.18,
+                PALETTE[1],
+                chart
+                    .bars
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, b)| b.second.map(|v| (i as f64, v)))
+                    .collect(),
+            ),
+        ]
+    } else {
+        vec![(
+            "mu*",
+            0.0,
+            0.3,
+            PALETTE[0],
+            chart
+                .bars
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (i as f64, b.main))
+                .collect(),
+        )]
+    };
+    for (label, offset, half, color, pts) in series {
+        let pts: Vec<(f64, [f64; 3])> = pts.into_iter().filter(|p| p.1[0].is_finite()).collect();
+        c.draw_series(pts.iter().map(|(x, v)| {
+            let x = x + offset;
+            Rectangle::new(
+                [(x - half, 0.0), (x + half, v[0])],
+                color.mix(0.75).filled(),
+            )
+        }))
+        .map_err(plot_error)?
+        .label(label)
+        .legend(move |(x, y)| {
+            Rectangle::new([(x, y - 5), (x + 16, y + 5)], color.mix(0.75).filled())
+        });
+        let whisker = BLACK.stroke_width(1);
+        for (x, v) in pts
+            .iter()
+            .filter(|p| p.1[1].is_finite() && p.1[2].is_finite())
+        {
+            let x = x + offset;
+            let cap = half * 0.4;
+            c.draw_series([
+                PathElement::new(vec![(x, v[1]), (x, v[2])], whisker),
+                PathElement::new(vec![(x - cap, v[1]), (x + cap, v[1])], whisker),
+                PathElement::new(vec![(x - cap, v[2]), (x + cap, v[2])], whisker),
+            ])
+            .map_err(plot_error)?;
+        }
+    }
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK.mix(0.3))
+        .label_font((FONT, 12))
+        .draw()
+        .map_err(plot_error)?;
+    Ok(())
 }
 
 type Panel<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
