@@ -183,12 +183,7 @@ on = "y"
 emit = { event = "x" }
 "#;
     let s = scenario(text);
-    let mut engine = flashpoint::engine::Engine::new(&s);
-    let mut row = vec![0.0; engine.n_columns()];
-    let key = flashpoint::rng::replication_key(1, 0, None);
-    let err = engine
-        .run(&[], &key, Default::default(), &mut row, None)
-        .expect_err("must exceed the budget");
+    let err = first_replication_error(&s, "must exceed the budget");
     assert_eq!(
         err.to_string(),
         "event budget of 1000 exceeded at t = 1; the latest events come from the rules `x_to_y` -> `y_to_x`: a zero-delay cycle? raise `event_budget` in [scenario] if the events are intended"
@@ -212,12 +207,7 @@ rate = "0.5 + count(x)"
 max_rate = 1.0
 "#;
     let s = scenario(text);
-    let mut engine = flashpoint::engine::Engine::new(&s);
-    let mut row = vec![0.0; engine.n_columns()];
-    let key = flashpoint::rng::replication_key(1, 0, None);
-    let err = engine
-        .run(&[], &key, Default::default(), &mut row, None)
-        .expect_err("the bound is broken");
+    let err = first_replication_error(&s, "the bound is broken");
     assert!(
         err.to_string()
             .contains("hazard `growing`: rate 1.5 exceeds its bound 1; raise `max_rate`"),
@@ -333,12 +323,7 @@ rate = 0.01
 max_rate = 1e12
 "#;
     let s = scenario(text);
-    let mut engine = flashpoint::engine::Engine::new(&s);
-    let mut row = vec![0.0; engine.n_columns()];
-    let key = flashpoint::rng::replication_key(1, 0, None);
-    let err = engine
-        .run(&[], &key, Default::default(), &mut row, None)
-        .expect_err("too much work");
+    let err = first_replication_error(&s, "too much work");
     assert!(
         err.to_string()
             .contains("hazard `loose`: more than 100000 candidates and bound renewals"),

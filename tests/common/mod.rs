@@ -64,3 +64,21 @@ pub fn mean_var(xs: &[f64]) -> (f64, f64) {
     let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
     (mean, var)
 }
+
+/// The error of replication 0 (seed 1, default parameters) of a scenario that
+/// must fail; `why` says why it must.
+pub fn first_replication_error(s: &Scenario, why: &str) -> flashpoint::engine::SimError {
+    let params: Vec<f64> = s.params.iter().map(|p| p.value).collect();
+    let mut engine = Engine::new(s);
+    let mut row = vec![0.0; columns(s).len()];
+    match engine.run(
+        &params,
+        &replication_key(1, 0, None),
+        RunOptions::default(),
+        &mut row,
+        None,
+    ) {
+        Ok(()) => panic!("replication 0 succeeded, but {why}"),
+        Err(e) => e,
+    }
+}
