@@ -3,20 +3,13 @@
 //! Uses the small golden sweep (3 points × 200 replications) to stay fast.
 
 mod common;
+use common::flashpoint;
 use common::temp_dir;
 use flashpoint::sweep::check::{check, CheckConfig, FileOutcome};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const GOLDEN: &str = "results/west2025-sweep";
-
-fn flashpoint(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flashpoint"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

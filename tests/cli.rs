@@ -3,23 +3,12 @@
 
 mod common;
 use common::temp_dir;
+use common::{flashpoint, read};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn flashpoint(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flashpoint"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
+use std::process::Output;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]

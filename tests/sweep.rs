@@ -4,16 +4,9 @@
 
 mod common;
 use common::temp_dir;
+use common::{flashpoint, read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn flashpoint(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flashpoint"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
+use std::process::Command;
 
 fn ok(args: &[&str]) {
     let out = flashpoint(args);
@@ -32,10 +25,6 @@ fn err(args: &[&str]) -> String {
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 const GRID: [&str; 8] = [

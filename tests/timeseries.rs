@@ -3,17 +3,10 @@
 //! event, files are byte-identical across thread counts; `plot` draws them.
 
 mod common;
+use common::flashpoint;
 use common::temp_dir;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn flashpoint(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flashpoint"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
+use std::process::Output;
 
 fn ok(o: Output) -> Output {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -82,3 +82,17 @@ pub fn first_replication_error(s: &Scenario, why: &str) -> flashpoint::engine::S
         Err(e) => e,
     }
 }
+
+/// Runs the `flashpoint` binary in the repository root.
+pub fn flashpoint(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+/// A file's bytes, or a panic naming the file.
+pub fn read(path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
