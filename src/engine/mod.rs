@@ -16,6 +16,7 @@
 
 mod columns;
 pub mod grid;
+mod point;
 pub mod queue;
 pub mod tension;
 
@@ -33,6 +34,11 @@ const NONE32: u32 = u32::MAX;
 /// Hazard candidates and bound renewals allowed per unit of `event_budget`:
 /// thinning rejects most candidates when a bound is loose, but not without limit.
 const HAZARD_WORK_PER_EVENT: u64 = 100;
+/// A hazard is bounded over its tensions' whole ranges when that bound is at
+/// most this many times the bound over the current window…
+const RANGE_SLACK: f64 = 4.0;
+/// … or expects at most this many candidates up to the horizon.
+const RANGE_CANDIDATES: f64 = 4.0;
 
 /// Why a replication could not finish.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,7 +121,7 @@ struct DyadState {
 /// When the bound changes, the residual carries over, so a hazard consumes
 /// random numbers only at its own candidates (two per candidate: the
 /// acceptance uniform and the next gap), however many other events happen.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct HazardState {
     /// Next time something happens to this hazard (`inf`: nothing before the horizon).
     time: f64,
@@ -129,6 +135,9 @@ struct HazardState {
     since: f64,
     /// End of the window over which `bound` holds.
     window_end: f64,
+    /// Whether `bound` holds for every value the tensions it reads can take
+    /// (their declared ranges), so that tension changes leave it valid.
+    over_range: bool,
 }
 
 /// Reusable buffers for running replications of one scenario.
@@ -153,13 +162,21 @@ pub struct Engine<'s> {
     rule_emitted: Vec<bool>,
     hazards: Vec<HazardState>,
     /// `rebound_on[event]`: the hazards whose rate (or `max_rate`) reads
-    /// something that event may change, in declaration order. Only these are
-    /// re-bounded when it happens.
-    rebound_on: Vec<Vec<u32>>,
+    /// something that event may change, in declaration order, each with
+    /// whether the event may change something other than a tension the rate
+    /// reads. Only these are re-bounded when it happens, and a hazard bounded
+    /// over its tensions' ranges only for the latter.
+    rebound_on: Vec<Vec<(u32, bool)>>,
     /// Per hazard: the dyads its rate reads (their half-lives cap its window).
     hazard_dyads: Vec<Vec<u32>>,
     /// Per hazard: whether its rate reads the time (`t`, `since`).
     hazard_reads_time: Vec<bool>,
+    /// Per hazard, the state right after the first bounding at `t = 0` (a
+    /// pure function of the parameters), for the next replication at the
+    /// same point. The residual is not part of it.
+    initial_bounds: Option<Vec<HazardState>>,
+    /// Values fixed by the parameter point.
+    point: point::PointCache,
     /// Hazard candidates and window renewals so far in this replication.
     hazard_work: u64,
     rule_rng: Vec<Stream>,
@@ -238,11 +255,14 @@ impl expr::Env for View<'_, '_> {
     }
 }
 
-/// Reads the simulation state as intervals over the window `[now, end]`.
+/// Reads the simulation state as intervals over the window `[now, end]`:
+/// tensions between their values at the two ends, or, `over_range`, anywhere
+/// in their declared ranges.
 struct WindowView<'a, 's> {
     e: &'a Engine<'s>,
     params: &'a [f64],
     end: f64,
+    over_range: bool,
 }
 
 impl expr::IntervalEnv for WindowView<'_, '_> {
@@ -256,6 +276,11 @@ impl expr::IntervalEnv for WindowView<'_, '_> {
         }
     }
     fn tension(&self, dyad: u32) -> Interval {
+        if self.over_range {
+            // `set_tension` clamps to the range and the baseline lies in it.
+            let d = &self.e.s.dyads[dyad as usize];
+            return Interval { lo: d.lo, hi: d.hi };
+        }
         // Relaxation is monotone between events: the window's values lie
         // between those at its two ends.
         let a = self.e.tension_at(dyad as usize, self.e.now);
@@ -341,6 +366,8 @@ impl<'s> Engine<'s> {
                 })
                 .collect(),
             hazard_work: 0,
+            initial_bounds: None,
+            point: point::PointCache::default(),
             hazard_reads_time: scenario
                 .hazards
                 .iter()
@@ -404,6 +431,9 @@ impl<'s> Engine<'s> {
         out: &mut [f64],
         mut trace: Option<&mut Vec<TraceEvent>>,
     ) -> Result<(), SimError> {
+        if self.point.prepare(self.s, params) {
+            self.initial_bounds = None;
+        }
         self.reset(params, key, options)?;
         let s = self.s;
         // Scheduled events, each jittered from its own stream.
@@ -417,16 +447,13 @@ impl<'s> Engine<'s> {
                     source: NONE16,
                     target: NONE16,
                 };
-                let dist = j
-                    .dist(&view)
-                    .or_else(|_| signed_dist(j, &view))
-                    .map_err(|m| {
-                        self.invalid(format!(
-                            "schedule entry {} (`{}`): {m}",
-                            i + 1,
-                            s.events[entry.event as usize].id
-                        ))
-                    })?;
+                let dist = jitter_dist(j, &view).map_err(|m| {
+                    self.invalid(format!(
+                        "schedule entry {} (`{}`): {m}",
+                        i + 1,
+                        s.events[entry.event as usize].id
+                    ))
+                })?;
                 at = (at + dist.sample(&mut rng)).clamp(0.0, s.horizon);
             }
             let tie = self.next_tie();
@@ -442,7 +469,25 @@ impl<'s> Engine<'s> {
         }
         for h in 0..self.hazards.len() {
             self.hazards[h].residual = self.hazard_rng[h].exponential(1.0);
-            self.rebound_hazard(h, params)?;
+        }
+        match &self.initial_bounds {
+            Some(states) => {
+                for (hs, st) in self.hazards.iter_mut().zip(states) {
+                    *hs = HazardState {
+                        residual: hs.residual,
+                        ..*st
+                    };
+                }
+                for h in 0..self.hazards.len() {
+                    self.schedule_hazard(h);
+                }
+            }
+            _ => {
+                for h in 0..self.hazards.len() {
+                    self.rebound_hazard(h, params)?;
+                }
+                self.initial_bounds = Some(self.hazards.clone());
+            }
         }
         let end = loop {
             let tq = self.queue.next_time();
@@ -562,6 +607,7 @@ impl<'s> Engine<'s> {
             residual: 0.0,
             since: 0.0,
             window_end: 0.0,
+            over_range: false,
         }));
         for (i, rng) in self.rule_rng.iter_mut().enumerate() {
             *rng = Stream::new(key, stream_id::rule(i as u32));
@@ -574,14 +620,17 @@ impl<'s> Engine<'s> {
         }
         self.recent_rules = [NONE32; 64];
         self.ended_by = None;
-        for d in &s.dyads {
-            let view = View {
-                e: self,
-                params,
-                source: NONE16,
-                target: NONE16,
+        for (i, d) in s.dyads.iter().enumerate() {
+            let values = match &self.point.dyad[i] {
+                Some(v) => v.clone(),
+                None => d.values(&View {
+                    e: self,
+                    params,
+                    source: NONE16,
+                    target: NONE16,
+                }),
             };
-            let (initial, baseline, half_life) = d.values(&view).map_err(|m| self.invalid(m))?;
+            let (initial, baseline, half_life) = values.map_err(|m| self.invalid(m))?;
             self.dyads.push(DyadState {
                 value: initial,
                 since: 0.0,
@@ -638,7 +687,7 @@ impl<'s> Engine<'s> {
     fn set_tension(&mut self, d: usize, value: f64) {
         let dy = &self.s.dyads[d];
         let before = self.tension_at(d, self.now);
-        self.close_segment(d, self.now);
+        self.close_segment(d, self.now, before);
         let value = value.clamp(dy.lo, dy.hi);
         let st = &mut self.dyads[d];
         st.peak = st.peak.max(before).max(value);
@@ -648,14 +697,15 @@ impl<'s> Engine<'s> {
         self.tension_memo[d].set((self.now, value));
     }
 
-    /// Adds the time above each threshold between the dyad's last change and `t`.
-    fn close_segment(&mut self, d: usize, t: f64) {
+    /// Adds the time above each threshold between the dyad's last change and
+    /// `t`, where its tension is `end`.
+    fn close_segment(&mut self, d: usize, t: f64, end: f64) {
         let dy = &self.s.dyads[d];
         let st = self.dyads[d];
         let base = self.threshold_offsets[d];
         for (k, th) in dy.thresholds.iter().enumerate() {
             self.above[base + k] +=
-                tension::time_above(st.value, st.baseline, st.half_life, *th, t - st.since);
+                tension::time_above(st.value, st.baseline, st.half_life, *th, t - st.since, end);
         }
     }
 
@@ -685,14 +735,17 @@ impl<'s> Engine<'s> {
         }
         self.last[e] = self.now;
         let event = &s.events[e];
-        for st in &event.effects {
+        for (k, st) in event.effects.iter().enumerate() {
             let view = View {
                 e: self,
                 params,
                 source,
                 target,
             };
-            let value = st.value.eval(&view);
+            let value = match self.point.effect(e, k) {
+                Some(v) => v,
+                None => st.value.eval(&view),
+            };
             match st.target {
                 Lvalue::State { actor, var, .. } => {
                     let a = view.actor(actor);
@@ -751,8 +804,11 @@ impl<'s> Engine<'s> {
             self.trigger(params, r, source, target, seq)?;
         }
         for k in 0..self.rebound_on[e].len() {
-            let h = self.rebound_on[e][k] as usize;
-            self.rebound_hazard(h, params)?;
+            let (h, beyond_tension) = self.rebound_on[e][k];
+            let h = h as usize;
+            if beyond_tension || !self.hazards[h].over_range {
+                self.rebound_hazard(h, params)?;
+            }
         }
         Ok(false)
     }
@@ -799,7 +855,10 @@ impl<'s> Engine<'s> {
             }
         }
         if let Some(p) = &rule.prob {
-            let p = p.eval(&view);
+            let p = match self.point.prob[ri] {
+                Some(p) => p,
+                None => p.eval(&view),
+            };
             if !(0.0..=1.0).contains(&p) {
                 return Err(self.invalid(format!(
                     "rule `{}`: probability {p} is outside [0, 1]",
@@ -813,9 +872,11 @@ impl<'s> Engine<'s> {
         let delay = match &rule.delay {
             None => 0.0,
             Some(d) => {
-                let dist = d
-                    .dist(&view)
-                    .map_err(|m| self.invalid(format!("rule `{}`: {m}", rule.name)))?;
+                let dist = match &self.point.delay[ri] {
+                    Some(cached) => cached.clone(),
+                    None => d.dist(&view),
+                }
+                .map_err(|m| self.invalid(format!("rule `{}`: {m}", rule.name)))?;
                 dist.sample(&mut self.rule_rng[ri])
             }
         };
@@ -896,21 +957,70 @@ impl<'s> Engine<'s> {
 
     /// Brings hazard `h` up to now under a new rate bound: the residual of its
     /// unit-exponential gap is reduced by what the old bound consumed since
-    /// the last update, the bound is recomputed over a new window, and the
-    /// next candidate follows from the residual. Draws no random number.
+    /// the last update, the bound is recomputed, and the next candidate
+    /// follows from the residual. Draws no random number.
     ///
-    /// The window ends at the horizon, or earlier to keep the bound tight:
-    /// after the shortest half-life among the dyads the rate reads, and after
-    /// an eighth of the horizon if the rate reads the time. The bound holds
-    /// until the window ends or an event changes what the rate reads
-    /// (`rebound_on`): in between, tension relaxes monotonically, so the
-    /// interval evaluator bounds the rate from the tensions at both ends.
+    /// Two bounds are computed by the interval evaluator, with parameters,
+    /// state, counts and event times at their current values:
+    ///
+    /// A hazard whose rate reads no tension and not the time is bounded by
+    /// its rate's value (point evaluation), to the horizon. Otherwise:
+    ///
+    /// * the **window bound**, with each tension the rate reads between its
+    ///   values at the two ends of a window (tension relaxes monotonically
+    ///   between events) and the time within the window. The window ends at
+    ///   the horizon, or earlier to keep the bound tight: after the shortest
+    ///   half-life among the dyads the rate reads, and after an eighth of the
+    ///   horizon if the rate reads the time. It holds until the window ends
+    ///   or an event changes anything the rate reads (`rebound_on`).
+    /// * the **range bound**, with each tension anywhere in its declared
+    ///   range and the time anywhere up to the horizon. It holds until an
+    ///   event changes something other than a tension the rate reads, so
+    ///   the many events that move tensions cost nothing.
+    ///
+    /// The range bound is used when it wastes little: at most
+    /// [`RANGE_SLACK`] times the window bound, or at most
+    /// [`RANGE_CANDIDATES`] expected candidates to the horizon. Thinning is
+    /// exact under either; the choice only trades rejected candidates
+    /// against re-bounding work, and is a pure function of the state.
     fn rebound_hazard(&mut self, h: usize, params: &[f64]) -> Result<(), SimError> {
         let s = self.s;
         let hz = &s.hazards[h];
         let now = self.now;
         let hs = self.hazards[h];
         let residual = (hs.residual - hs.bound * (now - hs.since)).max(0.0);
+        // A declared `max_rate` is bounded like a rate: it may read the time
+        // or relaxing tensions too.
+        let bound_expr = hz.max_rate.as_ref().unwrap_or(&hz.rate);
+        if self.hazard_dyads[h].is_empty() && !self.hazard_reads_time[h] {
+            // Nothing the rate reads moves before the next event that
+            // changes it: its value is the tightest bound, to the horizon.
+            let bound = bound_expr.eval(&View {
+                e: self,
+                params,
+                source: NONE16,
+                target: NONE16,
+            });
+            if !(bound >= 0.0 && bound.is_finite()) {
+                let what = if hz.max_rate.is_some() {
+                    "max_rate"
+                } else {
+                    "rate"
+                };
+                return Err(self.invalid(format!("hazard `{}`: {what} is {bound}", hz.name)));
+            }
+            self.hazards[h] = HazardState {
+                time: f64::INFINITY,
+                candidate: false,
+                bound,
+                residual,
+                since: now,
+                window_end: s.horizon,
+                over_range: true,
+            };
+            self.schedule_hazard(h);
+            return Ok(());
+        }
         let mut window = s.horizon - now;
         for &d in &self.hazard_dyads[h] {
             window = window.min(self.dyads[d as usize].half_life);
@@ -922,14 +1032,12 @@ impl<'s> Engine<'s> {
         // half-life from turning into billions of renewals.
         window = window.max(s.horizon * 1e-4).min(s.horizon - now);
         let end = (now + window).min(s.horizon);
-        // A declared `max_rate` is bounded over the window like a rate: it may
-        // read the time or relaxing tensions too.
-        let bound_expr = hz.max_rate.as_ref().unwrap_or(&hz.rate);
         let bound = bound_expr
             .eval_interval(&WindowView {
                 e: self,
                 params,
                 end,
+                over_range: false,
             })
             .hi;
         if !(bound >= 0.0 && bound.is_finite()) {
@@ -938,13 +1046,25 @@ impl<'s> Engine<'s> {
                 hz.name
             )));
         }
+        let range_bound = bound_expr
+            .eval_interval(&WindowView {
+                e: self,
+                params,
+                end: s.horizon,
+                over_range: true,
+            })
+            .hi;
+        let over_range = range_bound.is_finite()
+            && (range_bound <= RANGE_SLACK * bound
+                || range_bound * (s.horizon - now) <= RANGE_CANDIDATES);
         self.hazards[h] = HazardState {
             time: f64::INFINITY,
             candidate: false,
-            bound,
+            bound: if over_range { range_bound } else { bound },
             residual,
             since: now,
-            window_end: end,
+            window_end: if over_range { s.horizon } else { end },
+            over_range,
         };
         self.schedule_hazard(h);
         Ok(())
@@ -1045,8 +1165,8 @@ impl<'s> Engine<'s> {
             k += 1;
         }
         for d in 0..s.dyads.len() {
-            self.close_segment(d, self.now);
             let final_value = self.tension_at(d, self.now);
+            self.close_segment(d, self.now, final_value);
             out[k] = final_value;
             out[k + 1] = self.dyads[d].peak.max(final_value);
             k += 2;
@@ -1067,12 +1187,16 @@ fn apply(op: AssignOp, old: f64, value: f64) -> f64 {
     }
 }
 
-/// Jitter may be negative: a uniform or fixed jitter skips the delay checks.
-fn signed_dist<E: expr::Env>(
+/// A jitter's distribution. Jitter may be negative: a uniform or fixed jitter
+/// skips the delay checks (which would refuse a negative value).
+fn jitter_dist<E: expr::Env>(
     d: &crate::scenario::Delay,
     env: &E,
 ) -> Result<crate::rng::Dist, String> {
     use crate::scenario::DelayKind;
+    if !matches!(d.kind, DelayKind::Fixed | DelayKind::Uniform) {
+        return d.dist(env);
+    }
     let a = d.p1.eval(env);
     let b = d.p2.as_ref().map_or(0.0, |e| e.eval(env));
     match d.kind {
@@ -1087,9 +1211,12 @@ fn signed_dist<E: expr::Env>(
 /// For each event type, the hazards to re-bound when it happens: those whose
 /// rate or `max_rate` reads the event's count or times, or anything its
 /// effects may write (a `source`/`target` effect may write any actor's
-/// variable or any dyad). Hazards reading `source`/`target` themselves (which
-/// the compiler does not allow today) would be re-bounded on every event.
-fn rebound_on(s: &Scenario) -> Vec<Vec<u32>> {
+/// variable or any dyad), each with whether the event may change an input
+/// other than a declared tension (a count, a time, a state variable, or a
+/// tension read through `tension_between`). Hazards reading
+/// `source`/`target` themselves (which the compiler does not allow today)
+/// would be re-bounded on every event.
+fn rebound_on(s: &Scenario) -> Vec<Vec<(u32, bool)>> {
     s.events
         .iter()
         .enumerate()
@@ -1108,24 +1235,33 @@ fn rebound_on(s: &Scenario) -> Vec<Vec<u32>> {
                     )),
                 }
             }
+            // (affected, affected through something other than a declared tension)
             let affects = |input: Input| match input {
-                Input::Event(x) => x as usize == e,
-                Input::Tension(d) => dyads.iter().any(|w| w.is_none_or(|w| w == d)),
-                Input::TensionBetween => true,
-                Input::State(ActorRef::Fixed(a), v) => slots
-                    .iter()
-                    .any(|(wa, wv)| *wv == v && wa.is_none_or(|wa| wa == a)),
-                Input::State(_, _) => true,
+                Input::Event(x) => (x as usize == e, x as usize == e),
+                Input::Tension(d) => (dyads.iter().any(|w| w.is_none_or(|w| w == d)), false),
+                Input::TensionBetween => (true, true),
+                Input::State(ActorRef::Fixed(a), v) => {
+                    let hit = slots
+                        .iter()
+                        .any(|(wa, wv)| *wv == v && wa.is_none_or(|wa| wa == a));
+                    (hit, hit)
+                }
+                Input::State(_, _) => (true, true),
             };
             (0..s.hazards.len() as u32)
-                .filter(|&h| {
+                .filter_map(|h| {
                     let hz = &s.hazards[h as usize];
-                    let mut hit = false;
-                    hz.rate.for_each_input(|i| hit |= affects(i));
+                    let (mut hit, mut beyond) = (false, false);
+                    let mut visit = |i: Input| {
+                        let (a, b) = affects(i);
+                        hit |= a;
+                        beyond |= b;
+                    };
+                    hz.rate.for_each_input(&mut visit);
                     if let Some(m) = &hz.max_rate {
-                        m.for_each_input(|i| hit |= affects(i));
+                        m.for_each_input(&mut visit);
                     }
-                    hit
+                    hit.then_some((h, beyond))
                 })
                 .collect()
         })

@@ -13,34 +13,48 @@ pub fn decay(value: f64, baseline: f64, half_life: f64, dt: f64) -> f64 {
 }
 
 /// How long, within `[0, dt]`, a tension that starts at `value` and relaxes as
-/// in [`decay`] is strictly above `threshold`.
-pub fn time_above(value: f64, baseline: f64, half_life: f64, threshold: f64, dt: f64) -> f64 {
+/// in [`decay`] is strictly above `threshold`; `end` is its value at `dt`
+/// (`decay(value, baseline, half_life, dt)`, which the caller has at hand).
+///
+/// Relaxation is monotone, so when both ends lie on the same side of the
+/// threshold the answer is `dt` or 0 without a logarithm; only a segment
+/// that crosses it needs the crossing time.
+#[inline]
+pub fn time_above(
+    value: f64,
+    baseline: f64,
+    half_life: f64,
+    threshold: f64,
+    dt: f64,
+    end: f64,
+) -> f64 {
     if dt <= 0.0 {
         return 0.0;
     }
-    let relaxes = half_life.is_finite() && value != baseline;
-    match (value > threshold, baseline >= threshold) {
-        // Starts above and relaxes toward a level at or above the threshold
-        // (it only reaches the baseline asymptotically): above throughout.
+    match (value > threshold, end > threshold) {
         (true, true) => dt,
-        (true, false) if !relaxes => dt,
+        (false, false) => 0.0,
         // Falls through the threshold at s* = h · log2((V − B) / (θ − B)).
         (true, false) => {
             let cross = half_life * libm::log2((value - baseline) / (threshold - baseline));
             cross.clamp(0.0, dt)
         }
         // Rises through the threshold at s* = h · log2((B − V) / (B − θ)).
-        (false, true) if relaxes && baseline > threshold => {
+        (false, true) => {
             let cross = half_life * libm::log2((baseline - value) / (baseline - threshold));
             (dt - cross).clamp(0.0, dt)
         }
-        (false, _) => 0.0,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`time_above`] with the end value it needs.
+    fn above(v: f64, b: f64, h: f64, th: f64, dt: f64) -> f64 {
+        time_above(v, b, h, th, dt, decay(v, b, h, dt))
+    }
 
     #[test]
     fn one_half_life_halves_the_gap() {
@@ -53,12 +67,12 @@ mod tests {
     #[test]
     fn time_above_matches_the_crossing() {
         // From 1.0 toward 0.0 with h = 1: crosses 0.5 after exactly 1.
-        assert!((time_above(1.0, 0.0, 1.0, 0.5, 10.0) - 1.0).abs() < 1e-15);
-        assert_eq!(time_above(1.0, 0.0, 1.0, 0.5, 0.25), 0.25);
+        assert!((above(1.0, 0.0, 1.0, 0.5, 10.0) - 1.0).abs() < 1e-15);
+        assert_eq!(above(1.0, 0.0, 1.0, 0.5, 0.25), 0.25);
         // From 0.0 toward 1.0: below 0.5 for 1, above for the remaining 2.
-        assert!((time_above(0.0, 1.0, 1.0, 0.5, 3.0) - 2.0).abs() < 1e-15);
-        assert_eq!(time_above(0.3, 0.3, 1.0, 0.5, 3.0), 0.0);
-        assert_eq!(time_above(0.7, 0.6, 1.0, 0.5, 3.0), 3.0);
+        assert!((above(0.0, 1.0, 1.0, 0.5, 3.0) - 2.0).abs() < 1e-15);
+        assert_eq!(above(0.3, 0.3, 1.0, 0.5, 3.0), 0.0);
+        assert_eq!(above(0.7, 0.6, 1.0, 0.5, 3.0), 3.0);
     }
 
     #[test]
@@ -76,7 +90,7 @@ mod tests {
                 .count() as f64
                 * step;
             assert!(
-                (sampled - time_above(v, b, h, th, dt)).abs() < 2.0 * step,
+                (sampled - above(v, b, h, th, dt)).abs() < 2.0 * step,
                 "{v} {b} {h} {th} {dt}"
             );
         }

@@ -10,7 +10,7 @@
 
 use super::eval::{self, Node, STACK_CAP};
 use super::parse::{parse, parse_statement, Ast, AstKind, BinaryOp, UnaryOp};
-use super::{ActorRef, AssignOp, Context, Expr, ExprError, Lvalue, NoEnv, Reads, Scope, Span};
+use super::{ActorRef, AssignOp, Context, Expr, ExprError, Lvalue, ParamEnv, Reads, Scope, Span};
 use super::{Statement, Type};
 use crate::diag::suggest;
 
@@ -227,7 +227,7 @@ impl<'a> Checker<'a> {
             && checked.stack <= STACK_CAP
             && self.code.len() - start > 1;
         if foldable {
-            let value = eval::eval(&self.code[start..], &NoEnv);
+            let value = eval::eval(&self.code[start..], &ParamEnv::NONE);
             self.code.truncate(start);
             self.code.push(Node::Const(value));
             return Checked {

@@ -158,7 +158,14 @@ impl Expr {
         if r.params || r.time || r.tension || r.state || r.events || r.event_actors {
             return None;
         }
-        Some(self.eval(&NoEnv))
+        Some(self.eval(&ParamEnv::NONE))
+    }
+
+    /// Whether the expression reads nothing but parameters and literals, so
+    /// that its value is fixed for a parameter point (see [`ParamEnv`]).
+    pub fn param_only(&self) -> bool {
+        let r = self.reads;
+        !(r.time || r.tension || r.state || r.events || r.event_actors)
     }
 
     /// Evaluates the expression (booleans come out as 1.0 / 0.0).
@@ -293,13 +300,20 @@ pub trait IntervalEnv {
     fn last(&self, event: u32) -> Interval;
 }
 
-/// An environment with nothing in it, for constant expressions (those whose
-/// [`Reads`] are all false): every read gives NaN.
-pub struct NoEnv;
+/// An environment with parameter values only, for the expressions whose
+/// [`Expr::param_only`] is true: everything else reads as NaN.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamEnv<'a>(pub &'a [f64]);
 
-impl Env for NoEnv {
-    fn param(&self, _: u32) -> f64 {
-        f64::NAN
+impl ParamEnv<'static> {
+    /// An environment with nothing in it, for constant expressions (those
+    /// whose [`Reads`] are all false): every read gives NaN.
+    pub const NONE: ParamEnv<'static> = ParamEnv(&[]);
+}
+
+impl Env for ParamEnv<'_> {
+    fn param(&self, idx: u32) -> f64 {
+        self.0.get(idx as usize).copied().unwrap_or(f64::NAN)
     }
     fn time(&self) -> f64 {
         f64::NAN

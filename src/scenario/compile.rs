@@ -5,7 +5,7 @@
 use super::model::*;
 use super::raw::*;
 use crate::diag::Diagnostic;
-use crate::expr::{self, ActorRef, Context, Expr, NoEnv, Scope, Type, VarDecl};
+use crate::expr::{self, ActorRef, Context, Expr, ParamEnv, Scope, Type, VarDecl};
 use crate::time::{days_from_civil, is_valid_date, TimeUnit};
 use std::ops::Range;
 use toml::Spanned;
@@ -582,7 +582,7 @@ impl Compiler<'_> {
                 .iter()
                 .all(|e| e.constant().is_some());
             if constant {
-                if let Err(msg) = dyad.values(&NoEnv) {
+                if let Err(msg) = dyad.values(&ParamEnv::NONE) {
                     self.err(span.clone(), msg);
                 }
             }
@@ -825,7 +825,7 @@ impl Compiler<'_> {
         let constant = delay.p1.constant().is_some()
             && delay.p2.as_ref().is_none_or(|p| p.constant().is_some());
         if constant {
-            let env = NoEnv;
+            let env = ParamEnv::NONE;
             let checked = if signed {
                 signed_check(&delay, &env)
             } else {
@@ -1077,7 +1077,7 @@ fn shift(inner: &Range<usize>, offset: usize, outer: &Range<usize>) -> Range<usi
 
 /// Jitter may be negative: check the distribution's parameters without the
 /// non-negativity of delays.
-fn signed_check(delay: &Delay, env: &NoEnv) -> Result<(), String> {
+fn signed_check(delay: &Delay, env: &ParamEnv) -> Result<(), String> {
     let a = delay.p1.eval(env);
     let b = delay.p2.as_ref().map_or(0.0, |e| e.eval(env));
     if !a.is_finite() || !b.is_finite() {

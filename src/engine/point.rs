@@ -1,0 +1,87 @@
+//! Values fixed by a parameter point: every expression on the hot path that
+//! reads nothing but parameters (an effect's `5.0 * impact_scale`, a rule's
+//! `prob = "close_prob"`, a delay's mean, a dyad's initial value) is
+//! evaluated once per point instead of once per use.
+//!
+//! A cached value is the same expression evaluated on the same parameter
+//! values, so it has the same bits as the evaluation it replaces.
+
+use crate::expr::{Expr, ParamEnv};
+use crate::rng::Dist;
+use crate::scenario::Scenario;
+
+/// The cached values of one parameter point.
+#[derive(Debug, Default)]
+pub(super) struct PointCache {
+    /// The parameter values the cache was computed for (`None`: not yet).
+    params: Option<Vec<f64>>,
+    /// `effect_offset[event]`: index of the event's first effect in `effects`.
+    effect_offset: Vec<usize>,
+    /// Per effect of every event, in order: its value, if parameter-only.
+    effects: Vec<Option<f64>>,
+    /// Per rule: its probability, if it has one and it is parameter-only.
+    pub(super) prob: Vec<Option<f64>>,
+    /// Per rule: its delay distribution (or the reason it is invalid), if
+    /// every delay parameter is parameter-only.
+    pub(super) delay: Vec<Option<Result<Dist, String>>>,
+    /// Per dyad: (initial, baseline, half-life), or the reason they are
+    /// invalid, if all three are parameter-only.
+    pub(super) dyad: Vec<Option<Result<DyadValues, String>>>,
+}
+
+/// A dyad's (initial, baseline, half-life).
+pub(super) type DyadValues = (f64, f64, f64);
+
+fn fixed(e: &Expr, params: &[f64]) -> Option<f64> {
+    e.param_only().then(|| e.eval(&ParamEnv(params)))
+}
+
+impl PointCache {
+    /// Makes the cache hold `params`' values. Returns whether they changed
+    /// (and were recomputed).
+    pub(super) fn prepare(&mut self, s: &Scenario, params: &[f64]) -> bool {
+        if self.params.as_deref() == Some(params) {
+            return false;
+        }
+        let env = ParamEnv(params);
+        self.effect_offset.clear();
+        self.effects.clear();
+        for event in &s.events {
+            self.effect_offset.push(self.effects.len());
+            self.effects
+                .extend(event.effects.iter().map(|st| fixed(&st.value, params)));
+        }
+        self.prob = s
+            .rules
+            .iter()
+            .map(|r| r.prob.as_ref().and_then(|p| fixed(p, params)))
+            .collect();
+        self.delay = s
+            .rules
+            .iter()
+            .map(|r| {
+                let d = r.delay.as_ref()?;
+                let param_only = d.p1.param_only() && d.p2.as_ref().is_none_or(Expr::param_only);
+                param_only.then(|| d.dist(&env))
+            })
+            .collect();
+        self.dyad = s
+            .dyads
+            .iter()
+            .map(|d| {
+                let param_only = [&d.initial, &d.baseline, &d.half_life]
+                    .iter()
+                    .all(|e| e.param_only());
+                param_only.then(|| d.values(&env))
+            })
+            .collect();
+        self.params = Some(params.to_vec());
+        true
+    }
+
+    /// The value of effect `k` of event `event`, if parameter-only.
+    #[inline]
+    pub(super) fn effect(&self, event: usize, k: usize) -> Option<f64> {
+        self.effects[self.effect_offset[event] + k]
+    }
+}
