@@ -51,13 +51,13 @@ enum Command {
     /// Re-run the run or sweep recorded in DIR/manifest.json and compare with DIR's files.
     /// Exit 0 when identical, 1 with a report when not, 2 on usage errors.
     Check(CheckArgs),
-    /// Draw a result as SVG: tension fan charts, outcome shares with Wilson intervals, means against a swept parameter,
-    /// and, when DIR holds sensitivity.csv, a bar chart of Morris mu* or Sobol S1/ST per parameter for each metric.
+    /// Draw a result as SVG (or PNG): tension fan charts, outcome shares with Wilson intervals, means against a swept
+    /// parameter, and, when DIR holds sensitivity.csv, a bar chart of Morris mu* or Sobol S1/ST per parameter for each metric.
     Plot {
         /// A result directory (made by `run --out`, `sweep --out` or `sensitivity --out`; fan charts need --timeseries).
         dir: PathBuf,
-        /// The SVG file to write (default: DIR/plot.svg).
-        #[arg(long, value_name = "FILE.svg")]
+        /// The file to write: FILE.svg, or FILE.png for the same picture as PNG (default: DIR/plot.svg).
+        #[arg(long, value_name = "FILE.svg|FILE.png")]
         out: Option<PathBuf>,
         /// The sweep point whose time series are drawn.
         #[arg(long, default_value_t = 0)]
@@ -548,14 +548,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             point,
             metric,
         } => {
-            if let Some(ext) = out.as_ref().and_then(|o| o.extension()) {
-                if !ext.eq_ignore_ascii_case("svg") {
-                    return Err(Error::Usage(format!(
-                        "plot: only SVG is written (--out FILE.svg); convert with e.g. `rsvg-convert -o plot.png plot.svg` (got .{})",
-                        ext.to_string_lossy()
-                    )));
-                }
-            }
+            let out = out.map(flashpoint::plot::PlotOut::new).transpose()?;
             let path = flashpoint::plot::plot(&flashpoint::plot::PlotConfig {
                 dir,
                 out,

@@ -1,4 +1,5 @@
-//! `flashpoint plot DIR`: one SVG with what a researcher looks at first.
+//! `flashpoint plot DIR`: one picture (SVG, or PNG) with what a researcher
+//! looks at first.
 //!
 //! 1. A fan chart of each tension over time (median, 50% and 90% bands from
 //!    `timeseries_summary.csv`), with the scenario's scheduled events marked on
@@ -13,9 +14,14 @@
 //!    Sobol `S1` and `ST` per parameter, sorted by `mu_star` or `S1`, with
 //!    bootstrap 95% whiskers. `summary.csv` is then optional.
 //!
-//! Only SVG is written (plotters' SVG backend needs no system library; its
-//! bitmap backend would need a font library to draw text). Convert with
-//! `rsvg-convert -o plot.png plot.svg` if a PNG is needed.
+//! The chart is drawn once, as SVG (plotters' SVG backend; text in the
+//! `sans-serif` family, which every browser renders). `--out FILE.svg` (the
+//! default, `DIR/plot.svg`) writes that SVG; `--out FILE.png` writes it
+//! rasterised by the `png` submodule (resvg with an embedded font, no system
+//! library), so the PNG shows exactly the SVG's panels at the SVG's width and
+//! height. The extension picks the format, case-insensitively
+//! ([`PlotOut::new`]); any other is a usage error. Either file is written
+//! through [`write_atomic`].
 
 use crate::error::{Error, Result};
 use crate::output::write_atomic;
@@ -26,17 +32,65 @@ use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod png;
+
 /// A validated `plot` request.
 #[derive(Debug, Clone)]
 pub struct PlotConfig {
     /// A result directory.
     pub dir: PathBuf,
-    /// The SVG file to write (default `DIR/plot.svg`).
-    pub out: Option<PathBuf>,
+    /// The file to write, and its format (default `DIR/plot.svg`).
+    pub out: Option<PlotOut>,
     /// The sweep point whose time series are drawn.
     pub point: u64,
     /// Only this metric's sensitivity chart (`metric` or `metric=category`).
     pub metric: Option<String>,
+}
+
+/// The picture formats `plot` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlotFormat {
+    /// The chart as SVG text.
+    Svg,
+    /// The same SVG rasterised to a PNG of the same width and height.
+    Png,
+}
+
+/// A checked output file: its path, and the format its extension names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlotOut {
+    path: PathBuf,
+    format: PlotFormat,
+}
+
+impl PlotOut {
+    /// `path`, written in the format its extension names (case-insensitive):
+    /// `.svg` or `.png`; a name without an extension gets SVG. Any other
+    /// extension is a usage error naming the accepted ones.
+    pub fn new(path: PathBuf) -> Result<PlotOut> {
+        let format = match path.extension() {
+            None => PlotFormat::Svg,
+            Some(ext) if ext.eq_ignore_ascii_case("svg") => PlotFormat::Svg,
+            Some(ext) if ext.eq_ignore_ascii_case("png") => PlotFormat::Png,
+            Some(ext) => {
+                return Err(Error::Usage(format!(
+                    "plot: --out must end in .svg or .png (got .{})",
+                    ext.to_string_lossy()
+                )))
+            }
+        };
+        Ok(PlotOut { path, format })
+    }
+
+    /// The file to write.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The format written.
+    pub fn format(&self) -> PlotFormat {
+        self.format
+    }
 }
 
 const WIDTH: u32 = 1200;
@@ -262,7 +316,8 @@ fn load_main(config: &PlotConfig) -> Result<MainData> {
     })
 }
 
-/// Draws the plots of the result in `config.dir`; returns the SVG's path.
+/// Draws the plots of the result in `config.dir` and writes them as SVG or
+/// PNG (see [`PlotOut`]); returns the path written.
 pub fn plot(config: &PlotConfig) -> Result<PathBuf> {
     let dir = &config.dir;
     let has_summary = dir.join("summary.csv").exists();
@@ -363,8 +418,15 @@ pub fn plot(config: &PlotConfig) -> Result<PathBuf> {
         }
         root.present().map_err(plot_error)?;
     }
-    let out = config.out.clone().unwrap_or_else(|| dir.join("plot.svg"));
-    write_atomic(&out, svg.as_bytes()).map_err(|e| Error::io(&out, e))?;
+    let (out, format) = match &config.out {
+        Some(out) => (out.path().to_path_buf(), out.format()),
+        None => (dir.join("plot.svg"), PlotFormat::Svg),
+    };
+    let bytes = match format {
+        PlotFormat::Svg => svg.into_bytes(),
+        PlotFormat::Png => png::svg_to_png(&svg)?,
+    };
+    write_atomic(&out, &bytes).map_err(|e| Error::io(&out, e))?;
     Ok(out)
 }
 
@@ -990,4 +1052,26 @@ fn means_chart(
         )
         .map_err(plot_error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_extension_picks_the_format() {
+        let format = |p: &str| PlotOut::new(PathBuf::from(p)).map(|o| o.format());
+        assert_eq!(format("a/plot.svg").ok(), Some(PlotFormat::Svg));
+        assert_eq!(format("plot.SVG").ok(), Some(PlotFormat::Svg));
+        assert_eq!(format("plot").ok(), Some(PlotFormat::Svg));
+        assert_eq!(format("plot.png").ok(), Some(PlotFormat::Png));
+        assert_eq!(format("plot.Png").ok(), Some(PlotFormat::Png));
+        match format("plot.svg.pdf") {
+            Err(e) => assert_eq!(
+                e.to_string(),
+                "plot: --out must end in .svg or .png (got .pdf)"
+            ),
+            Ok(f) => panic!("plot.svg.pdf accepted as {f:?}"),
+        }
+    }
 }
