@@ -105,6 +105,16 @@ impl TimeseriesTables {
         }
     }
 
+    /// `t,date,series,` of the last grid time's last series: the last cell
+    /// of a replication that reached the horizon, and of a point one of
+    /// whose replications did.
+    pub fn last_cell(&self) -> String {
+        match (self.times.last(), self.series.last()) {
+            (Some(t), Some(name)) => format!("{t},{name},"),
+            _ => String::new(),
+        }
+    }
+
     /// Number of series per grid row.
     pub fn n_series(&self) -> usize {
         self.series.len()
