@@ -151,15 +151,15 @@ impl TimeseriesTables {
         let n_series = self.series.len();
         for k in 0..self.n_points {
             for (j, name) in self.series.iter().enumerate() {
-                let (m, q) = &self.cells[k * n_series + j];
-                if m.count() == 0 {
+                let (sum, q) = &self.cells[k * n_series + j];
+                if sum.count() == 0 {
                     continue;
                 }
                 if self.point_column {
                     let _ = write!(out, "{point},");
                 }
-                let _ = write!(out, "{},{name},{},", self.times[k], m.count());
-                push_f64(out, m.mean());
+                let _ = write!(out, "{},{name},{},", self.times[k], sum.count());
+                push_f64(out, sum.mean());
                 for p in QUANTILES {
                     out.push(',');
                     push_f64(out, q.quantile(p));
