@@ -88,7 +88,9 @@ done
 [ "$state" = "idle" ] || { echo "slurm-test: node did not become idle (state: $state)"; cat "$work"/*.log; exit 1; }
 echo "== SLURM is up: $(sinfo -h -o '%P %D %t %c')"
 
-sweep_args="--vary close_prob=0:1:5 --vary half_life=7,14 --reps 400 --seed 7"
+# 10 points × 400 replications in 4 shards: the boundaries cut points 2 and 7,
+# whose time-series summaries merge joins from the shards' saved states.
+sweep_args="--vary close_prob=0:1:5 --vary half_life=7,14 --reps 400 --seed 7 --timeseries 5 --timeseries-reps 3"
 echo "== unsharded sweep"
 # shellcheck disable=SC2086
 "$bin" sweep scenarios/west2025.toml $sweep_args --quiet --out "$work/whole"
@@ -112,7 +114,7 @@ failed=0
 echo "$states" | grep -qv 'COMPLETED exit 0:0' && failed=1
 [ "$failed" = 0 ] || { echo "slurm-test: a job failed"; cat "$work"/slurm-*.out 2>/dev/null; exit 1; }
 
-for f in runs.csv summary.csv points.csv; do
+for f in runs.csv summary.csv points.csv timeseries.csv timeseries_summary.csv; do
     cmp "$work/whole/$f" "$work/sharded/merged/$f"
     echo "identical: $f"
 done

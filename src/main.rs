@@ -257,7 +257,7 @@ struct RunArgs {
 /// `--timeseries DT [--timeseries-reps K]`, shared by `run` and `sweep`.
 #[derive(Args)]
 struct TimeseriesArgs {
-    /// Record every tension and numeric actor state variable at t = 0, DT, 2·DT, … ≤ horizon (scenario time units): timeseries.csv and timeseries_summary.csv (needs --out).
+    /// Record every tension and numeric actor state variable at t = 0, DT, 2·DT, … ≤ horizon (scenario time units): timeseries.csv and timeseries_summary.csv (needs --out; a shard also writes timeseries_state.bin, which merge reads).
     #[arg(long, value_name = "DT")]
     timeseries: Option<f64>,
     /// Replications per point written in full to timeseries.csv (the summary uses all).

@@ -2,16 +2,19 @@
 //! and a mergeable quantile accumulator.
 //!
 //! This module owns the numbers a sweep reports per (point, outcome): means
-//! with normal-theory 95% intervals ([`Moments`]), Wilson intervals for
-//! event probabilities ([`wilson`]), and quantiles ([`Quantiles`]). It does
-//! no I/O and knows nothing of scenarios.
+//! with normal-theory 95% intervals ([`Moments`]), exact sums and correctly
+//! rounded means ([`ExactSum`]), Wilson intervals for event probabilities
+//! ([`wilson`]), and quantiles ([`Quantiles`]). It does no I/O and knows
+//! nothing of scenarios; [`ExactSum::to_parts`] and [`Quantiles::to_parts`]
+//! give their states as plain data for `output/` to save.
 //!
 //! Reproducibility: [`Moments`] is bit-reproducible given the same sequence
 //! of `add` and `merge` calls (the harness feeds fixed-size blocks of
 //! replications in order, so thread count never reaches a result).
-//! [`Quantiles`] is stronger: its state, and so every quantile, is a pure
-//! function of the multiset of values added, whatever the order and however
-//! the values were split into parts and merged.
+//! [`ExactSum`] and [`Quantiles`] are stronger: their state, and so every
+//! mean and quantile, is a pure function of the multiset of values added,
+//! whatever the order and however the values were split into parts and
+//! merged (what the shards of a sweep need).
 
 use std::collections::BTreeMap;
 
@@ -114,6 +117,294 @@ impl Moments {
     }
 }
 
+/// Limbs (64 bits each) of the fixed-point accumulator of [`ExactSum`].
+pub const EXACT_SUM_LIMBS: usize = 34;
+
+/// The exact sum of `f64` values, mergeable, with a state that is a pure
+/// function of the multiset of values added.
+///
+/// Every finite `f64` is an integer multiple of `2^-1074` below `2^1024` in
+/// magnitude, so the sum of up to `2^64` of them, counted in units of
+/// `2^-1074`, is an integer below `2^2162` in magnitude: it is held exactly in
+/// [`EXACT_SUM_LIMBS`] 64-bit limbs, two's complement. Integer addition is
+/// associative, so any order of [`ExactSum::add`], and any split of the values
+/// into parts joined by [`ExactSum::merge`] in any order, gives the same
+/// state (`==` compares it). [`ExactSum::mean`] is the exact mean correctly
+/// rounded to the nearest `f64` (ties to even), so it is reproducible to the
+/// bit however the values were partitioned — unlike [`Moments`], whose
+/// floating-point updates depend on the order.
+///
+/// Cost: an add touches two limbs (plus a rare carry); the state is 288
+/// bytes. Non-finite values are not summed: they are remembered as flags, and
+/// then the sum and mean are `+∞`, `-∞`, or NaN (a NaN, or both infinities),
+/// as IEEE addition would give in any order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExactSum {
+    limbs: [u64; EXACT_SUM_LIMBS],
+    count: u64,
+    nan: bool,
+    pos_inf: bool,
+    neg_inf: bool,
+}
+
+/// The state of an [`ExactSum`] as plain data, for saving and restoring it
+/// ([`ExactSum::to_parts`], [`ExactSum::from_parts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExactSumParts {
+    /// Values added, non-finite ones included.
+    pub count: u64,
+    /// The sum of the finite values in units of `2^-1074`, two's complement,
+    /// least significant limb first.
+    pub limbs: [u64; EXACT_SUM_LIMBS],
+    /// Whether a NaN was added.
+    pub nan: bool,
+    /// Whether `+∞` was added.
+    pub pos_inf: bool,
+    /// Whether `-∞` was added.
+    pub neg_inf: bool,
+}
+
+impl Default for ExactSum {
+    fn default() -> Self {
+        ExactSum::new()
+    }
+}
+
+impl ExactSum {
+    /// An empty sum.
+    pub fn new() -> ExactSum {
+        ExactSum {
+            limbs: [0; EXACT_SUM_LIMBS],
+            count: 0,
+            nan: false,
+            pos_inf: false,
+            neg_inf: false,
+        }
+    }
+
+    /// Adds one value, exactly.
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        self.count = self.count.saturating_add(1);
+        if !x.is_finite() {
+            if x.is_nan() {
+                self.nan = true;
+            } else if x > 0.0 {
+                self.pos_inf = true;
+            } else {
+                self.neg_inf = true;
+            }
+            return;
+        }
+        let bits = x.to_bits();
+        let biased = ((bits >> 52) & 0x7ff) as u32;
+        let fraction = bits & ((1 << 52) - 1);
+        // x = mantissa · 2^(shift - 1074), shift in 0..=2045.
+        let (mantissa, shift) = if biased == 0 {
+            (fraction, 0)
+        } else {
+            (fraction | (1 << 52), biased - 1)
+        };
+        if mantissa == 0 {
+            return;
+        }
+        let at = (shift / 64) as usize;
+        let wide = u128::from(mantissa) << (shift % 64);
+        let (lo, hi) = (wide as u64, (wide >> 64) as u64);
+        if bits >> 63 == 0 {
+            self.add_at(at, lo, hi);
+        } else {
+            self.sub_at(at, lo, hi);
+        }
+    }
+
+    /// Adds `hi · 2^64 + lo` at limb `at` (`at <= 31`: see `add`).
+    #[inline]
+    fn add_at(&mut self, at: usize, lo: u64, hi: u64) {
+        let (r, c0) = self.limbs[at].overflowing_add(lo);
+        self.limbs[at] = r;
+        let (r, c1) = self.limbs[at + 1].overflowing_add(hi);
+        let (r, c2) = r.overflowing_add(u64::from(c0));
+        self.limbs[at + 1] = r;
+        let mut carry = c1 || c2;
+        for limb in &mut self.limbs[at + 2..] {
+            if !carry {
+                break;
+            }
+            (*limb, carry) = limb.overflowing_add(1);
+        }
+    }
+
+    /// Subtracts `hi · 2^64 + lo` at limb `at` (`at <= 31`).
+    #[inline]
+    fn sub_at(&mut self, at: usize, lo: u64, hi: u64) {
+        let (r, b0) = self.limbs[at].overflowing_sub(lo);
+        self.limbs[at] = r;
+        let (r, b1) = self.limbs[at + 1].overflowing_sub(hi);
+        let (r, b2) = r.overflowing_sub(u64::from(b0));
+        self.limbs[at + 1] = r;
+        let mut borrow = b1 || b2;
+        for limb in &mut self.limbs[at + 2..] {
+            if !borrow {
+                break;
+            }
+            (*limb, borrow) = limb.overflowing_sub(1);
+        }
+    }
+
+    /// Folds `other` into `self`: the state that adding both parts' values
+    /// to one accumulator gives.
+    pub fn merge(&mut self, other: &ExactSum) {
+        self.count = self.count.saturating_add(other.count);
+        self.nan |= other.nan;
+        self.pos_inf |= other.pos_inf;
+        self.neg_inf |= other.neg_inf;
+        let mut carry = false;
+        for (a, b) in self.limbs.iter_mut().zip(&other.limbs) {
+            let (r, c1) = a.overflowing_add(*b);
+            let (r, c2) = r.overflowing_add(u64::from(carry));
+            *a = r;
+            carry = c1 || c2;
+        }
+    }
+
+    /// The number of values added (non-finite ones included).
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The sum of the non-finite values as IEEE addition gives it, or `None`
+    /// when every value was finite.
+    fn non_finite(&self) -> Option<f64> {
+        match (self.nan, self.pos_inf, self.neg_inf) {
+            (true, _, _) | (false, true, true) => Some(f64::NAN),
+            (false, true, false) => Some(f64::INFINITY),
+            (false, false, true) => Some(f64::NEG_INFINITY),
+            (false, false, false) => None,
+        }
+    }
+
+    /// The exact sum correctly rounded to `f64` (`±∞` beyond the range).
+    pub fn sum(&self) -> f64 {
+        self.non_finite()
+            .unwrap_or_else(|| self.rounded_quotient(1))
+    }
+
+    /// The exact mean correctly rounded to `f64`; NaN when empty.
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 {
+            return f64::NAN;
+        }
+        self.non_finite()
+            .unwrap_or_else(|| self.rounded_quotient(self.count))
+    }
+
+    /// The state as plain data.
+    pub fn to_parts(&self) -> ExactSumParts {
+        ExactSumParts {
+            count: self.count,
+            limbs: self.limbs,
+            nan: self.nan,
+            pos_inf: self.pos_inf,
+            neg_inf: self.neg_inf,
+        }
+    }
+
+    /// The accumulator whose state `parts` describes (every bit pattern is a
+    /// valid sum).
+    pub fn from_parts(parts: ExactSumParts) -> ExactSum {
+        ExactSum {
+            limbs: parts.limbs,
+            count: parts.count,
+            nan: parts.nan,
+            pos_inf: parts.pos_inf,
+            neg_inf: parts.neg_inf,
+        }
+    }
+
+    /// `sum / divisor` (`divisor >= 1`) correctly rounded, ties to even.
+    ///
+    /// With `S` the sum in units of `2^-1074`, the quotient
+    /// `Q = S · 2^128 / divisor` is computed by long division far enough to
+    /// hold the 53 bits of the result, the rounding bit and a sticky bit (the
+    /// `2^128` guarantees at least 64 significant bits); the result is
+    /// `Q · 2^-1202` rounded to 53 bits, or to a multiple of `2^-1074`
+    /// (subnormal) when it is that small.
+    fn rounded_quotient(&self, divisor: u64) -> f64 {
+        let divisor = u128::from(divisor.max(1));
+        let negative = self.limbs[EXACT_SUM_LIMBS - 1] >> 63 == 1;
+        let mut magnitude = self.limbs;
+        if negative {
+            let mut carry = true;
+            for limb in &mut magnitude {
+                (*limb, carry) = (!*limb).overflowing_add(u64::from(carry));
+            }
+        }
+        let Some(top) = magnitude.iter().rposition(|&l| l != 0) else {
+            return 0.0;
+        };
+        // The dividend S · 2^128, limb by limb.
+        let dividend = |k: usize| if k >= 2 { magnitude[k - 2] } else { 0 };
+        let mut rem = 0u128;
+        let mut k = top + 2;
+        // The first non-zero limb of the quotient: S >= 1 and divisor < 2^64
+        // make Q > 2^64, so it is found at k >= 1.
+        let high = loop {
+            let cur = (rem << 64) | u128::from(dividend(k));
+            let q = (cur / divisor) as u64;
+            rem = cur % divisor;
+            if q != 0 || k == 1 {
+                break q;
+            }
+            k -= 1;
+        };
+        let cur = (rem << 64) | u128::from(dividend(k - 1));
+        let low = (cur / divisor) as u64;
+        rem = cur % divisor;
+        let mut sticky = rem != 0 || (0..k - 1).any(|j| dividend(j) != 0);
+        let window = (u128::from(high) << 64) | u128::from(low);
+        if window == 0 {
+            return 0.0;
+        }
+        // Q = window · 2^base + (less than 2^base).
+        let base = 64 * (k - 1);
+        let top_bit = base + 127 - window.leading_zeros() as usize;
+        // The result's last bit: 52 below the top bit, never below 2^-1074.
+        let shift = top_bit.saturating_sub(52).max(128);
+        // 12 <= shift - base <= 128 (the top bit is in the high half).
+        let rel = (shift - base).clamp(1, 128) as u32;
+        let mut mantissa = if rel >= 128 {
+            0
+        } else {
+            (window >> rel) as u64
+        };
+        let round = (window >> (rel - 1)) & 1 == 1;
+        sticky |= window & ((1u128 << (rel - 1)) - 1) != 0;
+        if round && (sticky || mantissa & 1 == 1) {
+            mantissa += 1;
+        }
+        // A normal result m · 2^(shift - 1202) with m in [2^52, 2^53] has
+        // the bits ((shift - 128) << 52) + m; a subnormal one (shift = 128)
+        // has the bits m. A carry into 2^53 moves the exponent up by itself.
+        let exponent = (shift - 128) as u64;
+        let value = if exponent >= 0x7ff {
+            f64::INFINITY
+        } else {
+            let bits = (exponent << 52) + mantissa;
+            if bits >= 0x7ff0_0000_0000_0000 {
+                f64::INFINITY
+            } else {
+                f64::from_bits(bits)
+            }
+        };
+        if negative {
+            -value
+        } else {
+            value
+        }
+    }
+}
+
 /// The Wilson score interval for a binomial proportion with `successes` out
 /// of `n` trials, at normal quantile `z` (use [`Z95`] for 95%).
 ///
@@ -202,6 +493,42 @@ pub struct Quantiles {
     /// the state with them merged, which is the same sorted vector.
     pending: Vec<f64>,
 }
+
+/// The state of a [`Quantiles`] as plain data, for saving and restoring it
+/// ([`Quantiles::to_parts`], [`Quantiles::from_parts`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuantilesParts {
+    /// NaN values counted (and ignored).
+    pub nan_count: u64,
+    /// The values: exactly, or as sketch buckets.
+    pub values: QuantilesValues,
+}
+
+/// The values of a [`Quantiles`], in its canonical form.
+#[derive(Clone, Debug, PartialEq)]
+pub enum QuantilesValues {
+    /// At most [`Quantiles::CAP`] values, sorted by `total_cmp`, without NaN
+    /// or `-0.0`.
+    Exact(Vec<f64>),
+    /// More than [`Quantiles::CAP`] values, as bucket counts.
+    Sketch {
+        /// Count of `-∞`.
+        neg_inf: u64,
+        /// Negative finite values: (bucket index of `|x|`, count), indices
+        /// strictly increasing, counts positive.
+        negative: Vec<(i32, u64)>,
+        /// Count of zeros.
+        zero: u64,
+        /// Positive finite values: (bucket index, count), as `negative`.
+        positive: Vec<(i32, u64)>,
+        /// Count of `+∞`.
+        pos_inf: u64,
+    },
+}
+
+/// Bucket indices of finite non-zero `f64` lie within about ±74 500; a saved
+/// sketch with an index beyond this is refused.
+const MAX_BUCKET_INDEX: i32 = 80_000;
 
 /// How many values the exact mode buffers before merging them in.
 const PENDING: usize = 64;
@@ -482,6 +809,102 @@ impl Quantiles {
             }
         };
         self.repr = merged;
+    }
+
+    /// The state as plain data (pending values merged in).
+    pub fn to_parts(&self) -> QuantilesParts {
+        let flushed = self.flushed();
+        let values = match &flushed.repr {
+            Repr::Exact(values) => QuantilesValues::Exact(values.clone()),
+            Repr::Sketch(s) => QuantilesValues::Sketch {
+                neg_inf: s.neg_inf,
+                negative: s.negative.iter().map(|(&i, &c)| (i, c)).collect(),
+                zero: s.zero,
+                positive: s.positive.iter().map(|(&i, &c)| (i, c)).collect(),
+                pos_inf: s.pos_inf,
+            },
+        };
+        QuantilesParts {
+            nan_count: self.nan_count,
+            values,
+        }
+    }
+
+    /// The accumulator whose state `parts` describes, or what makes it one
+    /// that no sequence of [`Quantiles::add`] could reach (unsorted values,
+    /// NaN, `-0.0`, more than `CAP` exact values, a sketch of at most `CAP`
+    /// values, bucket indices out of order or out of range, empty buckets).
+    pub fn from_parts(parts: QuantilesParts) -> Result<Quantiles, String> {
+        let repr = match parts.values {
+            QuantilesValues::Exact(values) => {
+                if values.len() > Self::CAP {
+                    return Err(format!(
+                        "{} exact values, more than {}",
+                        values.len(),
+                        Self::CAP
+                    ));
+                }
+                if values
+                    .iter()
+                    .any(|x| x.is_nan() || x.to_bits() == (-0.0f64).to_bits())
+                {
+                    return Err("an exact value is NaN or -0".into());
+                }
+                if values.windows(2).any(|w| w[0].total_cmp(&w[1]).is_gt()) {
+                    return Err("the exact values are not sorted".into());
+                }
+                Repr::Exact(values)
+            }
+            QuantilesValues::Sketch {
+                neg_inf,
+                negative,
+                zero,
+                positive,
+                pos_inf,
+            } => {
+                let mut sketch = Sketch {
+                    count: 0,
+                    neg_inf,
+                    negative: BTreeMap::new(),
+                    zero,
+                    positive: BTreeMap::new(),
+                    pos_inf,
+                };
+                let mut count = neg_inf.saturating_add(zero).saturating_add(pos_inf);
+                for (buckets, map) in [
+                    (negative, &mut sketch.negative),
+                    (positive, &mut sketch.positive),
+                ] {
+                    let mut last = None;
+                    for (index, c) in buckets {
+                        if c == 0
+                            || index.abs() > MAX_BUCKET_INDEX
+                            || last.is_some_and(|l| l >= index)
+                        {
+                            return Err(format!(
+                                "sketch bucket {index} (count {c}) is empty, out of range or out of order"
+                            ));
+                        }
+                        last = Some(index);
+                        count = count.saturating_add(c);
+                        map.insert(index, c);
+                    }
+                }
+                if count <= Self::CAP as u64 {
+                    return Err(format!(
+                        "a sketch of {count} values (at most {} are kept exactly)",
+                        Self::CAP
+                    ));
+                }
+                sketch.count = count;
+                Repr::Sketch(sketch)
+            }
+        };
+        Ok(Quantiles {
+            repr,
+            nan_count: parts.nan_count,
+            pending: Vec::new(),
+        })
     }
 
     /// The number of non-NaN values added.
@@ -896,5 +1319,192 @@ mod tests {
             prop_assert!(!accumulate(&xs).is_exact());
             check_split_merge(&xs, &cuts, order_seed);
         }
+    }
+}
+
+#[cfg(test)]
+mod exact_sum_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sum_of(xs: &[f64]) -> ExactSum {
+        let mut s = ExactSum::new();
+        xs.iter().for_each(|&x| s.add(x));
+        s
+    }
+
+    #[test]
+    fn known_sums_and_means() {
+        let p53 = 2f64.powi(-53);
+        // 1 + 2^-53 is halfway between 1 and 1 + 2^-52: ties to even.
+        assert_eq!(sum_of(&[1.0, p53]).sum(), 1.0);
+        // Just above halfway rounds up, although 1 + 2^-53 + 2^-106 in
+        // floating point would not.
+        assert_eq!(sum_of(&[1.0, p53, p53 * p53]).sum(), 1.0 + 2.0 * p53);
+        // No intermediate overflow, no cancellation.
+        assert_eq!(sum_of(&[1e308, 1e308, -1e308]).sum(), 1e308);
+        assert_eq!(sum_of(&[f64::MAX, f64::MAX]).mean(), f64::MAX);
+        assert_eq!(sum_of(&[f64::MAX, f64::MAX]).sum(), f64::INFINITY);
+        assert_eq!(sum_of(&[-f64::MAX, -f64::MAX]).sum(), f64::NEG_INFINITY);
+        assert_eq!(sum_of(&[1.0, 1e-30, -1.0]).sum(), 1e-30);
+        assert_eq!(sum_of(&[0.1, 0.2, 0.3]).mean(), 0.2);
+        assert_eq!(sum_of(&[0.0, 1.0, 1.0]).mean(), 2.0 / 3.0);
+        assert_eq!(sum_of(&[-3.0, 1.0]).mean(), -1.0);
+        assert_eq!(sum_of(&[2.5, -2.5]).mean(), 0.0);
+        // Subnormal results: 2^-1074 / 2 ties to 0 (even), 3/4 of it rounds up.
+        let tiny = f64::from_bits(1);
+        assert_eq!(sum_of(&[tiny, 0.0]).mean(), 0.0);
+        assert_eq!(sum_of(&[tiny, tiny, tiny, 0.0]).mean(), tiny);
+        assert_eq!(sum_of(&[tiny, tiny, tiny]).sum(), 3.0 * tiny);
+        assert_eq!(
+            sum_of(&[f64::MIN_POSITIVE, -tiny]).sum(),
+            f64::MIN_POSITIVE - tiny
+        );
+        assert!(ExactSum::new().mean().is_nan());
+        assert_eq!(ExactSum::new().sum(), 0.0);
+        // Non-finite values, as IEEE addition in any order.
+        assert_eq!(sum_of(&[1.0, f64::INFINITY]).mean(), f64::INFINITY);
+        assert_eq!(sum_of(&[f64::NEG_INFINITY, 1.0]).sum(), f64::NEG_INFINITY);
+        assert!(sum_of(&[f64::INFINITY, f64::NEG_INFINITY]).mean().is_nan());
+        assert!(sum_of(&[1.0, f64::NAN]).mean().is_nan());
+        assert_eq!(sum_of(&[1.0, f64::NAN]).count(), 2);
+    }
+
+    fn finite() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            4 => -1e3..1e3f64,
+            2 => any::<f64>().prop_filter("finite", |x| x.is_finite()),
+            1 => (0u64..1 << 52).prop_map(f64::from_bits),
+            1 => Just(0.0),
+            1 => Just(-0.0),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The sum of two doubles is IEEE addition (which is correctly rounded).
+        #[test]
+        fn a_pair_sums_like_ieee(x in finite(), y in finite()) {
+            let ieee = x + y;
+            let exact = sum_of(&[x, y]).sum();
+            if ieee == 0.0 {
+                prop_assert_eq!(exact, 0.0);
+            } else {
+                prop_assert_eq!(exact.to_bits(), ieee.to_bits(), "{} + {}", x, y);
+            }
+        }
+
+        /// The mean of copies of a value is that value.
+        #[test]
+        fn the_mean_of_copies_is_the_value(x in finite(), k in 1usize..300) {
+            let m = sum_of(&vec![x; k]).mean();
+            prop_assert_eq!(m, x);
+        }
+
+        /// The mean of integers whose sum is exact in f64 is the IEEE
+        /// quotient (which is correctly rounded).
+        #[test]
+        fn integer_means_are_correctly_rounded(xs in prop::collection::vec(-1_000_000i64..1_000_000, 1..200)) {
+            let values: Vec<f64> = xs.iter().map(|&x| x as f64).collect();
+            let total: i64 = xs.iter().sum();
+            prop_assert_eq!(sum_of(&values).mean(), total as f64 / xs.len() as f64);
+            prop_assert_eq!(sum_of(&values).sum(), total as f64);
+        }
+
+        /// Any split, merged in any order, and any insertion order give the
+        /// same state, and the parts round-trip.
+        #[test]
+        fn split_and_merge_give_the_same_state(
+            xs in prop::collection::vec(finite(), 0..300),
+            cut in any::<usize>(),
+            cut2 in any::<usize>(),
+        ) {
+            let whole = sum_of(&xs);
+            let (a, b) = (cut % (xs.len() + 1), cut2 % (xs.len() + 1));
+            let (a, b) = (a.min(b), a.max(b));
+            let mut merged = sum_of(&xs[b..]);
+            merged.merge(&sum_of(&xs[..a]));
+            merged.merge(&sum_of(&xs[a..b]));
+            prop_assert_eq!(merged, whole);
+            let mut reversed = xs.clone();
+            reversed.reverse();
+            prop_assert_eq!(sum_of(&reversed), whole);
+            prop_assert_eq!(ExactSum::from_parts(whole.to_parts()), whole);
+            prop_assert_eq!(merged.mean().to_bits(), whole.mean().to_bits());
+        }
+    }
+
+    #[test]
+    fn the_mean_agrees_with_welford_to_rounding() {
+        let mut s = crate::rng::Stream::new(&crate::rng::replication_key(3, 0, None), 0);
+        let xs: Vec<f64> = (0..10_000).map(|_| 5.0 + s.normal()).collect();
+        let mut m = Moments::new();
+        xs.iter().for_each(|&x| m.add(x));
+        let exact = sum_of(&xs).mean();
+        assert!(
+            ((exact - m.mean()) / exact).abs() < 1e-14,
+            "{exact} vs {}",
+            m.mean()
+        );
+    }
+
+    #[test]
+    fn quantile_parts_round_trip_and_are_checked() {
+        for n in [0usize, 5, Quantiles::CAP, Quantiles::CAP + 1, 9000] {
+            let mut q = Quantiles::new();
+            for i in 0..n {
+                q.add(if i % 3 == 0 {
+                    -(i as f64)
+                } else {
+                    i as f64 * 0.5
+                });
+            }
+            q.add(f64::NAN);
+            let back = Quantiles::from_parts(q.to_parts()).expect("a reachable state");
+            assert_eq!(back, q);
+            assert_eq!(back.quantile(0.3).to_bits(), q.quantile(0.3).to_bits());
+        }
+        let exact = |v: Vec<f64>| QuantilesParts {
+            nan_count: 0,
+            values: QuantilesValues::Exact(v),
+        };
+        assert!(Quantiles::from_parts(exact(vec![2.0, 1.0])).is_err());
+        assert!(Quantiles::from_parts(exact(vec![-0.0])).is_err());
+        assert!(Quantiles::from_parts(exact(vec![f64::NAN])).is_err());
+        assert!(Quantiles::from_parts(exact(vec![0.0; Quantiles::CAP + 1])).is_err());
+        let sketch = |negative: Vec<(i32, u64)>, zero: u64| QuantilesParts {
+            nan_count: 0,
+            values: QuantilesValues::Sketch {
+                neg_inf: 0,
+                negative,
+                zero,
+                positive: Vec::new(),
+                pos_inf: 0,
+            },
+        };
+        assert!(Quantiles::from_parts(sketch(vec![(3, 1)], 10)).is_err());
+        assert!(Quantiles::from_parts(sketch(vec![(3, 1), (2, 1)], 5000)).is_err());
+        assert!(Quantiles::from_parts(sketch(vec![(3, 0)], 5000)).is_err());
+        assert!(Quantiles::from_parts(sketch(vec![(900_000, 1)], 5000)).is_err());
+        assert!(Quantiles::from_parts(sketch(vec![(2, 1), (3, 1)], 5000)).is_ok());
+    }
+
+    /// Two parts of at most CAP values each whose union exceeds CAP merge to
+    /// the sketch that adding every value in sequence switches to.
+    #[test]
+    fn exact_parts_past_cap_merge_to_the_sequential_sketch() {
+        let xs: Vec<f64> = (0..Quantiles::CAP + 700)
+            .map(|i| (i % 977) as f64 * 0.37 - 50.0)
+            .collect();
+        let mut sequential = Quantiles::new();
+        xs.iter().for_each(|&x| sequential.add(x));
+        let half = xs.len() / 2;
+        let (mut a, mut b) = (Quantiles::new(), Quantiles::new());
+        xs[..half].iter().for_each(|&x| a.add(x));
+        xs[half..].iter().for_each(|&x| b.add(x));
+        assert!(a.is_exact() && b.is_exact() && !sequential.is_exact());
+        b.merge(&a);
+        assert_eq!(b, sequential);
     }
 }

@@ -73,6 +73,8 @@ fn every_command_in_the_readme_succeeds() {
             "100",
             "--seed",
             "3",
+            "--timeseries",
+            "5",
             "--quiet",
             "--out",
             "out/whole",
@@ -81,7 +83,13 @@ fn every_command_in_the_readme_succeeds() {
         .output()
         .expect("runs");
     assert!(whole.status.success());
-    for f in ["runs.csv", "summary.csv", "points.csv"] {
+    for f in [
+        "runs.csv",
+        "summary.csv",
+        "points.csv",
+        "timeseries.csv",
+        "timeseries_summary.csv",
+    ] {
         assert_eq!(
             std::fs::read(dir.join("out/whole").join(f)).ok(),
             std::fs::read(dir.join("out/merged").join(f)).ok(),

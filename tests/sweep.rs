@@ -85,14 +85,33 @@ fn thread_counts_give_identical_files() {
     );
 }
 
+/// Time series on a coarse grid, two replications per point in full.
+const TS: [&str; 4] = ["--timeseries", "5", "--timeseries-reps", "2"];
+
+/// Every file a sweep with `--timeseries` writes, the manifest aside.
+const TS_FILES: [&str; 5] = [
+    "runs.csv",
+    "summary.csv",
+    "points.csv",
+    "timeseries.csv",
+    "timeseries_summary.csv",
+];
+
 #[test]
 fn merged_shards_equal_the_whole() {
     let base = temp_dir("sweep-shards");
     let whole = base.join("whole");
-    sweep(&whole, &[]);
-    let shards: Vec<PathBuf> = (0..3).map(|i| base.join(format!("shard{i}"))).collect();
+    sweep(&whole, &TS);
+    // 4 shards of 9 points × 300 replications: the boundaries (675, 1350,
+    // 2025) cut points 2, 4 and 6.
+    let shards: Vec<PathBuf> = (0..4).map(|i| base.join(format!("shard{i}"))).collect();
     for (i, dir) in shards.iter().enumerate() {
-        sweep(dir, &["--shard", &format!("{i}/3")]);
+        let shard = format!("{i}/4");
+        let mut extra = vec!["--shard", &shard];
+        extra.extend_from_slice(&TS);
+        sweep(dir, &extra);
+        assert!(!dir.join("summary.csv").exists());
+        assert!(dir.join("timeseries_state.bin").exists());
     }
     let merged = base.join("merged");
     // Any order on the command line.
@@ -100,22 +119,31 @@ fn merged_shards_equal_the_whole() {
         "merge",
         s(&shards[2]),
         s(&shards[0]),
+        s(&shards[3]),
         s(&shards[1]),
         "--out",
         s(&merged),
     ]);
-    assert_same_files(&whole, &merged, &FILES);
+    assert_same_files(&whole, &merged, &TS_FILES);
+    assert!(!merged.join("timeseries_state.bin").exists());
+    let manifest = String::from_utf8(read(&merged.join("manifest.json"))).expect("utf-8");
+    assert!(
+        manifest.contains("\"timeseries_summary.csv\": \""),
+        "{manifest}"
+    );
+    assert!(!manifest.contains("timeseries_state.bin"), "{manifest}");
 
     // A gap, an overlap and a shard of another sweep are refused.
     let e = err(&[
         "merge",
         s(&shards[0]),
         s(&shards[2]),
+        s(&shards[3]),
         "--out",
         s(&base.join("gap")),
     ]);
     assert!(
-        e.contains("error: merge: replications 900..1800 are missing (no shard covers them)"),
+        e.contains("error: merge: replications 675..1350 are missing (no shard covers them)"),
         "{e}"
     );
     let e = err(&[
@@ -124,6 +152,7 @@ fn merged_shards_equal_the_whole() {
         s(&shards[0]),
         s(&shards[1]),
         s(&shards[2]),
+        s(&shards[3]),
         "--out",
         s(&base.join("overlap")),
     ]);
@@ -136,16 +165,18 @@ fn merged_shards_equal_the_whole() {
         "--out",
         s(&other),
         "--shard",
-        "1/3",
+        "1/4",
     ];
     args.extend_from_slice(&GRID[..6]);
     args.extend_from_slice(&["--seed", "6"]);
+    args.extend_from_slice(&TS);
     ok(&args);
     let e = err(&[
         "merge",
         s(&shards[0]),
         s(&other),
         s(&shards[2]),
+        s(&shards[3]),
         "--out",
         s(&base.join("mixed")),
     ]);
@@ -155,21 +186,144 @@ fn merged_shards_equal_the_whole() {
     );
     assert!(!base.join("mixed/runs.csv").exists());
 
-    // A shard whose runs.csv was edited after it finished is refused.
-    let runs = shards[1].join("runs.csv");
-    let text = String::from_utf8(read(&runs)).expect("utf-8");
-    std::fs::write(&runs, text.replacen("\n3,0,", "\n3,299,", 1)).expect("write");
+    // A shard without time series among shards with them is refused, by name.
+    let plain = base.join("plain");
+    sweep(&plain, &["--shard", "1/4"]);
     let e = err(&[
         "merge",
         s(&shards[0]),
-        s(&shards[1]),
+        s(&plain),
         s(&shards[2]),
+        s(&shards[3]),
         "--out",
-        s(&base.join("tampered")),
+        s(&base.join("plain-mixed")),
     ]);
     assert!(
-        e.contains("does not match the SHA-256 in its manifest"),
+        e.contains(&format!(
+            "error: merge: {} was run without --timeseries but {} was run with --timeseries 5: run every shard with the same --timeseries",
+            plain.display(),
+            shards[0].display()
+        )),
         "{e}"
+    );
+    // So is one with another grid.
+    let coarse = base.join("coarse");
+    sweep(
+        &coarse,
+        &[
+            "--shard",
+            "1/4",
+            "--timeseries",
+            "10",
+            "--timeseries-reps",
+            "2",
+        ],
+    );
+    let e = err(&[
+        "merge",
+        s(&shards[0]),
+        s(&coarse),
+        s(&shards[2]),
+        s(&shards[3]),
+        "--out",
+        s(&base.join("coarse-mixed")),
+    ]);
+    assert!(
+        e.contains("come from different sweeps: timeseries.dt differs (5.0 vs 10.0)"),
+        "{e}"
+    );
+
+    // A shard whose files were edited after it finished is refused.
+    for (file, edit) in [
+        ("timeseries_state.bin", 100),
+        ("timeseries_summary.csv", 60),
+        ("timeseries.csv", 60),
+        ("runs.csv", 0),
+    ] {
+        let path = shards[1].join(file);
+        let original = read(&path);
+        let mut bytes = original.clone();
+        if edit == 0 {
+            let text = String::from_utf8(bytes).expect("utf-8");
+            bytes = text.replacen("\n3,0,", "\n3,299,", 1).into_bytes();
+        } else {
+            bytes[edit] ^= 1;
+        }
+        std::fs::write(&path, &bytes).expect("write");
+        let e = err(&[
+            "merge",
+            s(&shards[0]),
+            s(&shards[1]),
+            s(&shards[2]),
+            s(&shards[3]),
+            "--out",
+            s(&base.join("tampered")),
+        ]);
+        assert!(
+            e.contains(&format!(
+                "{} does not match the SHA-256 in its manifest",
+                path.display()
+            )),
+            "{file}: {e}"
+        );
+        std::fs::write(&path, &original).expect("write");
+    }
+}
+
+/// One point, 5000 replications cut into 3 shards: each holds fewer than
+/// `Quantiles::CAP` (4096) values per cell, exactly, but the merged cells hold
+/// more and must switch to the sketch just as the unsharded sweep does; the
+/// 3000 replications written in full straddle two shards. Also a shard that
+/// lies inside one point, and more shards than one point's replications.
+#[test]
+fn merged_time_series_past_the_exact_cap_equal_the_whole() {
+    let base = temp_dir("sweep-shards-cap");
+    let run = |dir: &Path, reps: &str, shard: Option<String>| {
+        let mut args = vec![
+            "sweep",
+            "scenarios/west2025.toml",
+            "--quiet",
+            "--vary",
+            "clash_prob=0.1",
+            "--reps",
+            reps,
+            "--seed",
+            "11",
+            "--timeseries",
+            "7.5",
+            "--timeseries-reps",
+            "3000",
+            "--out",
+            s(dir),
+        ];
+        if let Some(shard) = &shard {
+            args.extend_from_slice(&["--shard", shard]);
+        }
+        ok(&args);
+    };
+    for (reps, n) in [("5000", 3), ("5", 7)] {
+        let whole = base.join(format!("whole{reps}"));
+        run(&whole, reps, None);
+        let shards: Vec<PathBuf> = (0..n)
+            .map(|i| {
+                let dir = base.join(format!("r{reps}-shard{i}"));
+                run(&dir, reps, Some(format!("{i}/{n}")));
+                dir
+            })
+            .collect();
+        let merged = base.join(format!("merged{reps}"));
+        let mut args = vec!["merge"];
+        args.extend(shards.iter().rev().map(|d| s(d)));
+        args.extend_from_slice(&["--out", s(&merged)]);
+        ok(&args);
+        assert_same_files(&whole, &merged, &TS_FILES);
+    }
+    let summary =
+        String::from_utf8(read(&base.join("merged5000/timeseries_summary.csv"))).expect("utf-8");
+    assert!(
+        summary.contains("\n0,0,2025-09-01T00:00,tension_POL_BLR,5000,0.35,"),
+        "{}",
+        &summary[..300]
     );
 }
 
@@ -218,9 +372,111 @@ fn a_resumed_sweep_equals_an_uninterrupted_one() {
     );
 }
 
+/// `dir` as a kill leaves it: the identity manifest of `finished` and, for
+/// each `(file, fraction)`, the first `fraction` of its bytes plus 7 (a cut
+/// in the middle of a row) as `<file>.partial`; a fraction of 1 keeps the
+/// whole file, a negative one leaves the file out.
+fn interrupted_copy(finished: &Path, dir: &Path, cuts: &[(&str, f64)]) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("mkdir");
+    std::fs::write(
+        dir.join("manifest.json.partial"),
+        read(&finished.join("manifest.json")),
+    )
+    .expect("write");
+    for (file, fraction) in cuts {
+        if *fraction < 0.0 {
+            continue;
+        }
+        let bytes = read(&finished.join(file));
+        let len = if *fraction >= 1.0 {
+            bytes.len()
+        } else {
+            ((bytes.len() as f64 * fraction) as usize + 7).min(bytes.len())
+        };
+        std::fs::write(dir.join(format!("{file}.partial")), &bytes[..len]).expect("write");
+    }
+}
+
+/// Resuming with time series: whichever file is behind (runs.csv, the
+/// detail rows, the summary, a shard's saved state), the finished files are
+/// the uninterrupted sweep's, byte for byte.
 #[test]
-fn a_killed_sweep_resumes_to_identical_files() {
-    let base = temp_dir("sweep-kill");
+fn a_resumed_sweep_with_time_series_equals_an_uninterrupted_one() {
+    let base = temp_dir("sweep-resume-ts");
+    let whole = base.join("whole");
+    sweep(&whole, &TS);
+    let resume = |dir: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "sweep",
+            "scenarios/west2025.toml",
+            "--quiet",
+            "--resume",
+            s(dir),
+        ];
+        args.extend_from_slice(&GRID);
+        args.extend_from_slice(&TS);
+        args.extend_from_slice(extra);
+        ok(&args);
+    };
+    let cases: [[f64; 3]; 6] = [
+        // runs.csv, timeseries.csv, timeseries_summary.csv
+        [0.5, 0.33, 0.66],
+        [0.33, 0.75, 0.1],
+        [0.5, -1.0, -1.0],
+        [1.0, 0.9, 0.2],
+        [0.0, 0.0, 0.0],
+        [0.2, 1.0, 1.0],
+    ];
+    for (k, [runs, detail, summary]) in cases.into_iter().enumerate() {
+        let cut = base.join(format!("cut{k}"));
+        interrupted_copy(
+            &whole,
+            &cut,
+            &[
+                ("runs.csv", runs),
+                ("timeseries.csv", detail),
+                ("timeseries_summary.csv", summary),
+            ],
+        );
+        resume(&cut, &[]);
+        assert_same_files(&whole, &cut, &TS_FILES);
+        for f in TS_FILES {
+            assert!(!cut.join(format!("{f}.partial")).exists(), "case {k}: {f}");
+        }
+    }
+
+    // A shard (1/4: replications 675..1350, points 2 (cut), 3 and 4 (cut)):
+    // its first point's state saved or not, the state file cut anywhere.
+    let shard = base.join("shard");
+    let mut extra = vec!["--shard", "1/4"];
+    extra.extend_from_slice(&TS);
+    sweep(&shard, &extra);
+    for (k, state) in [0.0, 0.01, 0.3, 0.6, 1.0, -1.0].into_iter().enumerate() {
+        let cut = base.join(format!("shard-cut{k}"));
+        interrupted_copy(
+            &shard,
+            &cut,
+            &[
+                ("runs.csv", 0.8),
+                ("timeseries.csv", 0.7),
+                ("timeseries_summary.csv", 0.5),
+                ("timeseries_state.bin", state),
+            ],
+        );
+        resume(&cut, &["--shard", "1/4"]);
+        let mut files = vec!["timeseries_state.bin"];
+        files.extend_from_slice(&["runs.csv", "points.csv", "timeseries.csv"]);
+        files.push("timeseries_summary.csv");
+        assert_same_files(&shard, &cut, &files);
+    }
+}
+
+/// Runs a sweep of 2 points × 20000 replications with `extra` arguments,
+/// kills it once its runs.csv holds `kill_at` bytes, resumes it, and
+/// compares `files` with an uninterrupted run.
+fn kill_and_resume(name: &str, extra: &[&str], kill_at: u64, files: &[&str]) {
+    let base = temp_dir(name);
     let args = |dir: &Path, resume: bool| -> Vec<String> {
         let mut a: Vec<String> = [
             "sweep",
@@ -234,6 +490,7 @@ fn a_killed_sweep_resumes_to_identical_files() {
             "20000",
         ]
         .iter()
+        .chain(extra)
         .map(|x| x.to_string())
         .collect();
         a.push(if resume { "--resume" } else { "--out" }.into());
@@ -256,7 +513,7 @@ fn a_killed_sweep_resumes_to_identical_files() {
     let partial = killed.join("runs.csv.partial");
     loop {
         if std::fs::metadata(&partial)
-            .map(|m| m.len() > 200_000)
+            .map(|m| m.len() > kill_at)
             .unwrap_or(false)
         {
             let _ = child.kill();
@@ -269,16 +526,46 @@ fn a_killed_sweep_resumes_to_identical_files() {
     }
     let _ = child.wait();
     if !killed.join("manifest.json").exists() {
-        assert!(
-            !killed.join("runs.csv").exists(),
-            "an interrupted sweep must not leave a complete-looking runs.csv"
-        );
+        for f in files {
+            assert!(
+                !killed.join(f).exists(),
+                "an interrupted sweep must not leave a complete-looking {f}"
+            );
+        }
         ok(&args(&killed, true)
             .iter()
             .map(String::as_str)
             .collect::<Vec<_>>());
     }
-    assert_same_files(&whole, &killed, &FILES);
+    assert_same_files(&whole, &killed, files);
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_identical_files() {
+    kill_and_resume("sweep-kill", &[], 200_000, &FILES);
+}
+
+/// runs.csv of these sweeps is about 312 bytes a row: the kills come in the
+/// first point, then in the second (after the first point's summary).
+#[test]
+fn a_killed_sweep_with_time_series_resumes_to_identical_files() {
+    kill_and_resume("sweep-kill-ts", &TS, 200_000, &TS_FILES);
+    kill_and_resume("sweep-kill-ts-late", &TS, 7_000_000, &TS_FILES);
+    // A shard whose first point is cut (replications 13333..26666), killed
+    // after it saved that point's state (from 20000, about 2.1 MB of rows).
+    let mut extra = vec!["--shard", "1/3"];
+    extra.extend_from_slice(&TS);
+    kill_and_resume(
+        "sweep-kill-ts-shard",
+        &extra,
+        2_600_000,
+        &[
+            "runs.csv",
+            "timeseries.csv",
+            "timeseries_summary.csv",
+            "timeseries_state.bin",
+        ],
+    );
 }
 
 #[test]

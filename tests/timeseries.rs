@@ -203,21 +203,6 @@ fn bad_timeseries_arguments_are_usage_errors() {
             vec!["run", "scenarios/west2025.toml", "--timeseries", "1"],
             "--timeseries needs --out",
         ),
-        (
-            vec![
-                "sweep",
-                "scenarios/west2025.toml",
-                "--vary",
-                "close_prob=0,1",
-                "--shard",
-                "0/2",
-                "--timeseries",
-                "1",
-                "--out",
-                s(&out_dir),
-            ],
-            "--shard",
-        ),
     ] {
         let out = flashpoint(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

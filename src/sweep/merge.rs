@@ -1,8 +1,11 @@
 //! Joining the shards of a sweep: check that they come from the same sweep and
-//! cover it exactly once, concatenate their rows in order and rebuild the
-//! summary from them — byte-identical to the unsharded sweep.
+//! cover it exactly once, that their files are those their manifests vouch
+//! for, concatenate their rows in order and rebuild the summary from them —
+//! byte-identical to the unsharded sweep. With time series, the detail rows
+//! are concatenated too and the time-series summary is joined from the
+//! shards' rows of whole points and saved states of cut points.
 
-use super::{parse_row, shard_range, Accumulator};
+use super::{parse_row, shard_range, timeseries, Accumulator, TimeseriesOptions};
 use crate::engine::columns;
 use crate::error::{Error, Result};
 use crate::output::manifest::{Manifest, Totals};
@@ -82,8 +85,25 @@ fn read_manifest(dir: &Path) -> Result<Manifest> {
     })
 }
 
+/// Checks that `dir/name` is the file whose SHA-256 `manifest` records.
+fn verify_output(dir: &Path, manifest: &Manifest, name: &str) -> Result<()> {
+    let path = dir.join(name);
+    let mut file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+    let mut hash = Sha256::new();
+    std::io::copy(&mut file, &mut hash).map_err(|e| Error::io(&path, e))?;
+    let digest = crate::output::atomic::hex(&hash.finalize());
+    if manifest.outputs.get(name) != Some(&digest) {
+        return Err(Error::Usage(format!(
+            "merge: {} does not match the SHA-256 in its manifest (edited or truncated?)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Merges shard directories into `out`: `runs.csv`, `summary.csv`,
-/// `points.csv` and `manifest.json`. Returns the files written.
+/// `points.csv`, with `--timeseries` `timeseries.csv` and
+/// `timeseries_summary.csv`, and `manifest.json`. Returns the files written.
 pub fn merge(dirs: &[PathBuf], out: &Path, command: Vec<String>) -> Result<Vec<PathBuf>> {
     if dirs.is_empty() {
         return Err(Error::Usage(
@@ -127,6 +147,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: Vec<String>) -> Result<Vec<P
     }
     let first = shards[0].3.clone();
     for (_, _, d, m) in &shards[1..] {
+        timeseries::check_presence((&shards[0].2, &first), (d, m))?;
         if let Some(diff) = identity_difference(&first, m) {
             return Err(Error::Usage(format!(
                 "merge: {} and {} come from different sweeps: {diff}",
@@ -188,18 +209,15 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: Vec<String>) -> Result<Vec<P
         point: true,
         params,
     };
-    // Every shard's rows must be the ones its manifest vouches for.
+    // Every shard's files must be the ones its manifest vouches for.
     for (_, _, d, m) in &shards {
-        let path = d.join("runs.csv");
-        let mut file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let mut hash = Sha256::new();
-        std::io::copy(&mut file, &mut hash).map_err(|e| Error::io(&path, e))?;
-        let digest = crate::output::atomic::hex(&hash.finalize());
-        if m.outputs.get("runs.csv") != Some(&digest) {
-            return Err(Error::Usage(format!(
-                "merge: {} does not match the SHA-256 in its manifest (edited or truncated?)",
-                path.display()
-            )));
+        verify_output(d, m, "runs.csv")?;
+        if m.timeseries.is_some() {
+            verify_output(d, m, timeseries::DETAIL_FILE)?;
+            verify_output(d, m, timeseries::SUMMARY_FILE)?;
+            if m.outputs.contains_key(timeseries::STATE_FILE) {
+                verify_output(d, m, timeseries::STATE_FILE)?;
+            }
         }
     }
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
@@ -269,6 +287,30 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: Vec<String>) -> Result<Vec<P
         )));
     }
     let (summary, _, events) = acc.finish().map_err(|e| Error::io(&summary_path, e))?;
+    let timeseries_files = match first.timeseries {
+        Some(info) => {
+            let job = timeseries::MergeJob {
+                scenario: &scenario,
+                options: TimeseriesOptions {
+                    dt: info.dt,
+                    reps: info.reps,
+                },
+                reps: first.reps,
+                n_points,
+            };
+            let parts: Vec<timeseries::Shard<'_>> = shards
+                .iter()
+                .map(|(start, end, dir, manifest)| timeseries::Shard {
+                    start: *start,
+                    end: *end,
+                    dir,
+                    manifest,
+                })
+                .collect();
+            timeseries::merge(&job, &parts, out)?
+        }
+        None => Vec::new(),
+    };
     let mut outputs = BTreeMap::new();
     outputs.insert(
         "runs.csv".to_string(),
@@ -287,6 +329,15 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: Vec<String>) -> Result<Vec<P
         "points.csv".into(),
         write_atomic(&points_path, &points_bytes).map_err(|e| Error::io(&points_path, e))?,
     );
+    let mut written = vec![runs_path, summary_path, points_path];
+    for (name, f) in timeseries_files {
+        let path = out.join(name);
+        outputs.insert(
+            name.to_string(),
+            f.commit().map_err(|e| Error::io(&path, e))?,
+        );
+        written.push(path);
+    }
     let mut manifest = first;
     if let Some(d) = manifest.design.as_mut() {
         d["shard"] = serde_json::Value::Null;
@@ -302,5 +353,6 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: Vec<String>) -> Result<Vec<P
         serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
     let manifest_path = out.join("manifest.json");
     write_atomic(&manifest_path, json.as_bytes()).map_err(|e| Error::io(&manifest_path, e))?;
-    Ok(vec![runs_path, summary_path, points_path, manifest_path])
+    written.push(manifest_path);
+    Ok(written)
 }

@@ -9,12 +9,17 @@
 //! result; one with `manifest.json.partial` holds an interrupted sweep that
 //! `--resume` completes. Summaries are computed from the rows in (point, rep)
 //! order, so a resumed or merged sweep summarises exactly the same numbers in
-//! the same order as an uninterrupted one: the files are byte-identical.
+//! the same order as an uninterrupted one: the files are byte-identical. The
+//! time-series summary cannot be rebuilt from rows (only the first K
+//! replications of a point are written); its state is order-independent
+//! instead, and shards save the state of the points they cut (the private
+//! `timeseries` module).
 
 pub mod check;
 pub mod design;
 pub mod harness;
 pub mod merge;
+mod timeseries;
 
 use crate::engine::{columns, Column, ColumnKind, Engine, RunOptions, TraceEvent};
 use crate::error::{Error, Result};
@@ -23,7 +28,6 @@ use crate::output::manifest::{Manifest, ScenarioInfo, TimeseriesInfo, Totals, RN
 use crate::output::tables::{
     push_run_row, runs_header, summary_header, summary_prefix, Keys, PointSummary,
 };
-use crate::output::timeseries::{self as ts_table, TimeseriesTables};
 use crate::output::{fmt_f64, push_f64, sha256_hex, write_atomic, AtomicFile};
 use crate::scenario::Scenario;
 use design::{DesignKind, Vary};
@@ -32,6 +36,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use timeseries::TimeseriesSink;
 
 /// A validated `run` request (the CLI builds it from its arguments).
 #[derive(Debug, Clone)]
@@ -113,7 +118,8 @@ pub struct RunReport {
     pub summary: PointSummary,
     /// Points in the design.
     pub points: u64,
-    /// Replications run by this invocation.
+    /// Replications simulated by this invocation (a resumed sweep with time
+    /// series counts those it simulated again).
     pub reps: u64,
     /// Events over those replications.
     pub events: u64,
@@ -321,12 +327,6 @@ pub fn sweep(
                 .into(),
         ));
     }
-    if config.timeseries.is_some() && (config.shard.is_some() || config.resume) {
-        return Err(Error::Usage(
-            "--timeseries cannot be used with --shard or --resume (yet): run the sweep whole"
-                .into(),
-        ));
-    }
     let (scenario, sha256) = load_scenario(&config.scenario_path)?;
     check_timeseries(config.timeseries, &scenario)?;
     let base = scenario
@@ -403,92 +403,6 @@ fn check_timeseries(options: Option<TimeseriesOptions>, scenario: &Scenario) -> 
         )));
     }
     Ok(())
-}
-
-/// The time-series files being written, and the current point's summary.
-struct TimeseriesSink {
-    tables: TimeseriesTables,
-    detail: AtomicFile,
-    summary: AtomicFile,
-    detail_reps: u64,
-    point: u64,
-    text: String,
-}
-
-impl TimeseriesSink {
-    fn create(job: &Job<'_>, dir: &Path, options: TimeseriesOptions) -> Result<Self> {
-        let s = job.scenario;
-        let tables = TimeseriesTables::new(
-            job.sweep,
-            crate::engine::grid::series(s),
-            options.dt,
-            s.horizon,
-            s.start_day,
-            s.time_unit,
-        );
-        let open = |name: &str, header: String| -> Result<AtomicFile> {
-            let path = dir.join(name);
-            let mut f = AtomicFile::create(&path).map_err(io(&path))?;
-            f.write_all(header.as_bytes()).map_err(io(&path))?;
-            Ok(f)
-        };
-        Ok(TimeseriesSink {
-            tables,
-            detail: open("timeseries.csv", ts_table::detail_header(job.sweep))?,
-            summary: open(
-                "timeseries_summary.csv",
-                ts_table::summary_header(job.sweep),
-            )?,
-            detail_reps: options.reps,
-            point: job.range().start / job.reps,
-            text: String::new(),
-        })
-    }
-
-    /// Adds one replication's grid rows, in (point, rep) order.
-    fn add(&mut self, point: u64, rep: u64, values: &[f64]) -> std::io::Result<()> {
-        if point != self.point {
-            self.flush_point()?;
-            self.point = point;
-        }
-        self.tables.add(values);
-        if rep < self.detail_reps {
-            self.text.clear();
-            self.tables.push_detail(&mut self.text, point, rep, values);
-            self.detail.write_all(self.text.as_bytes())?;
-        }
-        Ok(())
-    }
-
-    fn flush_point(&mut self) -> std::io::Result<()> {
-        self.text.clear();
-        self.tables.push_summary(&mut self.text, self.point);
-        self.summary.write_all(self.text.as_bytes())
-    }
-
-    /// Writes the last point's summary and renames both files into place.
-    fn commit(
-        mut self,
-        dir: &Path,
-        outputs: &mut BTreeMap<String, String>,
-        written: &mut Vec<PathBuf>,
-    ) -> Result<()> {
-        self.flush_point().map_err(io(dir))?;
-        for (name, f) in [
-            ("timeseries.csv", self.detail),
-            ("timeseries_summary.csv", self.summary),
-        ] {
-            let path = dir.join(name);
-            outputs.insert(name.to_string(), f.commit().map_err(io(&path))?);
-            written.push(path);
-        }
-        Ok(())
-    }
-
-    fn discard(self) {
-        self.detail.discard();
-        self.summary.discard();
-    }
 }
 
 /// Accumulates rows in (point, rep) order into per-point summaries, written to
@@ -773,7 +687,16 @@ fn execute_job(
         }
     }
 
+    // Replications before `start` are in runs.csv already; a resumed sweep
+    // with time series may have to simulate some of them again, from
+    // `simulate_from`, for the time-series files only.
+    let mut simulate_from = start;
     let mut timeseries = match (job.timeseries, out) {
+        (Some(options), Some(dir)) if resume => {
+            let (sink, from) = TimeseriesSink::resume(job, dir, options, start)?;
+            simulate_from = from;
+            Some(sink)
+        }
         (Some(options), Some(dir)) => Some(TimeseriesSink::create(job, dir, options)?),
         _ => None,
     };
@@ -783,7 +706,7 @@ fn execute_job(
         reps: job.reps,
         seed: job.seed,
         independent_streams: job.independent_streams,
-        range: start..range.end,
+        range: simulate_from..range.end,
         options: RunOptions::default(),
         grid: timeseries.as_ref().and(job.timeseries).map(|o| o.dt),
     };
@@ -791,12 +714,15 @@ fn execute_job(
     let mut text = String::new();
     let n_cols = cols.len();
     let total = range.end - range.start;
-    let mut done = start - range.start;
+    let mut done = simulate_from - range.start;
     progress(done, total);
     let sunk = execute(&plan, threads, |block| {
         text.clear();
         for (i, row) in block.values.chunks_exact(n_cols).enumerate() {
             let index = block.first + i as u64;
+            if index < start {
+                continue;
+            }
             let (point, rep) = (index / job.reps, index % job.reps);
             acc.add(point, row)
                 .map_err(|e| Error::io("summary.csv", e))?;
@@ -816,17 +742,13 @@ fn execute_job(
             f.write_all(text.as_bytes()).map_err(io(path))?;
         }
         if let Some(ts) = &mut timeseries {
-            let n_series = ts.tables.n_series();
+            let n_series = ts.n_series();
             let mut offset = 0;
             for (i, rows) in block.grid_rows.iter().enumerate() {
                 let index = block.first + i as u64;
                 let len = *rows as usize * n_series;
-                ts.add(
-                    index / job.reps,
-                    index % job.reps,
-                    &block.grid[offset..offset + len],
-                )
-                .map_err(|e| Error::io("timeseries.csv", e))?;
+                ts.add(index, &block.grid[offset..offset + len])
+                    .map_err(|e| Error::io("timeseries.csv", e))?;
                 offset += len;
             }
         }
@@ -903,7 +825,7 @@ fn execute_job(
         columns: cols,
         summary,
         points: job.points.len() as u64,
-        reps: range.end - start,
+        reps: range.end - simulate_from,
         events,
         seconds,
         seed: job.seed,
