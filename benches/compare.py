@@ -3,7 +3,10 @@
 of scenarios/west2025.toml side by side on this machine, and prints
 
 * replications/s and events/s of each (single thread; flashpoint also on 2
-  threads), and the ratios;
+  threads), and the ratios; the floor also runs with --contract (one stream
+  per source of randomness and libm, as DESIGN.md asks of the engine), which
+  splits the engine's distance to the floor into the price of the
+  determinism contract and the price of the scenario language;
 * the agreement of the main outcomes (path shares, closure_days, reopen_day,
   n_incidents, ...): each model's mean with its standard error, and the
   z-score of each difference, z = (a - b) / sqrt(se_a^2 + se_b^2). With the
@@ -88,7 +91,8 @@ def main():
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "flashpoint",
                     "--example", "floor"], check=True, cwd=ROOT)
 
-    best = {"engine1": (0, 0), "engine2": (0, 0), "floor": (0, 0), "simpy": (0, 0)}
+    best = {"engine1": (0, 0), "engine2": (0, 0), "floor": (0, 0), "contract": (0, 0),
+            "simpy": (0, 0)}
     floor_summary = simpy_summary = None
     for r in range(args.rounds):
         print(f"timing round {r + 1}/{args.rounds} ...", file=sys.stderr)
@@ -99,6 +103,8 @@ def main():
         floor_summary = json.loads(run([FLOOR, "--reps", str(args.reps), "--seed", str(2000 + r),
                                         "--json"]))
         timings["floor"] = speed(floor_summary)
+        timings["contract"] = speed(json.loads(run([FLOOR, "--reps", str(args.reps), "--seed",
+                                                    str(2000 + r), "--json", "--contract"])))
         simpy_summary = json.loads(run([args.python, SIMPY, "--reps", str(args.simpy_reps),
                                         "--seed", str(3000 + r), "--json"]))
         timings["simpy"] = speed(simpy_summary)
@@ -108,14 +114,18 @@ def main():
     print(f"\nwest2025, single thread unless stated; best of {args.rounds} interleaved rounds")
     print(f"{'model':28} {'reps/s':>12} {'events/s':>14}")
     labels = {"engine1": "flashpoint (1 thread)", "engine2": "flashpoint (2 threads)",
-              "floor": "hand-written Rust floor", "simpy": "SimPy reference"}
+              "floor": "hand-written Rust floor",
+              "contract": "floor under the contract", "simpy": "SimPy reference"}
     for k, label in labels.items():
         print(f"{label:28} {best[k][0]:12.0f} {best[k][1]:14.0f}")
-    e1, e2, fl, sp = (best[k][0] for k in ("engine1", "engine2", "floor", "simpy"))
+    e1, e2, fl, fc, sp = (best[k][0] for k in ("engine1", "engine2", "floor", "contract", "simpy"))
     print("\nratios (reps/s)                    measured   target")
     print(f"flashpoint / SimPy             {e1 / sp:12.1f}x   >= 50x")
     print(f"flashpoint / floor             {e1 / fl:12.2f}x   >= 0.6x")
     print(f"flashpoint 2 threads / 1       {e2 / e1:12.2f}x   >= 1.8x")
+    print("decomposition (no target)")
+    print(f"floor under the contract / floor {fc / fl:10.2f}x   (per-source streams, libm)")
+    print(f"flashpoint / floor under contract {e1 / fc:9.2f}x   (the scenario language)")
 
     engine = engine_metrics(args.reps, 1)
     print(f"\nagreement: mean (standard error); z = difference / combined SE")

@@ -1,21 +1,35 @@
 //! A hand-written Rust floor for `scenarios/west2025.toml`: the same model as
-//! the scenario, with no scenario language, no expression evaluator and no
-//! per-source streams; the speed a straightforward single-purpose program
-//! reaches, to measure the engine against (see `BENCHMARKS.md`).
+//! the scenario, with no scenario language and no expression evaluator; the
+//! speed a straightforward single-purpose program reaches, to measure the
+//! engine against (see `BENCHMARKS.md`).
 //!
 //! Same semantics as the engine (see `benches/reference/west2025_simpy.py` for
-//! the list), same generator family (one ChaCha8 stream per replication), but
-//! hazards are thinned against constant bounds (the incident rate never
-//! exceeds `0.01 * 2 + 0.05`, the review rate is 0 or 1/2), so its draws differ
-//! from the engine's: only the outcome distribution agrees, within Monte Carlo
-//! error (`benches/compare.py` checks it).
+//! the list), but hazards are thinned against constant bounds (the incident
+//! rate never exceeds `0.01 * 2 + 0.05`, the review rate is 0 or 1/2), so its
+//! draws differ from the engine's: only the outcome distribution agrees,
+//! within Monte Carlo error (`benches/compare.py` checks it).
 //!
-//! `cargo run --release --example floor -- --reps 200000 --seed 1 [--json]`
+//! Two modes:
+//!
+//! * default: one ChaCha8 stream per replication and the platform's `ln` and
+//!   `exp2` — the fastest straightforward program;
+//! * `--contract`: what DESIGN.md's determinism contract asks of the engine —
+//!   one ChaCha8 stream per source of randomness (each rule, each hazard, the
+//!   jittered schedule entry), re-keyed for every replication, and `libm`'s
+//!   `log` and `exp2`. The gap between the two modes is the price of the
+//!   contract; the gap between this mode and the engine is the price of the
+//!   scenario language.
+//!
+//! `cargo run --release --example floor -- --reps 200000 --seed 1 [--contract] [--json]`
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+/// `--contract`: `libm`'s `exp2` for tension decay (set once in `main`).
+static CONTRACT: AtomicBool = AtomicBool::new(false);
 use std::time::Instant;
 
 const HORIZON: f64 = 60.0;
@@ -132,7 +146,13 @@ impl Dyad {
         if dt <= 0.0 || self.value == self.baseline {
             return self.value;
         }
-        self.baseline + (self.value - self.baseline) * (-dt / HALF_LIFE).exp2()
+        let x = -dt / HALF_LIFE;
+        let decay = if CONTRACT.load(Relaxed) {
+            libm::exp2(x)
+        } else {
+            x.exp2()
+        };
+        self.baseline + (self.value - self.baseline) * decay
     }
     fn add(&mut self, t: f64, delta: f64) {
         self.value = (self.at(t) + delta).clamp(0.0, 1.0);
@@ -140,8 +160,17 @@ impl Dyad {
     }
 }
 
+/// Stream index of each source in `--contract` mode: rules 0..12, then the
+/// two hazards, then the jittered schedule entry.
+const INCIDENT_SRC: usize = 12;
+const REVIEW_SRC: usize = 13;
+const JITTER_SRC: usize = 14;
+
 struct Rep {
     rng: ChaCha8Rng,
+    /// `--contract`: one stream per source, indexed as `*_SRC` and rules.
+    streams: Vec<ChaCha8Rng>,
+    contract: bool,
     now: f64,
     queue: BinaryHeap<Pending>,
     seq: u32,
@@ -166,11 +195,17 @@ struct Rep {
 }
 
 impl Rep {
-    fn uniform(&mut self) -> f64 {
-        (self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    fn uniform(&mut self, src: usize) -> f64 {
+        let rng = if self.contract {
+            &mut self.streams[src]
+        } else {
+            &mut self.rng
+        };
+        (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
-    fn exponential(&mut self, mean: f64) -> f64 {
-        -mean * (1.0 - self.uniform()).ln()
+    fn exponential(&mut self, src: usize, mean: f64) -> f64 {
+        let u = 1.0 - self.uniform(src);
+        -mean * if self.contract { libm::log(u) } else { u.ln() }
     }
     fn push(&mut self, time: f64, what: u32) {
         self.seq += 1;
@@ -206,14 +241,14 @@ impl Rep {
 
     fn delay(&mut self, r: usize) -> f64 {
         match r {
-            0 => self.exponential(2.0),
-            1 | 10 => self.exponential(0.25),
-            2..=5 => self.exponential(1.0),
-            6 => self.exponential(0.5),
-            7 => self.exponential(2.0),
-            8 => self.exponential(3.0),
-            9 => 1.0 + self.uniform(),
-            _ => self.exponential(0.1),
+            0 => self.exponential(r, 2.0),
+            1 | 10 => self.exponential(r, 0.25),
+            2..=5 => self.exponential(r, 1.0),
+            6 => self.exponential(r, 0.5),
+            7 => self.exponential(r, 2.0),
+            8 => self.exponential(r, 3.0),
+            9 => 1.0 + self.uniform(r),
+            _ => self.exponential(r, 0.1),
         }
     }
 
@@ -291,7 +326,7 @@ impl Rep {
             return;
         }
         let p = self.prob(r);
-        if p < 1.0 && self.uniform() >= p {
+        if p < 1.0 && self.uniform(r) >= p {
             return;
         }
         let at = self.now + self.delay(r);
@@ -317,7 +352,7 @@ impl Rep {
 
     /// Runs to the horizon or the clash; returns the end time.
     fn run(&mut self) -> f64 {
-        let jitter = -3.0 + 6.0 * self.uniform();
+        let jitter = -3.0 + 6.0 * self.uniform(JITTER_SRC);
         let times = [
             (3.0 + jitter).clamp(0.0, HORIZON),
             9.0 + 2.0 / 24.0,
@@ -328,8 +363,8 @@ impl Rep {
         for (i, at) in times.into_iter().enumerate() {
             self.push(at, 100 + i as u32);
         }
-        let mut next_incident = self.exponential(1.0 / INCIDENT_BOUND);
-        let mut next_review = self.exponential(1.0 / REVIEW_RATE);
+        let mut next_incident = self.exponential(INCIDENT_SRC, 1.0 / INCIDENT_BOUND);
+        let mut next_review = self.exponential(REVIEW_SRC, 1.0 / REVIEW_RATE);
         loop {
             let tq = self.queue.peek().map_or(f64::INFINITY, |p| p.time);
             let next = tq.min(next_incident).min(next_review);
@@ -338,12 +373,12 @@ impl Rep {
             }
             self.now = next;
             if next == next_incident && next < tq {
-                next_incident = self.now + self.exponential(1.0 / INCIDENT_BOUND);
-                if self.uniform() * INCIDENT_BOUND < self.incident_rate() {
+                next_incident = self.now + self.exponential(INCIDENT_SRC, 1.0 / INCIDENT_BOUND);
+                if self.uniform(INCIDENT_SRC) * INCIDENT_BOUND < self.incident_rate() {
                     self.happen(Ev::Incident);
                 }
             } else if next == next_review && next < tq {
-                next_review = self.now + self.exponential(1.0 / REVIEW_RATE);
+                next_review = self.now + self.exponential(REVIEW_SRC, 1.0 / REVIEW_RATE);
                 if !self.open && !self.exercising {
                     self.happen(Ev::Review);
                 }
@@ -420,6 +455,8 @@ fn main() {
     let reps = arg("--reps", 200_000).max(2);
     let seed = arg("--seed", 1);
     let json = args.iter().any(|a| a == "--json");
+    let contract = args.iter().any(|a| a == "--contract");
+    CONTRACT.store(contract, Relaxed);
 
     let started = Instant::now();
     let mut sum = [0.0f64; 12];
@@ -427,6 +464,10 @@ fn main() {
     let mut events = 0u64;
     let mut rep = Rep {
         rng: ChaCha8Rng::seed_from_u64(0),
+        streams: (0..=JITTER_SRC)
+            .map(|_| ChaCha8Rng::seed_from_u64(0))
+            .collect(),
+        contract,
         now: 0.0,
         queue: BinaryHeap::with_capacity(32),
         seq: 0,
@@ -467,7 +508,20 @@ fn main() {
     };
     for i in 0..reps {
         let key = flashpoint::rng::replication_key(seed, i, None);
-        rep.rng = ChaCha8Rng::from_seed(key);
+        if contract {
+            use flashpoint::rng::stream_id;
+            for (src, stream) in rep.streams.iter_mut().enumerate() {
+                *stream = ChaCha8Rng::from_seed(key);
+                stream.set_stream(match src {
+                    INCIDENT_SRC => stream_id::hazard(0),
+                    REVIEW_SRC => stream_id::hazard(1),
+                    JITTER_SRC => stream_id::schedule(0),
+                    r => stream_id::rule(r as u32),
+                });
+            }
+        } else {
+            rep.rng = ChaCha8Rng::from_seed(key);
+        }
         reset(&mut rep);
         let end = rep.run();
         let row = outcomes(&rep, end);
@@ -497,7 +551,8 @@ fn main() {
         );
     } else {
         println!(
-            "floor: {reps} replications in {seconds:.2} s: {:.0} reps/s, {:.0} events/s",
+            "floor{}: {reps} replications in {seconds:.2} s: {:.0} reps/s, {:.0} events/s",
+            if contract { " (--contract)" } else { "" },
             n / seconds,
             events as f64 / seconds
         );
