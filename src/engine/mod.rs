@@ -1021,31 +1021,6 @@ impl<'s> Engine<'s> {
             self.schedule_hazard(h);
             return Ok(());
         }
-        let mut window = s.horizon - now;
-        for &d in &self.hazard_dyads[h] {
-            window = window.min(self.dyads[d as usize].half_life);
-        }
-        if self.hazard_reads_time[h] {
-            window = window.min(s.horizon / 8.0);
-        }
-        // A wider window only loosens the bound; a floor keeps a tiny
-        // half-life from turning into billions of renewals.
-        window = window.max(s.horizon * 1e-4).min(s.horizon - now);
-        let end = (now + window).min(s.horizon);
-        let bound = bound_expr
-            .eval_interval(&WindowView {
-                e: self,
-                params,
-                end,
-                over_range: false,
-            })
-            .hi;
-        if !(bound >= 0.0 && bound.is_finite()) {
-            return Err(self.invalid(format!(
-                "hazard `{}`: cannot bound its rate over [{now}, {end}] (bound {bound}); give `max_rate`",
-                hz.name
-            )));
-        }
         let range_bound = bound_expr
             .eval_interval(&WindowView {
                 e: self,
@@ -1054,16 +1029,50 @@ impl<'s> Engine<'s> {
                 over_range: true,
             })
             .hi;
-        let over_range = range_bound.is_finite()
-            && (range_bound <= RANGE_SLACK * bound
-                || range_bound * (s.horizon - now) <= RANGE_CANDIDATES);
+        // Few candidates to the horizon: the range bound, whatever the
+        // window bound (so it need not be computed).
+        let few = range_bound >= 0.0 && range_bound * (s.horizon - now) <= RANGE_CANDIDATES;
+        let (over_range, bound, end) = if few {
+            (true, range_bound, s.horizon)
+        } else {
+            let mut window = s.horizon - now;
+            for &d in &self.hazard_dyads[h] {
+                window = window.min(self.dyads[d as usize].half_life);
+            }
+            if self.hazard_reads_time[h] {
+                window = window.min(s.horizon / 8.0);
+            }
+            // A wider window only loosens the bound; a floor keeps a tiny
+            // half-life from turning into billions of renewals.
+            window = window.max(s.horizon * 1e-4).min(s.horizon - now);
+            let end = (now + window).min(s.horizon);
+            let bound = bound_expr
+                .eval_interval(&WindowView {
+                    e: self,
+                    params,
+                    end,
+                    over_range: false,
+                })
+                .hi;
+            if !(bound >= 0.0 && bound.is_finite()) {
+                return Err(self.invalid(format!(
+                    "hazard `{}`: cannot bound its rate over [{now}, {end}] (bound {bound}); give `max_rate`",
+                    hz.name
+                )));
+            }
+            if range_bound.is_finite() && range_bound <= RANGE_SLACK * bound {
+                (true, range_bound, s.horizon)
+            } else {
+                (false, bound, end)
+            }
+        };
         self.hazards[h] = HazardState {
             time: f64::INFINITY,
             candidate: false,
-            bound: if over_range { range_bound } else { bound },
+            bound,
             residual,
             since: now,
-            window_end: if over_range { s.horizon } else { end },
+            window_end: end,
             over_range,
         };
         self.schedule_hazard(h);
