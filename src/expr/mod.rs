@@ -175,7 +175,7 @@ impl Expr {
 
     /// Evaluates the expression over intervals: the result contains the value of
     /// the expression for every combination of inputs within the intervals the
-    /// environment gives. Booleans: [0,0] false, [1,1] true, [0,1] either.
+    /// environment gives. Booleans: `[0, 0]` false, `[1, 1]` true, `[0, 1]` either.
     pub fn eval_interval<E: IntervalEnv>(&self, env: &E) -> Interval {
         interval::eval(&self.code, env)
     }
