@@ -500,12 +500,15 @@ pub struct Quantiles {
     /// Non-NaN values added (pending ones included).
     count: u64,
     nan_count: u64,
-    /// Exact mode only: values added but not yet merged into the distinct
-    /// values, in insertion order. Merging them in batches replaces a search
-    /// (and maybe an insertion) per value; every observer sees the state with
-    /// them merged. Invariant: in exact mode, the number of distinct values
-    /// plus `pending.len()` is at most [`Quantiles::CAP`], so merging them
-    /// can not change the mode before [`Quantiles::add`] does it.
+    /// Exact mode only: values added that were not among the distinct
+    /// values (a value already there only has its count raised), in
+    /// insertion order, not yet merged in. Merging them in batches replaces
+    /// an insertion per new value; every observer sees the state with them
+    /// merged. Invariants: no pending value is among the distinct values
+    /// (which gain new values only when the pending ones are merged), and
+    /// the number of distinct values plus `pending.len()` is at most
+    /// [`Quantiles::CAP`], so merging them can not change the mode before
+    /// [`Quantiles::add`] does it.
     pending: Vec<f64>,
 }
 
@@ -591,10 +594,37 @@ fn bucket_value(index: u32) -> f64 {
     f64::from_bits((u64::from(index) << BUCKET_SHIFT) | (1 << (BUCKET_SHIFT - 1)))
 }
 
+/// Binary search of `x` among the keys of `items`, which are strictly
+/// increasing and totally ordered by `<` (no NaN, no `-0.0` among `f64`
+/// keys): `Ok` with its position, or `Err` with the position that keeps the
+/// order. Unlike `slice::binary_search_by`, the loop is a fixed number of
+/// halvings with a select, no three-way comparison: this is the hot path of
+/// [`Quantiles::add`].
+#[inline]
+fn find<K: PartialOrd + Copy, V>(items: &[(K, V)], x: K) -> Result<usize, usize> {
+    let mut size = items.len();
+    let mut base = 0;
+    while size > 1 {
+        let half = size / 2;
+        let mid = base + half;
+        // mid < base + size <= items.len(): the slot exists.
+        if items.get(mid).is_some_and(|item| item.0 <= x) {
+            base = mid;
+        }
+        size -= half;
+    }
+    match items.get(base) {
+        None => Err(0),
+        Some(item) if item.0 == x => Ok(base),
+        Some(item) if item.0 < x => Err(base + 1),
+        Some(_) => Err(base),
+    }
+}
+
 /// Adds `times` to the count of bucket `index` of a sorted bucket list.
 #[inline]
 fn bump(buckets: &mut Vec<(u32, u64)>, index: u32, times: u64) {
-    match buckets.binary_search_by_key(&index, |&(i, _)| i) {
+    match find(buckets, index) {
         Ok(k) => buckets[k].1 = buckets[k].1.saturating_add(times),
         Err(k) => buckets.insert(k, (index, times)),
     }
@@ -833,11 +863,10 @@ impl Quantiles {
     }
 
     /// Merges the pending values into the distinct values: sorted by
-    /// `total_cmp` and grouped into runs of equal values, each run is found
-    /// by binary search (past the previous run's place) and its count added,
-    /// and the runs not found are merged in in one pass. The result is the
-    /// state that adding them one by one gives; by the invariant on
-    /// `pending` it is still exact.
+    /// `total_cmp` and grouped into runs of equal values, which are new
+    /// (see `pending`), they are merged in from the back, the values above
+    /// each run's place moving up in one block copy. The result is the state
+    /// that adding them one by one gives.
     fn flush(&mut self) {
         if self.pending.is_empty() {
             return;
@@ -846,28 +875,24 @@ impl Quantiles {
             unreachable!("values are pending only in exact mode")
         };
         self.pending.sort_unstable_by(f64::total_cmp);
-        let mut fresh: Vec<(f64, u64)> = Vec::new();
-        let mut from = 0;
-        for run in self.pending.chunk_by(|a, b| a.to_bits() == b.to_bits()) {
-            let (Some(&x), n) = (run.first(), run.len() as u64) else {
+        let same = |a: &f64, b: &f64| a.to_bits() == b.to_bits();
+        let n_runs = self.pending.chunk_by(same).count();
+        let n = values.len();
+        values.resize(n + n_runs, (0.0, 0));
+        let mut end = n;
+        // The run's place among the runs, counted from the back.
+        let mut j = n_runs;
+        for run in self.pending.chunk_by(same).rev() {
+            j -= 1;
+            let Some(&x) = run.first() else {
                 continue;
             };
-            let rest = values.get_mut(from..).unwrap_or_default();
-            match rest.binary_search_by(|(v, _)| v.total_cmp(&x)) {
-                Ok(k) => {
-                    rest[k].1 = rest[k].1.saturating_add(n);
-                    from += k + 1;
-                }
-                Err(k) => {
-                    fresh.push((x, n));
-                    from += k;
-                }
-            }
+            let at = values[..end].partition_point(|(v, _)| v.total_cmp(&x).is_lt());
+            values.copy_within(at..end, at + j + 1);
+            values[at + j] = (x, run.len() as u64);
+            end = at;
         }
         self.pending.clear();
-        if !fresh.is_empty() {
-            *values = merge_distinct(values, &fresh);
-        }
     }
 
     /// `self` with no pending values (borrowed if there are none).
@@ -892,13 +917,16 @@ impl Quantiles {
         let x = if x == 0.0 { 0.0 } else { x };
         self.count = self.count.saturating_add(1);
         match &mut self.repr {
-            Repr::Exact(values) => {
-                let distinct = values.len();
-                self.pending.push(x);
-                if self.pending.len() >= PENDING || distinct + self.pending.len() > Self::CAP {
-                    self.flush_or_switch();
+            Repr::Exact(values) => match find(values, x) {
+                Ok(k) => values[k].1 = values[k].1.saturating_add(1),
+                Err(_) => {
+                    let distinct = values.len();
+                    self.pending.push(x);
+                    if self.pending.len() >= PENDING || distinct + self.pending.len() > Self::CAP {
+                        self.flush_or_switch();
+                    }
                 }
-            }
+            },
             Repr::Sketch(sketch) => sketch.add(x, 1),
         }
     }
