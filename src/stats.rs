@@ -474,10 +474,12 @@ pub fn wilson(successes: u64, n: u64, z: f64) -> (f64, f64) {
 /// (128 buckets per octave and sign: about 3 800 for values spanning 1e-3 to
 /// 1e6, at most 262 016 per sign for the whole `f64` range), never by `n`.
 ///
-/// Cost: an add in exact mode is amortised over batches of 64 (sorted, then
-/// each distinct value of the batch found by binary search, new values
-/// merged in one pass); in sketch mode it is a bit shift and a binary search
-/// among the occupied buckets. No logarithm is taken.
+/// Cost: an add in exact mode is a binary search among the distinct values
+/// and, for a value already there, an increment; new values wait in a
+/// buffer and are merged in 64 at a time (sorted, then placed from the back
+/// in block copies). In sketch mode an add is a bit shift and a binary
+/// search among the occupied buckets (a new bucket is an insertion, rare
+/// once the range of the data is covered). No logarithm is taken.
 ///
 /// # Determinism
 ///
