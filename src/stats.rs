@@ -16,8 +16,6 @@
 //! whatever the order and however the values were split into parts and
 //! merged (what the shards of a sweep need).
 
-use std::collections::BTreeMap;
-
 /// The two-sided 95% standard-normal quantile, `Φ⁻¹(0.975)`.
 pub const Z95: f64 = 1.959963984540054;
 
@@ -447,35 +445,50 @@ pub fn wilson(successes: u64, n: u64, z: f64) -> (f64, f64) {
 ///
 /// # Modes
 ///
-/// * **Exact**, while at most [`Quantiles::CAP`] values have been added: the
-///   values are kept sorted and [`Quantiles::quantile`] is the sample
-///   quantile of type 7 (Hyndman & Fan; R's default, NumPy's `linear`):
-///   with sorted values `x_0 <= ... <= x_{n-1}`, `h = q (n - 1)`,
-///   `j = floor(h)`, the result is `x_j + (h - j)(x_{j+1} - x_j)`.
-/// * **Sketch**, once more than `CAP` values have been added: every value is
-///   replaced by a DDSketch-style logarithmic bucket with relative accuracy
-///   [`Quantiles::ALPHA`]. With `γ = (1 + α)/(1 - α)`, a value `x != 0`
-///   falls in bucket `i = ceil(log_γ |x|)` (positive and negative values
-///   counted separately), zero in a zero count. The bucket's representative
-///   value is `2γ^i/(γ + 1)` (with `x`'s sign), which is within relative
-///   error `α` of every value in the bucket. The quantile is then computed
-///   by the same type-7 rule on the representatives, so when `x_j` and
-///   `x_{j+1}` have the same sign (or one is zero) the result is within
+/// * **Exact**, while at most [`Quantiles::CAP`] *distinct* values have been
+///   added (however many values in all): the distinct values are kept sorted
+///   with their multiplicities, and [`Quantiles::quantile`] is the sample
+///   quantile of type 7 (Hyndman & Fan; R's default, NumPy's `linear`): with
+///   sorted values `x_0 <= ... <= x_{n-1}`, `h = q (n - 1)`, `j = floor(h)`,
+///   the result is `x_j + (h - j)(x_{j+1} - x_j)`. Columns of counts, of
+///   0/1 outcomes or of mostly equal values stay exact at any `n`.
+/// * **Sketch**, once more than `CAP` distinct values have been added: every
+///   value is replaced by the representative of its bucket. The bucket of a
+///   finite non-zero `x` is read off the bit pattern of `|x|`: its biased
+///   exponent and the top 7 bits of its mantissa (`|x|.to_bits() >> 45`),
+///   so 128 buckets of equal width split each octave `[2^e, 2^(e+1))`
+///   (positive and negative values are counted separately; zero and `±∞`
+///   have counts of their own). The representative is the midpoint of the
+///   bucket (computed from the bits, exactly), which is within relative error
+///   [`Quantiles::ALPHA`] `= 2^-8` of every normal value in the bucket;
+///   subnormal values (`|x| < 2^-1022`) fall in 128 buckets of width
+///   `2^-1029`, so their error is at most `2^-1030` in absolute terms. The
+///   quantile is then computed by the same type-7 rule on the
+///   representatives (which are in the order of the values), so when `x_j`
+///   and `x_{j+1}` have the same sign (or one is zero) the result is within
 ///   relative error `α` (plus rounding) of the exact sample quantile; across
 ///   a sign change the error is at most `α · max(|x_j|, |x_{j+1}|)`.
 ///
-/// Memory: `CAP` values in exact mode; in sketch mode one entry per occupied
-/// bucket, which is bounded by the range of the data (about `ln(max/min) /
-/// ln γ` buckets per sign: 2 100 for values spanning 1e-3 to 1e6, at most
-/// about 145 000 per sign for the whole `f64` range), never by `n`.
+/// Memory: at most `CAP` distinct values in exact mode; in sketch mode one
+/// entry per occupied bucket, which is bounded by the range of the data
+/// (128 buckets per octave and sign: about 3 800 for values spanning 1e-3 to
+/// 1e6, at most 262 016 per sign for the whole `f64` range), never by `n`.
+///
+/// Cost: an add in exact mode is a binary search among the distinct values
+/// and, for a value already there, an increment; new values wait in a
+/// buffer and are merged in 64 at a time (sorted, then placed from the back
+/// in block copies). In sketch mode an add is a bit shift and a binary
+/// search among the occupied buckets (a new bucket is an insertion, rare
+/// once the range of the data is covered). No logarithm is taken.
 ///
 /// # Determinism
 ///
-/// The mode is decided by the total count, and in each mode the state is
-/// canonical (a sorted vector, or ordered maps of bucket counts, each bucket
-/// a pure function of the value), so the state, and every quantile, is a pure
-/// function of the multiset of values, independent of insertion order and of
-/// how the values were partitioned and merged. `==` compares these states.
+/// The mode is decided by the number of distinct values, and in each mode
+/// the state is canonical (the sorted distinct values with their counts, or
+/// sorted bucket counts, each bucket a pure function of the value), so the
+/// state, and every quantile, is a pure function of the multiset of values,
+/// independent of insertion order and of how the values were partitioned and
+/// merged. `==` compares these states.
 ///
 /// # Special values
 ///
@@ -486,11 +499,18 @@ pub fn wilson(successes: u64, n: u64, z: f64) -> (f64, f64) {
 #[derive(Clone, Debug)]
 pub struct Quantiles {
     repr: Repr,
+    /// Non-NaN values added (pending ones included).
+    count: u64,
     nan_count: u64,
-    /// Exact mode only: values added but not yet merged into the sorted
-    /// vector, in insertion order (at most [`PENDING`]). Merging them in
-    /// batches replaces one `O(n)` insertion per value; every observer sees
-    /// the state with them merged, which is the same sorted vector.
+    /// Exact mode only: values added that were not among the distinct
+    /// values (a value already there only has its count raised), in
+    /// insertion order, not yet merged in. Merging them in batches replaces
+    /// an insertion per new value; every observer sees the state with them
+    /// merged. Invariants: no pending value is among the distinct values
+    /// (which gain new values only when the pending ones are merged), and
+    /// the number of distinct values plus `pending.len()` is at most
+    /// [`Quantiles::CAP`], so merging them can not change the mode before
+    /// [`Quantiles::add`] does it.
     pending: Vec<f64>,
 }
 
@@ -507,56 +527,57 @@ pub struct QuantilesParts {
 /// The values of a [`Quantiles`], in its canonical form.
 #[derive(Clone, Debug, PartialEq)]
 pub enum QuantilesValues {
-    /// At most [`Quantiles::CAP`] values, sorted by `total_cmp`, without NaN
-    /// or `-0.0`.
-    Exact(Vec<f64>),
-    /// More than [`Quantiles::CAP`] values, as bucket counts.
+    /// At most [`Quantiles::CAP`] distinct values with their counts
+    /// (positive), strictly increasing by `total_cmp`, without NaN or `-0.0`.
+    Exact(Vec<(f64, u64)>),
+    /// More than [`Quantiles::CAP`] distinct values, as bucket counts.
     Sketch {
         /// Count of `-∞`.
         neg_inf: u64,
-        /// Negative finite values: (bucket index of `|x|`, count), indices
-        /// strictly increasing, counts positive.
-        negative: Vec<(i32, u64)>,
+        /// Negative finite values: (bucket index of `|x|`, that is
+        /// `|x|.to_bits() >> 45`, count), indices strictly increasing and at
+        /// most [`Quantiles::MAX_BUCKET`], counts positive.
+        negative: Vec<(u32, u64)>,
         /// Count of zeros.
         zero: u64,
         /// Positive finite values: (bucket index, count), as `negative`.
-        positive: Vec<(i32, u64)>,
+        positive: Vec<(u32, u64)>,
         /// Count of `+∞`.
         pos_inf: u64,
     },
 }
 
-/// Bucket indices of finite non-zero `f64` lie within about ±74 500; a saved
-/// sketch with an index beyond this is refused.
-const MAX_BUCKET_INDEX: i32 = 80_000;
-
 /// How many values the exact mode buffers before merging them in.
 const PENDING: usize = 64;
+
+/// The bits of a finite `f64` below its bucket index: 52 mantissa bits less
+/// the 7 that the index keeps.
+const BUCKET_SHIFT: u32 = 45;
 
 impl PartialEq for Quantiles {
     fn eq(&self, other: &Quantiles) -> bool {
         let (a, b) = (self.flushed(), other.flushed());
-        a.nan_count == b.nan_count && a.repr == b.repr
+        a.nan_count == b.nan_count && a.count == b.count && a.repr == b.repr
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 enum Repr {
-    /// Sorted by `total_cmp`, no NaN, no `-0.0`, length at most `CAP`.
-    Exact(Vec<f64>),
+    /// Distinct values with positive counts, strictly increasing by
+    /// `total_cmp`, no NaN, no `-0.0`, at most `CAP` of them.
+    Exact(Vec<(f64, u64)>),
     Sketch(Sketch),
 }
 
 /// Bucket counts of the sketch mode.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Sketch {
-    count: u64,
     neg_inf: u64,
-    /// Negative finite values, keyed by the bucket index of `|x|`.
-    negative: BTreeMap<i32, u64>,
+    /// Negative finite values: (bucket index of `|x|`, count), by index.
+    negative: Vec<(u32, u64)>,
     zero: u64,
-    /// Positive finite values, keyed by bucket index.
-    positive: BTreeMap<i32, u64>,
+    /// Positive finite values: (bucket index, count), by index.
+    positive: Vec<(u32, u64)>,
     pos_inf: u64,
 }
 
@@ -566,92 +587,224 @@ impl Default for Quantiles {
     }
 }
 
-/// `γ = (1 + α)/(1 - α)` for `α = Quantiles::ALPHA`.
-const GAMMA: f64 = (1.0 + Quantiles::ALPHA) / (1.0 - Quantiles::ALPHA);
-
-/// `libm::log(GAMMA)`, precomputed (a test checks it bit for bit): the
-/// sketch divides by it for every value added, and the call showed in
-/// profiles of the run command.
-const LN_GAMMA: f64 = f64::from_bits(0x3f84_7aec_7708_d35b);
-
-/// The bucket index `ceil(log_γ |x|)` of a finite non-zero `x`, computed with
-/// `libm` so that it is the same on every platform.
-fn bucket_index(x: f64) -> i32 {
-    let index = libm::ceil(libm::log(x.abs()) / LN_GAMMA);
-    // |index| <= about 74 500 for every finite non-zero f64, so the cast
-    // neither saturates nor truncates.
-    index as i32
+/// The representative of bucket `index` (at most [`Quantiles::MAX_BUCKET`]):
+/// the midpoint of the magnitudes `[index · 2^45, (index + 1) · 2^45)` as bit
+/// patterns, which is the bit pattern with the next mantissa bit set (the
+/// values of a bucket are equally spaced, in a binade or among the
+/// subnormals). The top bucket's midpoint is below `f64::MAX`.
+fn bucket_value(index: u32) -> f64 {
+    f64::from_bits((u64::from(index) << BUCKET_SHIFT) | (1 << (BUCKET_SHIFT - 1)))
 }
 
-/// The representative value `2γ^i/(γ+1) = (1 + α) γ^(i-1)` of bucket `i`,
-/// capped at `f64::MAX` (the top bucket's representative would overflow).
-fn bucket_value(index: i32) -> f64 {
-    let v = (1.0 + Quantiles::ALPHA) * libm::pow(GAMMA, f64::from(index) - 1.0);
-    v.min(f64::MAX)
+/// Binary search of `x` among the keys of `items`, which are strictly
+/// increasing and totally ordered by `<` (no NaN, no `-0.0` among `f64`
+/// keys): `Ok` with its position, or `Err` with the position that keeps the
+/// order. Unlike `slice::binary_search_by`, the loop is a fixed number of
+/// halvings with a select, no three-way comparison: this is the hot path of
+/// [`Quantiles::add`].
+#[inline]
+fn find<K: PartialOrd + Copy, V>(items: &[(K, V)], x: K) -> Result<usize, usize> {
+    let mut size = items.len();
+    let mut base = 0;
+    while size > 1 {
+        let half = size / 2;
+        let mid = base + half;
+        // mid < base + size <= items.len(): the slot exists.
+        if items.get(mid).is_some_and(|item| item.0 <= x) {
+            base = mid;
+        }
+        size -= half;
+    }
+    match items.get(base) {
+        None => Err(0),
+        Some(item) if item.0 == x => Ok(base),
+        Some(item) if item.0 < x => Err(base + 1),
+        Some(_) => Err(base),
+    }
+}
+
+/// Adds `times` to the count of bucket `index` of a sorted bucket list.
+#[inline]
+fn bump(buckets: &mut Vec<(u32, u64)>, index: u32, times: u64) {
+    match find(buckets, index) {
+        Ok(k) => buckets[k].1 = buckets[k].1.saturating_add(times),
+        Err(k) => buckets.insert(k, (index, times)),
+    }
+}
+
+/// Adds `times` to the last bucket of a list if it is `index`, else appends
+/// `(index, times)`: for indices arriving in non-decreasing order.
+fn push_bucket(buckets: &mut Vec<(u32, u64)>, index: u32, times: u64) {
+    match buckets.last_mut() {
+        Some((last, c)) if *last == index => *c = c.saturating_add(times),
+        _ => buckets.push((index, times)),
+    }
+}
+
+/// The union of two sorted bucket lists, counts of equal indices added.
+fn merge_buckets(a: &[(u32, u64)], b: &[(u32, u64)]) -> Vec<(u32, u64)> {
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&(ia, ca)), Some(&(ib, cb))) = (a.get(i), b.get(j)) {
+        match ia.cmp(&ib) {
+            std::cmp::Ordering::Less => {
+                out.push((ia, ca));
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push((ib, cb));
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((ia, ca.saturating_add(cb)));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(a.get(i..).unwrap_or(&[]));
+    out.extend_from_slice(b.get(j..).unwrap_or(&[]));
+    out
 }
 
 impl Sketch {
+    /// Adds `times` copies of `x` (not NaN, not `-0.0`).
+    #[inline]
     fn add(&mut self, x: f64, times: u64) {
-        self.count = self.count.saturating_add(times);
-        let slot = if x == f64::INFINITY {
-            &mut self.pos_inf
-        } else if x == f64::NEG_INFINITY {
-            &mut self.neg_inf
-        } else if x == 0.0 {
+        let bits = x.to_bits();
+        let magnitude = bits & !(1 << 63);
+        let negative = bits >> 63 == 1;
+        let slot = if magnitude == 0 {
             &mut self.zero
-        } else if x > 0.0 {
-            self.positive.entry(bucket_index(x)).or_insert(0)
+        } else if magnitude >= f64::INFINITY.to_bits() {
+            if negative {
+                &mut self.neg_inf
+            } else {
+                &mut self.pos_inf
+            }
         } else {
-            self.negative.entry(bucket_index(x)).or_insert(0)
+            // magnitude < 2^63, so the index fits 18 bits.
+            let index = (magnitude >> BUCKET_SHIFT) as u32;
+            let buckets = if negative {
+                &mut self.negative
+            } else {
+                &mut self.positive
+            };
+            bump(buckets, index, times);
+            return;
         };
         *slot = slot.saturating_add(times);
     }
 
+    /// The sketch of sorted distinct values with counts, built in one pass
+    /// (negative values visited from the smallest magnitude up, so both
+    /// bucket lists come out sorted).
+    fn from_sorted(values: &[(f64, u64)]) -> Sketch {
+        let mut sketch = Sketch::default();
+        let split = values.partition_point(|(x, _)| x.is_sign_negative());
+        let (negative, rest) = values.split_at(split);
+        for &(x, c) in negative.iter().rev().chain(rest) {
+            let magnitude = x.to_bits() & !(1 << 63);
+            if magnitude == 0 || magnitude >= f64::INFINITY.to_bits() {
+                sketch.add(x, c);
+            } else {
+                let index = (magnitude >> BUCKET_SHIFT) as u32;
+                let buckets = if x < 0.0 {
+                    &mut sketch.negative
+                } else {
+                    &mut sketch.positive
+                };
+                push_bucket(buckets, index, c);
+            }
+        }
+        sketch
+    }
+
     fn merge(&mut self, other: &Sketch) {
-        self.count = self.count.saturating_add(other.count);
         self.neg_inf = self.neg_inf.saturating_add(other.neg_inf);
         self.zero = self.zero.saturating_add(other.zero);
         self.pos_inf = self.pos_inf.saturating_add(other.pos_inf);
-        for (map, from) in [
-            (&mut self.negative, &other.negative),
-            (&mut self.positive, &other.positive),
-        ] {
-            for (&index, &c) in from {
-                let slot = map.entry(index).or_insert(0);
-                *slot = slot.saturating_add(c);
+        self.negative = merge_buckets(&self.negative, &other.negative);
+        self.positive = merge_buckets(&self.positive, &other.positive);
+    }
+
+    /// (representative, count) in ascending order of value, empty counts
+    /// left out.
+    fn ascending(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
+        let negative = self
+            .negative
+            .iter()
+            .rev()
+            .map(|&(i, c)| (-bucket_value(i), c));
+        let positive = self.positive.iter().map(|&(i, c)| (bucket_value(i), c));
+        std::iter::once((f64::NEG_INFINITY, self.neg_inf))
+            .chain(negative)
+            .chain(std::iter::once((0.0, self.zero)))
+            .chain(positive)
+            .chain(std::iter::once((f64::INFINITY, self.pos_inf)))
+            .filter(|&(_, c)| c > 0)
+    }
+}
+
+/// The values of 0-based ranks `j` and `j + 1` of ascending (value, count)
+/// runs (the value of rank `j` twice when `j` is the last rank), or NaN when
+/// `j` is not a rank.
+fn order_statistics(runs: impl Iterator<Item = (f64, u64)>, j: u64) -> (f64, f64) {
+    let mut seen = 0u64;
+    let mut lo = None;
+    for (x, c) in runs {
+        seen = seen.saturating_add(c);
+        match lo {
+            None if j < seen => {
+                if j + 1 < seen {
+                    return (x, x);
+                }
+                lo = Some(x);
+            }
+            None => {}
+            Some(lo) => return (lo, x),
+        }
+    }
+    match lo {
+        Some(lo) => (lo, lo),
+        None => (f64::NAN, f64::NAN),
+    }
+}
+
+/// The union of two sorted lists of distinct values with counts, counts of
+/// equal values added.
+fn merge_distinct(a: &[(f64, u64)], b: &[(f64, u64)]) -> Vec<(f64, u64)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&(x, cx)), Some(&(y, cy))) = (a.get(i), b.get(j)) {
+        match x.total_cmp(&y) {
+            std::cmp::Ordering::Less => {
+                out.push((x, cx));
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push((y, cy));
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((x, cx.saturating_add(cy)));
+                i += 1;
+                j += 1;
             }
         }
     }
+    out.extend_from_slice(a.get(i..).unwrap_or(&[]));
+    out.extend_from_slice(b.get(j..).unwrap_or(&[]));
+    out
+}
 
-    /// The representative of the value of 0-based rank `rank` in ascending
-    /// order, or NaN if `rank >= count`.
-    fn value_at(&self, rank: u64) -> f64 {
-        let mut seen = 0u64;
-        let mut passes = |c: u64| {
-            seen = seen.saturating_add(c);
-            rank < seen
-        };
-        if passes(self.neg_inf) {
-            return f64::NEG_INFINITY;
-        }
-        // Ascending values: negative buckets from the largest |x| down.
-        for (&index, &c) in self.negative.iter().rev() {
-            if passes(c) {
-                return -bucket_value(index);
-            }
-        }
-        if passes(self.zero) {
-            return 0.0;
-        }
-        for (&index, &c) in &self.positive {
-            if passes(c) {
-                return bucket_value(index);
-            }
-        }
-        if passes(self.pos_inf) {
-            return f64::INFINITY;
-        }
-        f64::NAN
+/// The state of sorted distinct values with counts: exact if there are at
+/// most `CAP` of them, else their sketch.
+fn canonical(values: Vec<(f64, u64)>) -> Repr {
+    if values.len() > Quantiles::CAP {
+        Repr::Sketch(Sketch::from_sorted(&values))
+    } else {
+        Repr::Exact(values)
     }
 }
 
@@ -690,25 +843,32 @@ fn rank_of(q: f64, n: u64) -> Option<(u64, f64)> {
 }
 
 impl Quantiles {
-    /// The largest count kept exactly; past it the accumulator switches to
-    /// the sketch mode.
+    /// The largest number of distinct values kept exactly; past it the
+    /// accumulator switches to the sketch mode.
     pub const CAP: usize = 4096;
 
-    /// The relative accuracy `α` of the sketch mode.
-    pub const ALPHA: f64 = 0.005;
+    /// The relative accuracy `α = 2^-8` of the sketch mode for normal values
+    /// (see the type's docs for subnormal ones).
+    pub const ALPHA: f64 = 1.0 / 256.0;
+
+    /// The largest sketch bucket index, that of `f64::MAX`.
+    pub const MAX_BUCKET: u32 = (f64::MAX.to_bits() >> BUCKET_SHIFT) as u32;
 
     /// An empty accumulator.
     pub fn new() -> Quantiles {
         Quantiles {
             repr: Repr::Exact(Vec::new()),
+            count: 0,
             nan_count: 0,
             pending: Vec::new(),
         }
     }
 
-    /// Merges the pending values into the sorted vector: sorting them by
-    /// `total_cmp` and merging gives the vector that inserting them one by
-    /// one would (values equal under `total_cmp` have the same bits).
+    /// Merges the pending values into the distinct values: sorted by
+    /// `total_cmp` and grouped into runs of equal values, which are new
+    /// (see `pending`), they are merged in from the back, the values above
+    /// each run's place moving up in one block copy. The result is the state
+    /// that adding them one by one gives.
     fn flush(&mut self) {
         if self.pending.is_empty() {
             return;
@@ -717,16 +877,21 @@ impl Quantiles {
             unreachable!("values are pending only in exact mode")
         };
         self.pending.sort_unstable_by(f64::total_cmp);
-        // Merge from the back: the largest pending value first; the sorted
-        // values above it move up by one block copy per pending value.
-        let (n, m) = (values.len(), self.pending.len());
-        values.resize(n + m, 0.0);
+        let same = |a: &f64, b: &f64| a.to_bits() == b.to_bits();
+        let n_runs = self.pending.chunk_by(same).count();
+        let n = values.len();
+        values.resize(n + n_runs, (0.0, 0));
         let mut end = n;
-        for j in (0..m).rev() {
-            let x = self.pending[j];
-            let at = values[..end].partition_point(|v| v.total_cmp(&x).is_le());
+        // The run's place among the runs, counted from the back.
+        let mut j = n_runs;
+        for run in self.pending.chunk_by(same).rev() {
+            j -= 1;
+            let Some(&x) = run.first() else {
+                continue;
+            };
+            let at = values[..end].partition_point(|(v, _)| v.total_cmp(&x).is_lt());
             values.copy_within(at..end, at + j + 1);
-            values[at + j] = x;
+            values[at + j] = (x, run.len() as u64);
             end = at;
         }
         self.pending.clear();
@@ -745,62 +910,62 @@ impl Quantiles {
 
     /// Adds one value. NaN is only counted (see [`Quantiles::nan_count`]);
     /// `-0.0` is stored as `0.0`.
+    #[inline]
     pub fn add(&mut self, x: f64) {
         if x.is_nan() {
             self.nan_count = self.nan_count.saturating_add(1);
             return;
         }
         let x = if x == 0.0 { 0.0 } else { x };
+        self.count = self.count.saturating_add(1);
         match &mut self.repr {
-            Repr::Exact(values) => {
-                if values.len() + self.pending.len() >= Self::CAP {
-                    // The value that may switch the mode: merge first.
-                    self.flush();
-                    let Repr::Exact(values) = &mut self.repr else {
-                        unreachable!()
-                    };
-                    let at = values.partition_point(|v| v.total_cmp(&x).is_le());
-                    values.insert(at, x);
-                    if values.len() > Self::CAP {
-                        self.repr = Repr::Sketch(to_sketch(values));
-                    }
-                } else {
+            Repr::Exact(values) => match find(values, x) {
+                Ok(k) => values[k].1 = values[k].1.saturating_add(1),
+                Err(_) => {
+                    let distinct = values.len();
                     self.pending.push(x);
-                    if self.pending.len() >= PENDING {
-                        self.flush();
+                    if self.pending.len() >= PENDING || distinct + self.pending.len() > Self::CAP {
+                        self.flush_or_switch();
                     }
                 }
-            }
+            },
             Repr::Sketch(sketch) => sketch.add(x, 1),
+        }
+    }
+
+    /// Merges the pending values in, switching to the sketch if that makes
+    /// more than `CAP` distinct values (which only the last pending value
+    /// can do: see the invariant on `pending`).
+    #[cold]
+    fn flush_or_switch(&mut self) {
+        self.flush();
+        if let Repr::Exact(values) = &mut self.repr {
+            if values.len() > Self::CAP {
+                self.repr = Repr::Sketch(Sketch::from_sorted(values));
+                self.pending = Vec::new();
+            }
         }
     }
 
     /// Folds `other` into `self`. The result is the state that adding all of
     /// both accumulators' values to an empty one would give: exact while the
-    /// combined count is at most [`Quantiles::CAP`], otherwise a sketch of
-    /// both.
+    /// union has at most [`Quantiles::CAP`] distinct values, otherwise a
+    /// sketch of both.
     pub fn merge(&mut self, other: &Quantiles) {
         self.flush();
         let other_flushed = other.flushed();
         let other: &Quantiles = &other_flushed;
         self.nan_count = self.nan_count.saturating_add(other.nan_count);
-        let combined = self.count().saturating_add(other.count());
+        self.count = self.count.saturating_add(other.count);
         let merged = match (&mut self.repr, &other.repr) {
-            (Repr::Exact(a), Repr::Exact(b)) if combined <= Self::CAP as u64 => {
-                Repr::Exact(merge_sorted(a, b))
-            }
-            (Repr::Exact(a), Repr::Exact(b)) => {
-                let mut sketch = to_sketch(a);
-                sketch.merge(&to_sketch(b));
-                Repr::Sketch(sketch)
-            }
+            (Repr::Exact(a), Repr::Exact(b)) => canonical(merge_distinct(a, b)),
             (Repr::Exact(a), Repr::Sketch(b)) => {
-                let mut sketch = to_sketch(a);
+                let mut sketch = Sketch::from_sorted(a);
                 sketch.merge(b);
                 Repr::Sketch(sketch)
             }
             (Repr::Sketch(a), Repr::Exact(b)) => {
-                a.merge(&to_sketch(b));
+                a.merge(&Sketch::from_sorted(b));
                 return;
             }
             (Repr::Sketch(a), Repr::Sketch(b)) => {
@@ -808,6 +973,9 @@ impl Quantiles {
                 return;
             }
         };
+        if matches!(merged, Repr::Sketch(_)) {
+            self.pending = Vec::new();
+        }
         self.repr = merged;
     }
 
@@ -818,9 +986,9 @@ impl Quantiles {
             Repr::Exact(values) => QuantilesValues::Exact(values.clone()),
             Repr::Sketch(s) => QuantilesValues::Sketch {
                 neg_inf: s.neg_inf,
-                negative: s.negative.iter().map(|(&i, &c)| (i, c)).collect(),
+                negative: s.negative.clone(),
                 zero: s.zero,
-                positive: s.positive.iter().map(|(&i, &c)| (i, c)).collect(),
+                positive: s.positive.clone(),
                 pos_inf: s.pos_inf,
             },
         };
@@ -831,29 +999,34 @@ impl Quantiles {
     }
 
     /// The accumulator whose state `parts` describes, or what makes it one
-    /// that no sequence of [`Quantiles::add`] could reach (unsorted values,
-    /// NaN, `-0.0`, more than `CAP` exact values, a sketch of at most `CAP`
-    /// values, bucket indices out of order or out of range, empty buckets).
+    /// that no sequence of [`Quantiles::add`] could reach (more than `CAP`
+    /// exact values, values not strictly increasing, NaN, `-0.0`, zero
+    /// counts; a sketch of at most `CAP` values, bucket indices out of order
+    /// or beyond [`Quantiles::MAX_BUCKET`], empty buckets).
     pub fn from_parts(parts: QuantilesParts) -> Result<Quantiles, String> {
-        let repr = match parts.values {
+        let (repr, count) = match parts.values {
             QuantilesValues::Exact(values) => {
                 if values.len() > Self::CAP {
                     return Err(format!(
-                        "{} exact values, more than {}",
+                        "{} distinct exact values, more than {}",
                         values.len(),
                         Self::CAP
                     ));
                 }
                 if values
                     .iter()
-                    .any(|x| x.is_nan() || x.to_bits() == (-0.0f64).to_bits())
+                    .any(|(x, _)| x.is_nan() || x.to_bits() == (-0.0f64).to_bits())
                 {
                     return Err("an exact value is NaN or -0".into());
                 }
-                if values.windows(2).any(|w| w[0].total_cmp(&w[1]).is_gt()) {
-                    return Err("the exact values are not sorted".into());
+                if values.iter().any(|&(_, c)| c == 0) {
+                    return Err("an exact value has count 0".into());
                 }
-                Repr::Exact(values)
+                if values.windows(2).any(|w| w[0].0.total_cmp(&w[1].0).is_ge()) {
+                    return Err("the exact values are not strictly increasing".into());
+                }
+                let count = values.iter().fold(0u64, |n, &(_, c)| n.saturating_add(c));
+                (Repr::Exact(values), count)
             }
             QuantilesValues::Sketch {
                 neg_inf,
@@ -862,46 +1035,39 @@ impl Quantiles {
                 positive,
                 pos_inf,
             } => {
-                let mut sketch = Sketch {
-                    count: 0,
-                    neg_inf,
-                    negative: BTreeMap::new(),
-                    zero,
-                    positive: BTreeMap::new(),
-                    pos_inf,
-                };
                 let mut count = neg_inf.saturating_add(zero).saturating_add(pos_inf);
-                for (buckets, map) in [
-                    (negative, &mut sketch.negative),
-                    (positive, &mut sketch.positive),
-                ] {
+                for buckets in [&negative, &positive] {
                     let mut last = None;
-                    for (index, c) in buckets {
-                        if c == 0
-                            || index.abs() > MAX_BUCKET_INDEX
-                            || last.is_some_and(|l| l >= index)
-                        {
+                    for &(index, c) in buckets {
+                        if c == 0 || index > Self::MAX_BUCKET || last.is_some_and(|l| l >= index) {
                             return Err(format!(
                                 "sketch bucket {index} (count {c}) is empty, out of range or out of order"
                             ));
                         }
                         last = Some(index);
                         count = count.saturating_add(c);
-                        map.insert(index, c);
                     }
                 }
+                // More than CAP distinct values make more than CAP values.
                 if count <= Self::CAP as u64 {
                     return Err(format!(
-                        "a sketch of {count} values (at most {} are kept exactly)",
+                        "a sketch of {count} values (up to {} distinct values are kept exactly)",
                         Self::CAP
                     ));
                 }
-                sketch.count = count;
-                Repr::Sketch(sketch)
+                let sketch = Sketch {
+                    neg_inf,
+                    negative,
+                    zero,
+                    positive,
+                    pos_inf,
+                };
+                (Repr::Sketch(sketch), count)
             }
         };
         Ok(Quantiles {
             repr,
+            count,
             nan_count: parts.nan_count,
             pending: Vec::new(),
         })
@@ -909,10 +1075,7 @@ impl Quantiles {
 
     /// The number of non-NaN values added.
     pub fn count(&self) -> u64 {
-        match &self.repr {
-            Repr::Exact(values) => (values.len() + self.pending.len()) as u64,
-            Repr::Sketch(sketch) => sketch.count,
-        }
+        self.count
     }
 
     /// The number of NaN values added (and ignored).
@@ -921,7 +1084,7 @@ impl Quantiles {
     }
 
     /// Whether the accumulator still holds every value exactly (at most
-    /// [`Quantiles::CAP`] values added).
+    /// [`Quantiles::CAP`] distinct values added).
     pub fn is_exact(&self) -> bool {
         matches!(self.repr, Repr::Exact(_))
     }
@@ -934,58 +1097,24 @@ impl Quantiles {
         if !self.pending.is_empty() {
             return self.flushed().quantile(q);
         }
-        let Some((j, f)) = rank_of(q, self.count()) else {
+        let Some((j, f)) = rank_of(q, self.count) else {
             return f64::NAN;
         };
-        let last = self.count() - 1;
-        let next = (j + 1).min(last);
-        match &self.repr {
-            Repr::Exact(values) => {
-                // j <= next <= last < values.len(), so both indices exist.
-                let at = |k: u64| values.get(k as usize).copied().unwrap_or(f64::NAN);
-                interpolate(at(j), at(next), f)
-            }
-            Repr::Sketch(sketch) => {
-                let lo = sketch.value_at(j);
-                if f == 0.0 {
-                    return lo;
-                }
-                interpolate(lo, sketch.value_at(next), f)
-            }
-        }
+        let (lo, hi) = match &self.repr {
+            Repr::Exact(values) => order_statistics(values.iter().copied(), j),
+            Repr::Sketch(sketch) => order_statistics(sketch.ascending(), j),
+        };
+        interpolate(lo, hi, f)
     }
-}
-
-fn to_sketch(values: &[f64]) -> Sketch {
-    let mut sketch = Sketch::default();
-    for &x in values {
-        sketch.add(x, 1);
-    }
-    sketch
-}
-
-fn merge_sorted(a: &[f64], b: &[f64]) -> Vec<f64> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
-        if x.total_cmp(y).is_le() {
-            out.push(*x);
-            i += 1;
-        } else {
-            out.push(*y);
-            j += 1;
-        }
-    }
-    out.extend_from_slice(a.get(i..).unwrap_or(&[]));
-    out.extend_from_slice(b.get(j..).unwrap_or(&[]));
-    out
 }
 
 #[cfg(test)]
 mod tests {
     /// Batched exact mode: the state after any number of adds (flushed) is
-    /// the vector that sorted one-by-one insertion gives, bit for bit, and
-    /// the switch to the sketch comes at the same count with the same sketch.
+    /// the runs of the sorted values added, bit for bit, its quantiles those
+    /// of the sorted values, and the switch to the sketch comes when the
+    /// distinct values first exceed `CAP`, with the sketch that adding every
+    /// value to a sketch gives.
     #[test]
     fn batched_exact_mode_matches_insertion() {
         use super::*;
@@ -1005,48 +1134,66 @@ mod tests {
             }
         };
         let mut q = Quantiles::new();
+        // Every non-NaN value added, sorted, and how many are distinct.
         let mut reference: Vec<f64> = Vec::new();
-        for n in 1..=Quantiles::CAP + 200 {
+        let mut distinct = 0;
+        let mut switched_at = None;
+        for n in 1..=2 * Quantiles::CAP {
             let x = next();
             q.add(x);
             if !x.is_nan() {
                 let x = if x == 0.0 { 0.0 } else { x };
                 let at = reference.partition_point(|v| v.total_cmp(&x).is_le());
+                if at == 0 || reference[at - 1].to_bits() != x.to_bits() {
+                    distinct += 1;
+                }
                 reference.insert(at, x);
             }
-            if n % 61 == 0 || n >= Quantiles::CAP - 2 {
-                assert_eq!(q.count(), reference.len() as u64);
-                let expected = if reference.len() > Quantiles::CAP {
-                    Repr::Sketch(to_sketch(&reference))
-                } else {
-                    Repr::Exact(reference.clone())
-                };
-                let flushed = q.flushed();
-                assert_eq!(flushed.repr, expected, "after {n} adds");
-                let bits = |r: &Repr| match r {
-                    Repr::Exact(v) => v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
-                    Repr::Sketch(_) => Vec::new(),
-                };
-                assert_eq!(bits(&flushed.repr), bits(&expected));
-                for p in [0.0, 0.05, 0.5, 0.95, 1.0] {
-                    let direct = match &expected {
-                        Repr::Exact(v) => {
-                            let mut r = Quantiles::new();
-                            r.repr = Repr::Exact(v.clone());
-                            r.nan_count = q.nan_count;
-                            r.quantile(p)
-                        }
-                        Repr::Sketch(_) => q.quantile(p),
-                    };
-                    assert_eq!(q.quantile(p).to_bits(), direct.to_bits());
+            if switched_at.is_none() && distinct > Quantiles::CAP {
+                switched_at = Some(n);
+            }
+            assert_eq!(q.is_exact(), distinct <= Quantiles::CAP, "after {n} adds");
+            if n % 61 != 0 && distinct.abs_diff(Quantiles::CAP) > 2 {
+                continue;
+            }
+            assert_eq!(q.count(), reference.len() as u64);
+            let mut runs: Vec<(f64, u64)> = Vec::new();
+            for &x in &reference {
+                match runs.last_mut() {
+                    Some((v, c)) if v.to_bits() == x.to_bits() => *c += 1,
+                    _ => runs.push((x, 1)),
                 }
             }
+            assert_eq!(runs.len(), distinct);
+            let expected = if distinct > Quantiles::CAP {
+                // One value at a time, independently of `from_sorted`.
+                let mut sketch = Sketch::default();
+                reference.iter().for_each(|&x| sketch.add(x, 1));
+                Repr::Sketch(sketch)
+            } else {
+                Repr::Exact(runs.clone())
+            };
+            let flushed = q.flushed();
+            assert_eq!(flushed.repr, expected, "after {n} adds");
+            if let (Repr::Exact(got), Repr::Exact(want)) = (&flushed.repr, &expected) {
+                let bits =
+                    |v: &[(f64, u64)]| v.iter().map(|(x, c)| (x.to_bits(), *c)).collect::<Vec<_>>();
+                assert_eq!(bits(got), bits(want));
+            }
+            for p in [0.0, 0.05, 0.5, 0.95, 1.0] {
+                let direct = match &expected {
+                    Repr::Exact(_) => {
+                        // Type 7 on the sorted values themselves.
+                        let (j, f) = rank_of(p, reference.len() as u64).expect("non-empty");
+                        let next = (j as usize + 1).min(reference.len() - 1);
+                        interpolate(reference[j as usize], reference[next], f)
+                    }
+                    Repr::Sketch(_) => q.quantile(p),
+                };
+                assert_eq!(q.quantile(p).to_bits(), direct.to_bits());
+            }
         }
-    }
-
-    #[test]
-    fn ln_gamma_is_libms_log_of_gamma() {
-        assert_eq!(LN_GAMMA.to_bits(), libm::log(GAMMA).to_bits());
+        assert!(switched_at.is_some(), "the test must cross the cap");
     }
 
     use super::*;
@@ -1171,9 +1318,113 @@ mod tests {
             q.add(i as f64);
         }
         assert!(q.is_exact());
+        // More copies of values already there: still CAP distinct values.
+        for i in 0..1000 {
+            q.add((i % 10) as f64);
+        }
+        assert!(q.is_exact());
         q.add(-1.0);
         assert!(!q.is_exact());
-        assert_eq!(q.count(), Quantiles::CAP as u64 + 1);
+        assert_eq!(q.count(), Quantiles::CAP as u64 + 1001);
+    }
+
+    /// A column of small integers (counts, 0/1 outcomes) stays exact however
+    /// many values it gets, and its quantiles are those of the sorted values.
+    #[test]
+    fn small_integers_stay_exact_past_cap() {
+        let mut s = Stream::new(&replication_key(17, 0, None), 0);
+        let dist = Dist::Exponential { mean: 4.0 };
+        let mut xs: Vec<f64> = (0..50_000)
+            .map(|i| {
+                if i % 5 == 0 {
+                    0.0
+                } else {
+                    libm::floor(dist.sample(&mut s)) - 3.0
+                }
+            })
+            .collect();
+        let q = accumulate(&xs);
+        assert!(q.is_exact());
+        assert_eq!(q.count(), xs.len() as u64);
+        xs.sort_by(f64::total_cmp);
+        for p in [0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0] {
+            assert_eq!(q.quantile(p), type7(&xs, p), "p = {p}");
+        }
+        // The same values in parts, merged, give the same state.
+        let mut merged = accumulate(&xs[..20_000]);
+        merged.merge(&accumulate(&xs[20_000..]));
+        assert_eq!(merged, q);
+    }
+
+    /// Every bucket representative is within relative error ALPHA of every
+    /// normal value of its bucket (checked at the bucket's ends and at random
+    /// bit patterns), and within 2^-1030 of every subnormal one.
+    #[test]
+    fn bucket_representatives_are_within_alpha() {
+        let index = |x: f64| (x.abs().to_bits() >> BUCKET_SHIFT) as u32;
+        let mut word: u64 = 0x2545_f491_4f6c_dd1d;
+        for k in 0..200_000u32 {
+            word ^= word << 13;
+            word ^= word >> 7;
+            word ^= word << 17;
+            let x = match k % 4 {
+                // The lowest and highest values of a bucket.
+                0 => f64::from_bits(word & !((1 << BUCKET_SHIFT) - 1) & !(1 << 63)),
+                1 => f64::from_bits(word | ((1 << BUCKET_SHIFT) - 1)),
+                _ => f64::from_bits(word),
+            };
+            if !x.is_finite() || x == 0.0 {
+                continue;
+            }
+            let i = index(x);
+            assert!(i <= Quantiles::MAX_BUCKET);
+            let rep = bucket_value(i);
+            assert_eq!(index(rep), i, "the representative lies in its bucket");
+            let error = (rep - x.abs()).abs();
+            if x.abs() >= f64::MIN_POSITIVE {
+                assert!(error <= Quantiles::ALPHA * x.abs(), "{x:e}: {rep:e}");
+            } else {
+                assert!(error <= 2f64.powi(-1030), "{x:e}: {rep:e}");
+            }
+        }
+        assert_eq!(index(f64::MAX), Quantiles::MAX_BUCKET);
+        assert!(bucket_value(Quantiles::MAX_BUCKET) < f64::MAX);
+    }
+
+    /// Quantiles of values spanning 600 orders of magnitude, of both signs,
+    /// are within ALPHA of the exact ones.
+    #[test]
+    fn sketch_quantiles_are_within_alpha_over_many_magnitudes() {
+        let mut s = Stream::new(&replication_key(19, 0, None), 0);
+        let mut xs: Vec<f64> = (0..60_000)
+            .map(|_| {
+                let magnitude = libm::exp(s.uniform() * 1381.0 - 690.0);
+                if s.uniform() < 0.3 {
+                    -magnitude
+                } else {
+                    magnitude
+                }
+            })
+            .collect();
+        let acc = accumulate(&xs);
+        assert!(!acc.is_exact());
+        xs.sort_by(f64::total_cmp);
+        for k in 0..=200 {
+            let q = f64::from(k) / 200.0;
+            let (exact, approx) = (type7(&xs, q), acc.quantile(q));
+            let (j, _) = rank_of(q, xs.len() as u64).expect("non-empty");
+            let j = j as usize;
+            let same_sign = xs[j].signum() == xs[(j + 1).min(xs.len() - 1)].signum();
+            let bound = if same_sign {
+                Quantiles::ALPHA * exact.abs()
+            } else {
+                Quantiles::ALPHA * xs[j].abs().max(xs[j + 1].abs())
+            };
+            assert!(
+                (approx - exact).abs() <= bound * (1.0 + 1e-9),
+                "q = {q}: {approx:e} vs {exact:e}"
+            );
+        }
     }
 
     /// Exact type-7 quantile of a sorted slice, for comparison.
@@ -1312,7 +1563,7 @@ mod tests {
 
         #[test]
         fn split_merge_is_identical_sketch_mode(
-            xs in prop::collection::vec(value(), 4700..9000),
+            xs in prop::collection::vec(value(), 6500..9000),
             cuts in prop::collection::vec(any::<usize>(), 0..6),
             order_seed in any::<u64>(),
         ) {
@@ -1451,9 +1702,16 @@ mod exact_sum_tests {
 
     #[test]
     fn quantile_parts_round_trip_and_are_checked() {
-        for n in [0usize, 5, Quantiles::CAP, Quantiles::CAP + 1, 9000] {
+        for (n, modulus) in [
+            (0usize, 1usize),
+            (5, 5),
+            (Quantiles::CAP, 9000),
+            (Quantiles::CAP + 1, 9000),
+            (9000, 9000),
+            (9000, 40),
+        ] {
             let mut q = Quantiles::new();
-            for i in 0..n {
+            for i in (0..n).map(|i| i % modulus) {
                 q.add(if i % 3 == 0 {
                     -(i as f64)
                 } else {
@@ -1465,15 +1723,19 @@ mod exact_sum_tests {
             assert_eq!(back, q);
             assert_eq!(back.quantile(0.3).to_bits(), q.quantile(0.3).to_bits());
         }
-        let exact = |v: Vec<f64>| QuantilesParts {
+        let exact = |v: Vec<(f64, u64)>| QuantilesParts {
             nan_count: 0,
             values: QuantilesValues::Exact(v),
         };
-        assert!(Quantiles::from_parts(exact(vec![2.0, 1.0])).is_err());
-        assert!(Quantiles::from_parts(exact(vec![-0.0])).is_err());
-        assert!(Quantiles::from_parts(exact(vec![f64::NAN])).is_err());
-        assert!(Quantiles::from_parts(exact(vec![0.0; Quantiles::CAP + 1])).is_err());
-        let sketch = |negative: Vec<(i32, u64)>, zero: u64| QuantilesParts {
+        assert!(Quantiles::from_parts(exact(vec![(1.0, 3), (2.0, 1)])).is_ok());
+        assert!(Quantiles::from_parts(exact(vec![(2.0, 1), (1.0, 1)])).is_err());
+        assert!(Quantiles::from_parts(exact(vec![(1.0, 1), (1.0, 1)])).is_err());
+        assert!(Quantiles::from_parts(exact(vec![(1.0, 0)])).is_err());
+        assert!(Quantiles::from_parts(exact(vec![(-0.0, 1)])).is_err());
+        assert!(Quantiles::from_parts(exact(vec![(f64::NAN, 1)])).is_err());
+        let many = (0..=Quantiles::CAP).map(|i| (i as f64, 1)).collect();
+        assert!(Quantiles::from_parts(exact(many)).is_err());
+        let sketch = |negative: Vec<(u32, u64)>, zero: u64| QuantilesParts {
             nan_count: 0,
             values: QuantilesValues::Sketch {
                 neg_inf: 0,
@@ -1485,17 +1747,19 @@ mod exact_sum_tests {
         };
         assert!(Quantiles::from_parts(sketch(vec![(3, 1)], 10)).is_err());
         assert!(Quantiles::from_parts(sketch(vec![(3, 1), (2, 1)], 5000)).is_err());
+        assert!(Quantiles::from_parts(sketch(vec![(3, 1), (3, 1)], 5000)).is_err());
         assert!(Quantiles::from_parts(sketch(vec![(3, 0)], 5000)).is_err());
-        assert!(Quantiles::from_parts(sketch(vec![(900_000, 1)], 5000)).is_err());
-        assert!(Quantiles::from_parts(sketch(vec![(2, 1), (3, 1)], 5000)).is_ok());
+        let top = Quantiles::MAX_BUCKET;
+        assert!(Quantiles::from_parts(sketch(vec![(top + 1, 1)], 5000)).is_err());
+        assert!(Quantiles::from_parts(sketch(vec![(2, 1), (top, 1)], 5000)).is_ok());
     }
 
-    /// Two parts of at most CAP values each whose union exceeds CAP merge to
-    /// the sketch that adding every value in sequence switches to.
+    /// Two parts of at most CAP distinct values each whose union has more
+    /// merge to the sketch that adding every value in sequence switches to.
     #[test]
     fn exact_parts_past_cap_merge_to_the_sequential_sketch() {
         let xs: Vec<f64> = (0..Quantiles::CAP + 700)
-            .map(|i| (i % 977) as f64 * 0.37 - 50.0)
+            .map(|i| (i % (Quantiles::CAP + 350)) as f64 * 0.37 - 50.0)
             .collect();
         let mut sequential = Quantiles::new();
         xs.iter().for_each(|&x| sequential.add(x));

@@ -271,8 +271,9 @@ fn merged_shards_equal_the_whole() {
 }
 
 /// One point, 5000 replications cut into 3 shards: each holds fewer than
-/// `Quantiles::CAP` (4096) values per cell, exactly, but the merged cells hold
-/// more and must switch to the sketch just as the unsharded sweep does; the
+/// `Quantiles::CAP` (4096) values per cell, exactly, but the merged cells of
+/// the continuous tensions hold more distinct values and must switch to the
+/// sketch just as the unsharded sweep does; the
 /// 3000 replications written in full straddle two shards. Also a shard that
 /// lies inside one point, and more shards than one point's replications.
 #[test]

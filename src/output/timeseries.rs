@@ -6,19 +6,19 @@
 //! completes.
 //!
 //! Memory does not grow with the number of replications: the summary keeps an
-//! [`ExactSum`] and a [`Quantiles`] (exact up to [`Quantiles::CAP`] values, a
-//! bounded sketch beyond) per (grid time, series) of the current point. Both
-//! states are pure functions of the multiset of values added, so the summary
-//! of a point does not depend on the order of its replications nor on how
-//! they were split between shards: merging the saved states of the parts
-//! gives the state, and the rows, of the whole.
+//! [`ExactSum`] and a [`Quantiles`] (exact up to [`Quantiles::CAP`] distinct
+//! values, a bounded sketch beyond) per (grid time, series) of the current
+//! point. Both states are pure functions of the multiset of values added, so
+//! the summary of a point does not depend on the order of its replications
+//! nor on how they were split between shards: merging the saved states of
+//! the parts gives the state, and the rows, of the whole.
 //!
 //! # `timeseries_state.bin`
 //!
 //! Little-endian binary, written and read only here:
 //!
 //! * header: the 20 bytes `flashpoint-ts-state\n`, the format version
-//!   (`u32`, 1), the number of grid times and of series (`u64` each);
+//!   (`u32`, 2), the number of grid times and of series (`u64` each);
 //! * then one record per point: the point (`u64`) and every cell in (grid
 //!   time, series) order, each cell an exact sum and a quantile state:
 //!   * count (`u64`), flags (`u8`: 1 NaN seen, 2 `+∞`, 4 `-∞`, 8 the sum is
@@ -27,10 +27,15 @@
 //!     how many are stored (`u8`) and those limbs (`u64` each); limbs below
 //!     are zero, limbs above are the sign's fill;
 //!   * NaN count (`u64`), then mode `0` (exact: number of distinct values
-//!     (`u32`), then each value's bits (`u64`) and multiplicity (`u32`), in
-//!     ascending order) or mode `1` (sketch: counts of `-∞`, zero and `+∞`
-//!     (`u64` each), then for the negative and the positive buckets their
-//!     number (`u32`) and each bucket's index (`i32`) and count (`u64`)).
+//!     (`u32`, at most [`Quantiles::CAP`]), then each value's bits (`u64`)
+//!     and count (`u64`), in ascending order) or mode `1` (sketch: counts of
+//!     `-∞`, zero and `+∞` (`u64` each), then for the negative and the
+//!     positive buckets their number (`u32`) and each bucket's index
+//!     (`u32`, at most [`Quantiles::MAX_BUCKET`], increasing) and count
+//!     (`u64`)).
+//!
+//! Version 1 (exact values with `u32` multiplicities, signed logarithmic
+//! bucket indices) is refused: its sketch buckets do not convert.
 
 use super::format::push_f64;
 use crate::engine::grid;
@@ -210,7 +215,7 @@ impl TimeseriesTables {
 pub const STATE_MAGIC: &[u8; 20] = b"flashpoint-ts-state\n";
 
 /// The format version of `timeseries_state.bin`.
-pub const STATE_VERSION: u32 = 1;
+pub const STATE_VERSION: u32 = 2;
 
 fn encode_sum(out: &mut Vec<u8>, sum: &ExactSum) {
     let parts = sum.to_parts();
@@ -245,17 +250,10 @@ fn encode_quantiles(out: &mut Vec<u8>, quantiles: &Quantiles) {
     match &parts.values {
         QuantilesValues::Exact(values) => {
             out.push(0);
-            let mut runs: Vec<(u64, u32)> = Vec::new();
-            for x in values {
-                match runs.last_mut() {
-                    Some((bits, n)) if *bits == x.to_bits() => *n += 1,
-                    _ => runs.push((x.to_bits(), 1)),
-                }
-            }
-            // At most CAP values, so the counts fit u32.
-            out.extend_from_slice(&(runs.len() as u32).to_le_bytes());
-            for (bits, n) in runs {
-                out.extend_from_slice(&bits.to_le_bytes());
+            // At most CAP distinct values, so their number fits u32.
+            out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+            for (x, n) in values {
+                out.extend_from_slice(&x.to_bits().to_le_bytes());
                 out.extend_from_slice(&n.to_le_bytes());
             }
         }
@@ -271,7 +269,7 @@ fn encode_quantiles(out: &mut Vec<u8>, quantiles: &Quantiles) {
                 out.extend_from_slice(&c.to_le_bytes());
             }
             for buckets in [negative, positive] {
-                // Bucket indices are distinct and within about ±75 000.
+                // Bucket indices are distinct and at most MAX_BUCKET.
                 out.extend_from_slice(&(buckets.len() as u32).to_le_bytes());
                 for (index, c) in buckets {
                     out.extend_from_slice(&index.to_le_bytes());
@@ -397,18 +395,17 @@ impl<R: Read> StateReader<R> {
         let [mode] = self.bytes::<1>()?;
         let values = match mode {
             0 => {
-                let runs = self.u32()?;
-                let mut values = Vec::new();
-                for _ in 0..runs {
+                let distinct = self.u32()? as usize;
+                if distinct > Quantiles::CAP {
+                    return Err(invalid(format!(
+                        "{distinct} distinct exact values, more than {}",
+                        Quantiles::CAP
+                    )));
+                }
+                let mut values = Vec::with_capacity(distinct);
+                for _ in 0..distinct {
                     let x = f64::from_bits(self.u64()?);
-                    let n = self.u32()? as usize;
-                    if values.len() + n > Quantiles::CAP {
-                        return Err(invalid(format!(
-                            "more than {} exact values",
-                            Quantiles::CAP
-                        )));
-                    }
-                    values.extend(std::iter::repeat_n(x, n));
+                    values.push((x, self.u64()?));
                 }
                 QuantilesValues::Exact(values)
             }
@@ -418,12 +415,16 @@ impl<R: Read> StateReader<R> {
                 for side in &mut sides {
                     let n = self.u32()?;
                     for _ in 0..n {
-                        let index = i32::from_le_bytes(self.bytes::<4>()?);
+                        let index = self.u32()?;
                         let c = self.u64()?;
-                        // from_parts refuses indices out of order or range,
-                        // so at most 160 001 buckets get this far.
-                        if side.last().is_some_and(|&(i, _)| i >= index) {
-                            return Err(invalid("sketch buckets out of order".into()));
+                        // Indices strictly increasing up to MAX_BUCKET: at
+                        // most MAX_BUCKET + 1 buckets per side get stored.
+                        if index > Quantiles::MAX_BUCKET
+                            || side.last().is_some_and(|&(i, _)| i >= index)
+                        {
+                            return Err(invalid(format!(
+                                "sketch bucket {index} out of order or out of range"
+                            )));
                         }
                         side.push((index, c));
                     }
@@ -464,15 +465,18 @@ mod tests {
     /// gives the rows of the whole, to the byte; a cut file is refused.
     #[test]
     fn saved_states_merge_to_the_whole() {
+        // 4400 distinct values of x: the whole is a sketch, a part may be
+        // exact (a column of 0.25 is exact in all).
         let reps: Vec<Vec<f64>> = (0..5000)
             .map(|i| {
-                let x = f64::from(i % 613) * 0.1 - 3.0;
+                let x = f64::from(i % 4400) * 0.1 - 3.0;
                 let len = if i % 7 == 0 { 2 } else { 6 };
                 [x, x * x, -x, 0.25, 1e-300 * x, x / 3.0][..len].to_vec()
             })
             .collect();
         let mut whole = tables();
         reps.iter().for_each(|r| whole.add(r));
+        assert!(!whole.cells[0].1.is_exact() && whole.cells[3].1.is_exact());
         let mut expected = String::new();
         whole.push_summary(&mut expected, 4);
         for cut in [0, 1, 2000, 4095, 4096, 4097, 4999, 5000] {
@@ -502,6 +506,58 @@ mod tests {
         }
         let other = TimeseriesTables::new(false, vec!["a".into()], 0.5, 1.0, None, TimeUnit::Days);
         assert!(StateReader::new(&tables().state_header()[..], &other).is_err());
+    }
+
+    /// Malformed quantile states are refused with a message, before any
+    /// allocation their claimed sizes would need.
+    #[test]
+    fn malformed_quantile_states_are_refused() {
+        let one_cell =
+            || TimeseriesTables::new(false, vec!["a".into()], 1.0, 0.0, None, TimeUnit::Days);
+        let refused = |quantiles: &[u8]| {
+            let mut file = one_cell().state_header();
+            file.extend_from_slice(&0u64.to_le_bytes()); // point
+            file.extend_from_slice(&0u64.to_le_bytes()); // sum: count,
+            file.extend_from_slice(&[0, 0, 0]); // flags, no limbs
+            file.extend_from_slice(&0u64.to_le_bytes()); // NaN count
+            file.extend_from_slice(quantiles);
+            let mut reader = StateReader::new(&file[..], &one_cell()).expect("header");
+            reader.next_point().expect("point");
+            let e = reader.read_record(None).expect_err("malformed");
+            assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+            e.to_string()
+        };
+        let exact = |pairs: &[(f64, u64)], claimed: u32| {
+            let mut b = vec![0];
+            b.extend_from_slice(&claimed.to_le_bytes());
+            for (x, n) in pairs {
+                b.extend_from_slice(&x.to_bits().to_le_bytes());
+                b.extend_from_slice(&n.to_le_bytes());
+            }
+            b
+        };
+        assert!(refused(&exact(&[], u32::MAX)).contains("more than 4096"));
+        assert!(refused(&exact(&[(2.0, 1), (1.0, 1)], 2)).contains("strictly increasing"));
+        assert!(refused(&exact(&[(1.0, 0)], 1)).contains("count 0"));
+        let sketch = |index: u32| {
+            let mut b = vec![1];
+            b.extend_from_slice(&[0; 24]); // -inf, zero, +inf
+            b.extend_from_slice(&1u32.to_le_bytes());
+            b.extend_from_slice(&index.to_le_bytes());
+            b.extend_from_slice(&5000u64.to_le_bytes());
+            b.extend_from_slice(&0u32.to_le_bytes());
+            b
+        };
+        assert!(refused(&sketch(Quantiles::MAX_BUCKET + 1)).contains("out of range"));
+        assert!(refused(&[2]).contains("bad quantile mode 2"));
+        // The well-formed sketch is accepted.
+        let mut file = one_cell().state_header();
+        file.extend_from_slice(&[0; 19]);
+        file.extend_from_slice(&[0; 8]);
+        file.extend_from_slice(&sketch(Quantiles::MAX_BUCKET));
+        let mut reader = StateReader::new(&file[..], &one_cell()).expect("header");
+        reader.next_point().expect("point");
+        reader.read_record(None).expect("a valid sketch");
     }
 
     #[test]
