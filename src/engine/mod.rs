@@ -992,35 +992,52 @@ impl<'s> Engine<'s> {
         // A declared `max_rate` is bounded like a rate: it may read the time
         // or relaxing tensions too.
         let bound_expr = hz.max_rate.as_ref().unwrap_or(&hz.rate);
-        if self.hazard_dyads[h].is_empty() && !self.hazard_reads_time[h] {
-            // Nothing the rate reads moves before the next event that
-            // changes it: its value is the tightest bound, to the horizon.
-            let bound = bound_expr.eval(&View {
-                e: self,
-                params,
-                source: NONE16,
-                target: NONE16,
-            });
-            if !(bound >= 0.0 && bound.is_finite()) {
-                let what = if hz.max_rate.is_some() {
-                    "max_rate"
-                } else {
-                    "rate"
-                };
-                return Err(self.invalid(format!("hazard `{}`: {what} is {bound}", hz.name)));
-            }
-            self.hazards[h] = HazardState {
-                time: f64::INFINITY,
-                candidate: false,
-                bound,
-                residual,
-                since: now,
-                window_end: s.horizon,
-                over_range: true,
+        let (over_range, bound, end) =
+            if self.hazard_dyads[h].is_empty() && !self.hazard_reads_time[h] {
+                // Nothing the rate reads moves before the next event that
+                // changes it: its value is the tightest bound, to the horizon.
+                let bound = bound_expr.eval(&View {
+                    e: self,
+                    params,
+                    source: NONE16,
+                    target: NONE16,
+                });
+                if !(bound >= 0.0 && bound.is_finite()) {
+                    let what = if hz.max_rate.is_some() {
+                        "max_rate"
+                    } else {
+                        "rate"
+                    };
+                    return Err(self.invalid(format!("hazard `{}`: {what} is {bound}", hz.name)));
+                }
+                (true, bound, s.horizon)
+            } else {
+                self.range_or_window_bound(h, params)?
             };
-            self.schedule_hazard(h);
-            return Ok(());
-        }
+        self.hazards[h] = HazardState {
+            time: f64::INFINITY,
+            candidate: false,
+            bound,
+            residual,
+            since: now,
+            window_end: end,
+            over_range,
+        };
+        self.schedule_hazard(h);
+        Ok(())
+    }
+
+    /// The range bound or the window bound of hazard `h` (see
+    /// [`Engine::rebound_hazard`]): `(over_range, bound, end of validity)`.
+    fn range_or_window_bound(
+        &self,
+        h: usize,
+        params: &[f64],
+    ) -> Result<(bool, f64, f64), SimError> {
+        let s = self.s;
+        let hz = &s.hazards[h];
+        let now = self.now;
+        let bound_expr = hz.max_rate.as_ref().unwrap_or(&hz.rate);
         let range_bound = bound_expr
             .eval_interval(&WindowView {
                 e: self,
@@ -1032,7 +1049,7 @@ impl<'s> Engine<'s> {
         // Few candidates to the horizon: the range bound, whatever the
         // window bound (so it need not be computed).
         let few = range_bound >= 0.0 && range_bound * (s.horizon - now) <= RANGE_CANDIDATES;
-        let (over_range, bound, end) = if few {
+        Ok(if few {
             (true, range_bound, s.horizon)
         } else {
             let mut window = s.horizon - now;
@@ -1065,18 +1082,7 @@ impl<'s> Engine<'s> {
             } else {
                 (false, bound, end)
             }
-        };
-        self.hazards[h] = HazardState {
-            time: f64::INFINITY,
-            candidate: false,
-            bound,
-            residual,
-            since: now,
-            window_end: end,
-            over_range,
-        };
-        self.schedule_hazard(h);
-        Ok(())
+        })
     }
 
     /// Sets hazard `h`'s next time from its residual and bound: a candidate
