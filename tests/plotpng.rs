@@ -3,20 +3,10 @@
 //! usage error for any extension but `.svg` and `.png`.
 
 mod common;
-use common::{flashpoint, read, temp_dir};
+use common::{flashpoint, ok, read, temp_dir};
 
 use resvg::tiny_skia::Pixmap;
 use std::path::Path;
-use std::process::Output;
-
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "failed:\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("temporary paths are UTF-8")

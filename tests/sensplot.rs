@@ -13,15 +13,6 @@ fn flashpoint(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "failed:\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// y = 2·x_big + 0.5·x_small (+ 0·x_none): a linear model, so tiny designs suffice.
 const LINEAR: &str = r#"
 [scenario]

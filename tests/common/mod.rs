@@ -96,3 +96,13 @@ pub fn flashpoint(args: &[&str]) -> std::process::Output {
 pub fn read(path: &std::path::Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// Asserts that a command succeeded, showing its output if not.
+pub fn ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "failed:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
