@@ -32,6 +32,7 @@ use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "png")]
 mod png;
 
 /// A validated `plot` request.
@@ -71,7 +72,14 @@ impl PlotOut {
         let format = match path.extension() {
             None => PlotFormat::Svg,
             Some(ext) if ext.eq_ignore_ascii_case("svg") => PlotFormat::Svg,
-            Some(ext) if ext.eq_ignore_ascii_case("png") => PlotFormat::Png,
+            Some(ext) if ext.eq_ignore_ascii_case("png") => {
+                if !cfg!(feature = "png") {
+                    return Err(Error::Usage(
+                        "plot: this flashpoint was built without the `png` feature; write .svg, or rebuild with default features".into(),
+                    ));
+                }
+                PlotFormat::Png
+            }
             Some(ext) => {
                 return Err(Error::Usage(format!(
                     "plot: --out must end in .svg or .png (got .{})",
@@ -424,7 +432,10 @@ pub fn plot(config: &PlotConfig) -> Result<PathBuf> {
     };
     let bytes = match format {
         PlotFormat::Svg => svg.into_bytes(),
+        #[cfg(feature = "png")]
         PlotFormat::Png => png::svg_to_png(&svg)?,
+        #[cfg(not(feature = "png"))]
+        PlotFormat::Png => unreachable!("PlotOut::new refuses .png without the `png` feature"),
     };
     write_atomic(&out, &bytes).map_err(|e| Error::io(&out, e))?;
     Ok(out)
@@ -1064,8 +1075,15 @@ mod tests {
         assert_eq!(format("a/plot.svg").ok(), Some(PlotFormat::Svg));
         assert_eq!(format("plot.SVG").ok(), Some(PlotFormat::Svg));
         assert_eq!(format("plot").ok(), Some(PlotFormat::Svg));
-        assert_eq!(format("plot.png").ok(), Some(PlotFormat::Png));
-        assert_eq!(format("plot.Png").ok(), Some(PlotFormat::Png));
+        if cfg!(feature = "png") {
+            assert_eq!(format("plot.png").ok(), Some(PlotFormat::Png));
+            assert_eq!(format("plot.Png").ok(), Some(PlotFormat::Png));
+        } else {
+            assert_eq!(
+                format("plot.png").map_err(|e| e.to_string()),
+                Err("plot: this flashpoint was built without the `png` feature; write .svg, or rebuild with default features".into())
+            );
+        }
         match format("plot.svg.pdf") {
             Err(e) => assert_eq!(
                 e.to_string(),
