@@ -171,10 +171,6 @@ pub struct Engine<'s> {
     hazard_dyads: Vec<Vec<u32>>,
     /// Per hazard: whether its rate reads the time (`t`, `since`).
     hazard_reads_time: Vec<bool>,
-    /// Per hazard, the state right after the first bounding at `t = 0` (a
-    /// pure function of the parameters), for the next replication at the
-    /// same point. The residual is not part of it.
-    initial_bounds: Option<Vec<HazardState>>,
     /// Values fixed by the parameter point.
     point: point::PointCache,
     /// Hazard candidates and window renewals so far in this replication.
@@ -366,7 +362,6 @@ impl<'s> Engine<'s> {
                 })
                 .collect(),
             hazard_work: 0,
-            initial_bounds: None,
             point: point::PointCache::default(),
             hazard_reads_time: scenario
                 .hazards
@@ -431,9 +426,7 @@ impl<'s> Engine<'s> {
         out: &mut [f64],
         mut trace: Option<&mut Vec<TraceEvent>>,
     ) -> Result<(), SimError> {
-        if self.point.prepare(self.s, params) {
-            self.initial_bounds = None;
-        }
+        self.point.prepare(self.s, params);
         self.reset(params, key, options)?;
         let s = self.s;
         // Scheduled events, each jittered from its own stream.
@@ -470,7 +463,7 @@ impl<'s> Engine<'s> {
         for h in 0..self.hazards.len() {
             self.hazards[h].residual = self.hazard_rng[h].exponential(1.0);
         }
-        match &self.initial_bounds {
+        match &self.point.initial_bounds {
             Some(states) => {
                 for (hs, st) in self.hazards.iter_mut().zip(states) {
                     *hs = HazardState {
@@ -482,11 +475,11 @@ impl<'s> Engine<'s> {
                     self.schedule_hazard(h);
                 }
             }
-            _ => {
+            None => {
                 for h in 0..self.hazards.len() {
                     self.rebound_hazard(h, params)?;
                 }
-                self.initial_bounds = Some(self.hazards.clone());
+                self.point.initial_bounds = Some(self.hazards.clone());
             }
         }
         let end = loop {
@@ -960,11 +953,11 @@ impl<'s> Engine<'s> {
     /// the last update, the bound is recomputed, and the next candidate
     /// follows from the residual. Draws no random number.
     ///
-    /// Two bounds are computed by the interval evaluator, with parameters,
-    /// state, counts and event times at their current values:
-    ///
-    /// A hazard whose rate reads no tension and not the time is bounded by
-    /// its rate's value (point evaluation), to the horizon. Otherwise:
+    /// A hazard whose bound expression (`max_rate`, else `rate`) reads no
+    /// tension and not the time is bounded by its value (point evaluation),
+    /// to the horizon. Otherwise one of two bounds is computed by the
+    /// interval evaluator, with parameters, state, counts and event times at
+    /// their current values:
     ///
     /// * the **window bound**, with each tension the rate reads between its
     ///   values at the two ends of a window (tension relaxes monotonically
@@ -992,28 +985,28 @@ impl<'s> Engine<'s> {
         // A declared `max_rate` is bounded like a rate: it may read the time
         // or relaxing tensions too.
         let bound_expr = hz.max_rate.as_ref().unwrap_or(&hz.rate);
-        let (over_range, bound, end) =
-            if self.hazard_dyads[h].is_empty() && !self.hazard_reads_time[h] {
-                // Nothing the rate reads moves before the next event that
-                // changes it: its value is the tightest bound, to the horizon.
-                let bound = bound_expr.eval(&View {
-                    e: self,
-                    params,
-                    source: NONE16,
-                    target: NONE16,
-                });
-                if !(bound >= 0.0 && bound.is_finite()) {
-                    let what = if hz.max_rate.is_some() {
-                        "max_rate"
-                    } else {
-                        "rate"
-                    };
-                    return Err(self.invalid(format!("hazard `{}`: {what} is {bound}", hz.name)));
-                }
-                (true, bound, s.horizon)
-            } else {
-                self.range_or_window_bound(h, params)?
-            };
+        let reads = bound_expr.reads();
+        let (over_range, bound, end) = if !reads.tension && !reads.time {
+            // Nothing the rate reads moves before the next event that
+            // changes it: its value is the tightest bound, to the horizon.
+            let bound = bound_expr.eval(&View {
+                e: self,
+                params,
+                source: NONE16,
+                target: NONE16,
+            });
+            if !(bound >= 0.0 && bound.is_finite()) {
+                let what = if hz.max_rate.is_some() {
+                    "max_rate"
+                } else {
+                    "rate"
+                };
+                return Err(self.invalid(format!("hazard `{}`: {what} is {bound}", hz.name)));
+            }
+            (true, bound, s.horizon)
+        } else {
+            self.range_or_window_bound(h, bound_expr, params)?
+        };
         self.hazards[h] = HazardState {
             time: f64::INFINITY,
             candidate: false,
@@ -1032,12 +1025,12 @@ impl<'s> Engine<'s> {
     fn range_or_window_bound(
         &self,
         h: usize,
+        bound_expr: &expr::Expr,
         params: &[f64],
     ) -> Result<(bool, f64, f64), SimError> {
         let s = self.s;
         let hz = &s.hazards[h];
         let now = self.now;
-        let bound_expr = hz.max_rate.as_ref().unwrap_or(&hz.rate);
         let range_bound = bound_expr
             .eval_interval(&WindowView {
                 e: self,

@@ -27,6 +27,10 @@ pub(super) struct PointCache {
     /// Per dyad: (initial, baseline, half-life), or the reason they are
     /// invalid, if all three are parameter-only.
     pub(super) dyad: Vec<Option<Result<DyadValues, String>>>,
+    /// Per hazard, its state right after the first bounding at `t = 0` (a
+    /// pure function of the parameters), once a replication has computed
+    /// it; the residual in it is not used.
+    pub(super) initial_bounds: Option<Vec<super::HazardState>>,
 }
 
 /// A dyad's (initial, baseline, half-life).
@@ -37,12 +41,13 @@ fn fixed(e: &Expr, params: &[f64]) -> Option<f64> {
 }
 
 impl PointCache {
-    /// Makes the cache hold `params`' values. Returns whether they changed
-    /// (and were recomputed).
-    pub(super) fn prepare(&mut self, s: &Scenario, params: &[f64]) -> bool {
+    /// Makes the cache hold `params`' values (recomputed only when they
+    /// change).
+    pub(super) fn prepare(&mut self, s: &Scenario, params: &[f64]) {
         if self.params.as_deref() == Some(params) {
-            return false;
+            return;
         }
+        self.initial_bounds = None;
         let env = ParamEnv(params);
         self.effect_offset.clear();
         self.effects.clear();
@@ -76,7 +81,6 @@ impl PointCache {
             })
             .collect();
         self.params = Some(params.to_vec());
-        true
     }
 
     /// The value of effect `k` of event `event`, if parameter-only.
