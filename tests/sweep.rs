@@ -814,3 +814,140 @@ fn lhs_and_random_designs_are_seeded() {
     assert!(!no_runs.join("runs.csv").exists());
     assert!(no_runs.join("summary.csv").exists());
 }
+
+/// A scenario whose replication fails (a state variable set to -inf) with
+/// probability 0.0003: a few failures, the first some blocks in.
+const FLAKY: &str = r#"
+[scenario]
+name = "flaky"
+horizon = 10
+[[actor]]
+id = "A"
+state = { v = 0 }
+[[event]]
+id = "start"
+[[event]]
+id = "boom"
+effects = ["A.v = ln(0)"]
+[[schedule]]
+event = "start"
+at = 1
+[[rule]]
+name = "explodes"
+actor = "A"
+on = "start"
+prob = 0.0003
+emit = { event = "boom" }
+[[outcome]]
+name = "v"
+value = "A.v"
+"#;
+
+/// Runs `s` (seed 5, `reps` replications) through the harness on `threads`
+/// threads with a sink that fails at block `fail_at`; returns the first
+/// rows of the blocks the sink saw and the outcome.
+fn harness_run(
+    s: &flashpoint::scenario::Scenario,
+    reps: u64,
+    threads: usize,
+    fail_at: Option<usize>,
+) -> (
+    Vec<u64>,
+    Result<Result<(), usize>, flashpoint::sweep::harness::RepError>,
+) {
+    use flashpoint::sweep::harness::{execute, Plan};
+    let plan = Plan {
+        scenario: s,
+        points: vec![s.params.iter().map(|p| p.value).collect()],
+        reps,
+        seed: 5,
+        independent_streams: false,
+        range: 0..reps,
+        options: Default::default(),
+        grid: None,
+    };
+    let mut seen = Vec::new();
+    let outcome = execute(&plan, threads, |block| {
+        if Some(seen.len()) == fail_at {
+            return Err(seen.len());
+        }
+        seen.push(block.first);
+        Ok(())
+    });
+    (seen, outcome)
+}
+
+#[test]
+fn the_harness_reports_the_first_failure_in_order_on_any_thread_count() {
+    let s = common::scenario(FLAKY);
+    // Which replications fail, one at a time.
+    let params: Vec<f64> = Vec::new();
+    let mut engine = flashpoint::engine::Engine::new(&s);
+    let mut row = vec![0.0; flashpoint::engine::columns(&s).len()];
+    let failing: Vec<u64> = (0..20_000)
+        .filter(|&rep| {
+            let key = flashpoint::rng::replication_key(5, rep, None);
+            engine
+                .run(&params, &key, Default::default(), &mut row, None)
+                .is_err()
+        })
+        .collect();
+    assert!(
+        failing.len() > 1 && failing[0] > 2 * flashpoint::sweep::harness::BLOCK,
+        "{failing:?}"
+    );
+    let first = failing[0];
+    let failing_block = first / flashpoint::sweep::harness::BLOCK;
+    for threads in [1, 2, 3] {
+        let (seen, outcome) = harness_run(&s, 20_000, threads, None);
+        let err = outcome.expect_err("a replication fails");
+        assert_eq!((err.point, err.rep), (0, first), "{threads} threads");
+        assert!(
+            err.to_string().contains("set a state variable to -inf"),
+            "{err}"
+        );
+        // Every block before the failing one reached the sink, in order.
+        let expected: Vec<u64> = (0..failing_block)
+            .map(|b| b * flashpoint::sweep::harness::BLOCK)
+            .collect();
+        assert_eq!(seen, expected, "{threads} threads");
+    }
+}
+
+#[test]
+fn the_harness_stops_at_the_sinks_error() {
+    let s = common::scenario(CALM);
+    for threads in [1, 2] {
+        let (seen, outcome) = harness_run(&s, 10_000, threads, Some(7));
+        assert_eq!(outcome.expect("no replication fails"), Err(7));
+        let expected: Vec<u64> = (0..7)
+            .map(|b| b * flashpoint::sweep::harness::BLOCK)
+            .collect();
+        assert_eq!(seen, expected);
+        let (seen, outcome) = harness_run(&s, 10_000, threads, None);
+        assert_eq!(outcome.expect("no replication fails"), Ok(()));
+        // 10 000 replications: 39 full blocks and one of 16, in order.
+        let expected: Vec<u64> = (0..40)
+            .map(|b| b * flashpoint::sweep::harness::BLOCK)
+            .collect();
+        assert_eq!(seen, expected);
+    }
+}
+
+/// A scenario that never fails.
+const CALM: &str = r#"
+[scenario]
+name = "calm"
+horizon = 10
+[[actor]]
+id = "A"
+[[event]]
+id = "start"
+[[schedule]]
+event = "start"
+at = 1
+jitter = { uniform = { min = 0.0, max = 1.0 } }
+[[outcome]]
+name = "at"
+value = "first(start)"
+"#;

@@ -23,42 +23,41 @@ pub mod ties;
 use crate::engine::{Column, ColumnKind};
 use crate::error::{Error, Result};
 use crate::scenario::Scenario;
-use rayon::prelude::*;
 use std::ops::Range;
 
 pub use crate::sweep::harness::BLOCK;
 
 /// Runs `work` on the blocks `[0, BLOCK)`, `[BLOCK, 2·BLOCK)`, … of `0..n` on
-/// `threads` threads and hands each result to `fold` in block order. Work
-/// proceeds in waves of `8 · threads` blocks, so memory is bounded by one
-/// wave of results. The first error in block order is returned, whichever
-/// thread met it first.
+/// `threads` threads and hands each result to `fold` in block order, with
+/// memory bounded by a fixed number of blocks in flight
+/// ([`crate::sweep::harness::in_order`]). The first error in block order is
+/// returned, whichever thread met it first.
 pub fn in_blocks<T, E>(
     n: u64,
     threads: usize,
     work: impl Fn(Range<u64>) -> std::result::Result<T, E> + Sync,
-    mut fold: impl FnMut(T),
+    mut fold: impl FnMut(T) + Send,
 ) -> std::result::Result<(), E>
 where
     T: Send,
     E: Send,
 {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .build()
-        .expect("building a thread pool only fails if the OS refuses threads");
-    let blocks: Vec<Range<u64>> = (0..n.div_ceil(BLOCK))
-        .map(|b| b * BLOCK..((b + 1) * BLOCK).min(n))
-        .collect();
-    let wave = threads.max(1) * 8;
-    for chunk in blocks.chunks(wave) {
-        let results: Vec<std::result::Result<T, E>> =
-            pool.install(|| chunk.par_iter().map(|r| work(r.clone())).collect());
-        for r in results {
-            fold(r?);
-        }
+    let folded = crate::sweep::harness::in_order(
+        n.div_ceil(BLOCK) as usize,
+        threads,
+        |b| {
+            let b = b as u64;
+            work(b * BLOCK..((b + 1) * BLOCK).min(n))
+        },
+        |t| {
+            fold(t);
+            Ok::<(), std::convert::Infallible>(())
+        },
+    )?;
+    match folded {
+        Ok(()) => Ok(()),
+        Err(never) => match never {},
     }
-    Ok(())
 }
 
 /// One number per replication derived from a row: a numeric column, or the

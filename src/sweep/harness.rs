@@ -3,8 +3,8 @@
 //! number of blocks in flight.
 //!
 //! The (point, rep) space is flattened point-major: index = point · reps + rep.
-//! Work proceeds in waves of blocks: while rayon computes wave k + 1, the sink
-//! consumes wave k, in order. Nothing a thread does, or the order in which
+//! Threads claim blocks in order, compute them, and hand them to the sink in
+//! order, a bounded number ahead of it (see [`execute`]). Nothing a thread does, or the order in which
 //! threads finish, can reach a number: each replication's key depends only on
 //! (seed, rep) — and the point, with independent streams.
 
@@ -12,8 +12,10 @@ use crate::engine::grid::Grid;
 use crate::engine::{Engine, RunOptions, SimError};
 use crate::rng::replication_key;
 use crate::scenario::Scenario;
-use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// Replications per block: the unit of parallel work.
 pub const BLOCK: u64 = 256;
@@ -89,18 +91,15 @@ impl std::fmt::Display for RepError {
 impl std::error::Error for RepError {}
 
 /// Runs `plan` on `threads` threads, handing blocks to `sink` in order. The
-/// sink's error (an I/O failure, say) stops the run.
+/// sink's error (an I/O failure, say) stops the run; so does a failed
+/// replication, reported as the first failure in (point, rep) order.
+/// Memory is bounded whatever the number of replications (see [`in_order`]).
 pub fn execute<E: Send>(
     plan: &Plan<'_>,
     threads: usize,
     mut sink: impl FnMut(&Block) -> Result<(), E> + Send,
 ) -> Result<Result<(), E>, RepError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .build()
-        .expect("building a thread pool only fails if the OS refuses threads");
     let n_cols = crate::engine::columns(plan.scenario).len();
-    let wave_blocks = (threads.max(1) * 8) as u64;
     let blocks: Vec<Range<u64>> = {
         let mut v = Vec::new();
         let mut start = plan.range.start;
@@ -112,36 +111,153 @@ pub fn execute<E: Send>(
         }
         v
     };
-    pool.install(|| {
-        let compute = |wave: &[Range<u64>]| -> Result<Vec<Block>, RepError> {
-            // Collected in order first, so the error reported is the first in
-            // (point, rep) order, whichever thread met it first.
-            let results: Vec<Result<Block, RepError>> = wave
-                .par_iter()
-                .map(|r| run_block(plan, r.clone(), n_cols))
-                .collect();
-            results.into_iter().collect()
-        };
-        let mut waves = blocks.chunks(wave_blocks as usize);
-        let mut current = match waves.next() {
-            Some(w) => compute(w)?,
-            None => return Ok(Ok(())),
-        };
+    in_order(
+        blocks.len(),
+        threads,
+        |i| run_block(plan, blocks[i].clone(), n_cols),
+        |block| sink(&block),
+    )
+}
+
+/// Results each thread may have in flight (being computed, or done and
+/// waiting for their turn at the sink).
+const IN_FLIGHT_PER_THREAD: usize = 16;
+
+/// Computes `work(0)`, …, `work(n - 1)` on `threads` threads and hands the
+/// results to `sink` in index order. The first error in index order stops
+/// the run: `Err` for `work`'s, `Ok(Err)` for the sink's.
+///
+/// Every thread claims the next index, computes it, files the result, and
+/// then, unless another thread is feeding the sink, feeds it every result
+/// that is next in order. There is no barrier between batches: a thread
+/// waits only when it is [`IN_FLIGHT_PER_THREAD`] × `threads` results ahead
+/// of the sink, which also bounds memory whatever `n` is. Which thread
+/// computes what, and in which order threads finish, changes nothing the
+/// sink sees.
+pub fn in_order<T: Send, F: Send, E: Send>(
+    n: usize,
+    threads: usize,
+    work: impl Fn(usize) -> Result<T, F> + Sync,
+    sink: impl FnMut(T) -> Result<(), E> + Send,
+) -> Result<Result<(), E>, F> {
+    let threads = threads.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("building a thread pool only fails if the OS refuses threads");
+    let order = InOrder {
+        claimed: AtomicUsize::new(0),
+        window: IN_FLIGHT_PER_THREAD * threads,
+        filed: Mutex::new(Filed {
+            ready: BTreeMap::new(),
+            sunk: 0,
+            end: None,
+        }),
+        progressed: Condvar::new(),
+        sink: Mutex::new(sink),
+    };
+    pool.broadcast(|_| loop {
+        let i = order.claimed.fetch_add(1, Ordering::Relaxed);
+        if i >= n || !order.wait_for_room(i) {
+            return;
+        }
+        let result = work(i);
+        lock(&order.filed).ready.insert(i, result);
+        order.feed_sink();
+    });
+    let end = lock(&order.filed).end.take();
+    match end {
+        None => Ok(Ok(())),
+        Some(End::Failed(e)) => Err(e),
+        Some(End::SinkFailed(e)) => Ok(Err(e)),
+    }
+}
+
+/// Why a run stopped early.
+enum End<F, E> {
+    Failed(F),
+    SinkFailed(E),
+}
+
+/// Finished results waiting for their turn, and how far the sink got.
+struct Filed<T, F, E> {
+    ready: BTreeMap<usize, Result<T, F>>,
+    /// Results taken by the sink (all of `0..sunk`, in order).
+    sunk: usize,
+    /// Set when the run stops early; threads then stop claiming work.
+    end: Option<End<F, E>>,
+}
+
+/// The hand-over from the threads doing the work to the sink.
+struct InOrder<S, T, F, E> {
+    /// Indices claimed so far (the next one to claim).
+    claimed: AtomicUsize,
+    /// Results allowed ahead of the sink.
+    window: usize,
+    filed: Mutex<Filed<T, F, E>>,
+    /// Signalled when the sink takes a result or the run stops.
+    progressed: Condvar,
+    sink: Mutex<S>,
+}
+
+/// Locks `m`; a poisoned lock means another thread panicked, and
+/// `broadcast` re-raises that panic, so the data is not looked at again.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<S: FnMut(T) -> Result<(), E>, T, F, E> InOrder<S, T, F, E> {
+    /// Waits until index `i` is within the window ahead of the sink; false
+    /// if the run stopped.
+    fn wait_for_room(&self, i: usize) -> bool {
+        let mut filed = lock(&self.filed);
+        while filed.end.is_none() && i >= filed.sunk + self.window {
+            filed = self
+                .progressed
+                .wait(filed)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        filed.end.is_none()
+    }
+
+    /// Feeds the sink every result that is next in order, unless another
+    /// thread is doing so. Whoever lets go of the sink looks again for a
+    /// next result after letting go, so one filed while the sink was busy
+    /// is never left waiting.
+    fn feed_sink(&self) {
         loop {
-            let next_wave = waves.next();
-            let (next, sunk) = rayon::join(
-                || next_wave.map(compute),
-                || current.iter().try_for_each(&mut sink),
-            );
-            if let Err(e) = sunk {
-                return Ok(Err(e));
+            let Ok(mut sink) = self.sink.try_lock() else {
+                return;
+            };
+            loop {
+                let next = {
+                    let mut filed = lock(&self.filed);
+                    let sunk = filed.sunk;
+                    match filed.end {
+                        Some(_) => None,
+                        None => filed.ready.remove(&sunk),
+                    }
+                };
+                let Some(result) = next else { break };
+                let end = match result.map(|t| (*sink)(t)) {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(End::SinkFailed(e)),
+                    Err(f) => Some(End::Failed(f)),
+                };
+                let mut filed = lock(&self.filed);
+                match end {
+                    None => filed.sunk += 1,
+                    Some(end) => filed.end = Some(end),
+                }
+                self.progressed.notify_all();
             }
-            match next {
-                Some(n) => current = n?,
-                None => return Ok(Ok(())),
+            drop(sink);
+            let filed = lock(&self.filed);
+            if filed.end.is_some() || !filed.ready.contains_key(&filed.sunk) {
+                return;
             }
         }
-    })
+    }
 }
 
 fn run_block(plan: &Plan<'_>, range: Range<u64>, n_cols: usize) -> Result<Block, RepError> {
