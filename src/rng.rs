@@ -190,6 +190,16 @@ impl Stream {
         Stream { rng }
     }
 
+    /// Makes `self` the stream `stream_id` under the key of `base` (any
+    /// stream of that key, at word 0), exactly as [`Stream::new`] would,
+    /// without deriving the ChaCha state from the key again: for re-keying a
+    /// replication's many streams.
+    #[inline]
+    pub fn rekey_from(&mut self, base: &Stream, stream_id: u64) {
+        self.rng.clone_from(&base.rng);
+        self.rng.set_stream(stream_id);
+    }
+
     /// The next raw 64-bit word of the stream.
     pub fn next_u64(&mut self) -> u64 {
         self.rng.next_u64()
@@ -656,6 +666,25 @@ mod tests {
         assert_eq!(stream_id::rule(5), (2 << 32) | 5);
         assert_eq!(stream_id::hazard(u32::MAX), (3 << 32) | 0xFFFF_FFFF);
         assert_eq!(stream_id::tie_break(), 4 << 32);
+    }
+
+    #[test]
+    fn rekeying_from_a_base_stream_is_keying_anew() {
+        let key = replication_key(11, 3, None);
+        let base = Stream::new(&key, stream_id::hazard(0));
+        let mut s = Stream::new(&replication_key(1, 1, None), stream_id::rule(5));
+        s.next_u64();
+        for id in [
+            stream_id::rule(0),
+            stream_id::rule(7),
+            stream_id::tie_break(),
+        ] {
+            s.rekey_from(&base, id);
+            let mut fresh = Stream::new(&key, id);
+            for _ in 0..70 {
+                assert_eq!(s.next_u64(), fresh.next_u64());
+            }
+        }
     }
 
     #[test]

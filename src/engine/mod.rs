@@ -178,6 +178,9 @@ pub struct Engine<'s> {
     rule_rng: Vec<Stream>,
     hazard_rng: Vec<Stream>,
     tie_rng: Stream,
+    /// The tie-break stream of the current key, at word 0, never drawn
+    /// from: what the other streams are re-keyed from.
+    base_rng: Stream,
     recent_rules: [u32; 64],
     threshold_offsets: Vec<usize>,
     /// Per outcome: the label index of each case, then of `other`.
@@ -375,6 +378,7 @@ impl<'s> Engine<'s> {
                 .map(|i| Stream::new(&key, stream_id::hazard(i as u32)))
                 .collect(),
             tie_rng: Stream::new(&key, stream_id::tie_break()),
+            base_rng: Stream::new(&key, stream_id::tie_break()),
             recent_rules: [NONE32; 64],
             threshold_offsets,
             case_labels: (0..scenario.outcomes.len())
@@ -602,14 +606,18 @@ impl<'s> Engine<'s> {
             window_end: 0.0,
             over_range: false,
         }));
+        // The ChaCha state is derived from the key once; every stream
+        // starts from it with its own stream id.
+        self.base_rng = Stream::new(key, stream_id::tie_break());
         for (i, rng) in self.rule_rng.iter_mut().enumerate() {
-            *rng = Stream::new(key, stream_id::rule(i as u32));
+            rng.rekey_from(&self.base_rng, stream_id::rule(i as u32));
         }
         for (i, rng) in self.hazard_rng.iter_mut().enumerate() {
-            *rng = Stream::new(key, stream_id::hazard(i as u32));
+            rng.rekey_from(&self.base_rng, stream_id::hazard(i as u32));
         }
         if options.shuffle_ties {
-            self.tie_rng = Stream::new(key, stream_id::tie_break());
+            self.tie_rng
+                .rekey_from(&self.base_rng, stream_id::tie_break());
         }
         self.recent_rules = [NONE32; 64];
         self.ended_by = None;
