@@ -144,7 +144,7 @@ impl PointSummary {
                     let n = m.count();
                     let (lo, hi) = m.ci95();
                     let quantiles = if n > 0 {
-                        [q.quantile(0.05), q.quantile(0.5), q.quantile(0.95)]
+                        q.quantiles([0.05, 0.5, 0.95])
                     } else {
                         [f64::NAN; 3]
                     };
