@@ -469,26 +469,37 @@ pub fn wilson(successes: u64, n: u64, z: f64) -> (f64, f64) {
 ///   relative error `α` (plus rounding) of the exact sample quantile; across
 ///   a sign change the error is at most `α · max(|x_j|, |x_{j+1}|)`.
 ///
-/// Memory: at most `CAP` distinct values in exact mode; in sketch mode one
-/// entry per occupied bucket, which is bounded by the range of the data
-/// (128 buckets per octave and sign: about 3 800 for values spanning 1e-3 to
-/// 1e6, at most 262 016 per sign for the whole `f64` range), never by `n`.
+/// Memory: the values are counted in an open-addressing hash table of
+/// 16-byte slots (a key and a count), a power of two of them, at most half
+/// of them occupied (so between 2 and 4 slots per occupied one, 8 at
+/// least). In exact mode the keys are the distinct values, at most `CAP`
+/// of them, so the table has at most `2 · CAP` slots (128 KiB); in sketch
+/// mode they are the occupied buckets, whose number is bounded by the range
+/// of the data (128 buckets per octave and sign: about 3 800 for values
+/// spanning 1e-3 to 1e6, at most 262 016 per sign for the whole `f64`
+/// range), never by `n`. An empty accumulator allocates nothing.
 ///
-/// Cost: an add in exact mode is a binary search among the distinct values
-/// and, for a value already there, an increment; new values wait in a
-/// buffer and are merged in 64 at a time (sorted, then placed from the back
-/// in block copies). In sketch mode an add is a bit shift and a binary
-/// search among the occupied buckets (a new bucket is an insertion, rare
-/// once the range of the data is covered). No logarithm is taken.
+/// Cost: an add is a hash of the value's bits (in sketch mode, of its
+/// bucket index, a bit shift) and a probe of the table, usually of one
+/// slot; a value already there only has its count raised. A new value (or
+/// bucket) takes a free slot, and the table doubles when it would be more
+/// than half full; the `CAP + 1`-th distinct value moves every count to its
+/// bucket. No logarithm is taken and nothing is kept sorted: the sorted form
+/// is made (one sort of the occupied slots) only when an observer needs it,
+/// so ask for several quantiles at once with [`Quantiles::quantiles`].
 ///
 /// # Determinism
 ///
 /// The mode is decided by the number of distinct values, and in each mode
-/// the state is canonical (the sorted distinct values with their counts, or
-/// sorted bucket counts, each bucket a pure function of the value), so the
-/// state, and every quantile, is a pure function of the multiset of values,
-/// independent of insertion order and of how the values were partitioned and
-/// merged. `==` compares these states.
+/// the state that observers see is canonical (the sorted distinct values
+/// with their counts, or sorted bucket counts, each bucket a pure function
+/// of the value): the table holds exactly these (key, count) pairs, only in
+/// an order that depends on the order of insertion, which every observer
+/// ([`Quantiles::quantile`], [`Quantiles::to_parts`], `==`) sorts away and
+/// [`Quantiles::merge`] does not depend on. So the observed state, and
+/// every quantile, is a pure function of the multiset of values, independent
+/// of insertion order and of how the values were partitioned and merged.
+/// `==` compares these states.
 ///
 /// # Special values
 ///
@@ -498,20 +509,16 @@ pub fn wilson(successes: u64, n: u64, z: f64) -> (f64, f64) {
 /// `-∞` and `+∞` is NaN, as in R.
 #[derive(Clone, Debug)]
 pub struct Quantiles {
-    repr: Repr,
-    /// Non-NaN values added (pending ones included).
+    /// Exact mode: each distinct value's bits (`-0.0` as `0.0`) with its
+    /// count; sketch mode: each occupied bucket's [`sketch_key`] with its
+    /// count. At most [`Quantiles::CAP`] keys in exact mode.
+    counts: Counts,
+    /// Whether the accumulator is in sketch mode (more than `CAP` distinct
+    /// values added).
+    sketch: bool,
+    /// Non-NaN values added.
     count: u64,
     nan_count: u64,
-    /// Exact mode only: values added that were not among the distinct
-    /// values (a value already there only has its count raised), in
-    /// insertion order, not yet merged in. Merging them in batches replaces
-    /// an insertion per new value; every observer sees the state with them
-    /// merged. Invariants: no pending value is among the distinct values
-    /// (which gain new values only when the pending ones are merged), and
-    /// the number of distinct values plus `pending.len()` is at most
-    /// [`Quantiles::CAP`], so merging them can not change the mode before
-    /// [`Quantiles::add`] does it.
-    pending: Vec<f64>,
 }
 
 /// The state of a [`Quantiles`] as plain data, for saving and restoring it
@@ -547,20 +554,165 @@ pub enum QuantilesValues {
     },
 }
 
-/// How many values the exact mode buffers before merging them in.
-const PENDING: usize = 64;
-
 /// The bits of a finite `f64` below its bucket index: 52 mantissa bits less
 /// the 7 that the index keeps.
 const BUCKET_SHIFT: u32 = 45;
 
-impl PartialEq for Quantiles {
-    fn eq(&self, other: &Quantiles) -> bool {
-        let (a, b) = (self.flushed(), other.flushed());
-        a.nan_count == b.nan_count && a.count == b.count && a.repr == b.repr
+/// The bucket index of `±∞` in a [`sketch_key`], one past
+/// [`Quantiles::MAX_BUCKET`] (`∞.to_bits() >> 45`).
+const INF_INDEX: u32 = Quantiles::MAX_BUCKET + 1;
+
+/// The sign bit of a [`sketch_key`] (bit 63 of the value, shifted by
+/// [`BUCKET_SHIFT`]), above the 18 bits of the bucket index.
+const SIGN_KEY: u64 = 1 << (63 - BUCKET_SHIFT);
+
+/// The [`sketch_key`] of zero, above every other one.
+const ZERO_KEY: u64 = SIGN_KEY << 1;
+
+/// The key of a free slot of [`Counts`]: a NaN bit pattern (never an exact
+/// key) and above every [`sketch_key`].
+const EMPTY: u64 = u64::MAX;
+
+/// The fewest slots of a [`Counts`] that has any.
+const MIN_SLOTS: usize = 8;
+
+/// The sketch-mode key of a non-NaN value given by its bits, `-0.0` as
+/// `0.0`: [`ZERO_KEY`] for zero, else `bits >> 45`, which is the sign
+/// ([`SIGN_KEY`]) and the bucket index of `|x|` (at most
+/// [`Quantiles::MAX_BUCKET`] for finite values, [`INF_INDEX`] for `±∞`).
+#[inline]
+fn sketch_key(bits: u64) -> u64 {
+    if bits == 0 {
+        ZERO_KEY
+    } else {
+        bits >> BUCKET_SHIFT
     }
 }
 
+/// An open-addressing hash table from `u64` keys (never [`EMPTY`]) to
+/// positive counts: linear probing from a multiplicative hash, a power of
+/// two of slots (or none), at most half of them occupied, so a probe always
+/// ends at the key or at a free slot. Keys are never removed. The order of
+/// the slots depends on the order of insertion; the set of (key, count)
+/// pairs does not.
+#[derive(Clone, Debug)]
+struct Counts {
+    /// (key, count) per slot; free slots have the key [`EMPTY`].
+    slots: Vec<(u64, u64)>,
+    /// Occupied slots.
+    len: usize,
+    /// `64 - log2(slots.len())`, the shift that takes a hash to a slot; 64
+    /// while there are no slots.
+    shift: u32,
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts {
+            slots: Vec::new(),
+            len: 0,
+            shift: 64,
+        }
+    }
+}
+
+impl Counts {
+    /// The slot where the probe for `key` starts: the top bits of the key,
+    /// its high half folded onto its low half (the bits that differ among
+    /// most `f64` values are the high ones), times `2^64 / φ`. Without
+    /// slots (a shift of 64 shifts by 0) it is past the end.
+    #[inline]
+    fn home(&self, key: u64) -> usize {
+        let hash = (key ^ (key >> 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        hash.wrapping_shr(self.shift) as usize
+    }
+
+    /// The free slot where `key`, which is not there, would go (the table
+    /// has slots).
+    #[inline]
+    fn free_slot(&self, key: u64) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        while self.slots[i].0 != EMPTY {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    /// The slot of `key`, if it is there.
+    #[inline]
+    fn find(&self, key: u64) -> Option<usize> {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut i = self.home(key);
+        loop {
+            // Without slots, `i` is past the end: `None`, as for a free slot.
+            let &(k, _) = self.slots.get(i)?;
+            if k == key {
+                return Some(i);
+            }
+            if k == EMPTY {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The count of `key`, if it is there.
+    #[inline]
+    fn get_mut(&mut self, key: u64) -> Option<&mut u64> {
+        let i = self.find(key)?;
+        self.slots.get_mut(i).map(|(_, c)| c)
+    }
+
+    /// Adds `times` to the count of `key`, which may be new.
+    fn add(&mut self, key: u64, times: u64) {
+        match self.get_mut(key) {
+            Some(c) => *c = c.saturating_add(times),
+            None => self.insert(key, times),
+        }
+    }
+
+    /// Puts `key`, which is not there, with count `times` in a free slot,
+    /// after doubling the slots if they would be more than half full.
+    fn insert(&mut self, key: u64, times: u64) {
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+        }
+        let i = self.free_slot(key);
+        self.slots[i] = (key, times);
+        self.len += 1;
+    }
+
+    /// Doubles the slots (or makes the first [`MIN_SLOTS`]) and puts the
+    /// keys back.
+    fn grow(&mut self) {
+        let n = (2 * self.slots.len()).max(MIN_SLOTS);
+        let old = std::mem::replace(&mut self.slots, vec![(EMPTY, 0); n]);
+        self.shift = 64 - n.trailing_zeros();
+        for (key, count) in old {
+            if key != EMPTY {
+                let i = self.free_slot(key);
+                self.slots[i] = (key, count);
+            }
+        }
+    }
+
+    /// The (key, count) pairs, in slot order.
+    fn pairs(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.slots.iter().copied().filter(|&(key, _)| key != EMPTY)
+    }
+}
+
+impl PartialEq for Quantiles {
+    fn eq(&self, other: &Quantiles) -> bool {
+        self.nan_count == other.nan_count
+            && self.count == other.count
+            && self.sketch == other.sketch
+            && self.canonical() == other.canonical()
+    }
+}
+
+/// The canonical state of a [`Quantiles`] (see its docs).
 #[derive(Clone, Debug, PartialEq)]
 enum Repr {
     /// Distinct values with positive counts, strictly increasing by
@@ -596,136 +748,36 @@ fn bucket_value(index: u32) -> f64 {
     f64::from_bits((u64::from(index) << BUCKET_SHIFT) | (1 << (BUCKET_SHIFT - 1)))
 }
 
-/// Binary search of `x` among the keys of `items`, which are strictly
-/// increasing and totally ordered by `<` (no NaN, no `-0.0` among `f64`
-/// keys): `Ok` with its position, or `Err` with the position that keeps the
-/// order. Unlike `slice::binary_search_by`, the loop is a fixed number of
-/// halvings with a select, no three-way comparison: this is the hot path of
-/// [`Quantiles::add`].
-#[inline]
-fn find<K: PartialOrd + Copy, V>(items: &[(K, V)], x: K) -> Result<usize, usize> {
-    let mut size = items.len();
-    let mut base = 0;
-    while size > 1 {
-        let half = size / 2;
-        let mid = base + half;
-        // mid < base + size <= items.len(): the slot exists.
-        if items.get(mid).is_some_and(|item| item.0 <= x) {
-            base = mid;
-        }
-        size -= half;
-    }
-    match items.get(base) {
-        None => Err(0),
-        Some(item) if item.0 == x => Ok(base),
-        Some(item) if item.0 < x => Err(base + 1),
-        Some(_) => Err(base),
-    }
-}
-
-/// Adds `times` to the count of bucket `index` of a sorted bucket list.
-#[inline]
-fn bump(buckets: &mut Vec<(u32, u64)>, index: u32, times: u64) {
-    match find(buckets, index) {
-        Ok(k) => buckets[k].1 = buckets[k].1.saturating_add(times),
-        Err(k) => buckets.insert(k, (index, times)),
-    }
-}
-
-/// Adds `times` to the last bucket of a list if it is `index`, else appends
-/// `(index, times)`: for indices arriving in non-decreasing order.
-fn push_bucket(buckets: &mut Vec<(u32, u64)>, index: u32, times: u64) {
-    match buckets.last_mut() {
-        Some((last, c)) if *last == index => *c = c.saturating_add(times),
-        _ => buckets.push((index, times)),
-    }
-}
-
-/// The union of two sorted bucket lists, counts of equal indices added.
-fn merge_buckets(a: &[(u32, u64)], b: &[(u32, u64)]) -> Vec<(u32, u64)> {
-    let mut out = Vec::with_capacity(a.len().max(b.len()));
-    let (mut i, mut j) = (0, 0);
-    while let (Some(&(ia, ca)), Some(&(ib, cb))) = (a.get(i), b.get(j)) {
-        match ia.cmp(&ib) {
-            std::cmp::Ordering::Less => {
-                out.push((ia, ca));
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                out.push((ib, cb));
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                out.push((ia, ca.saturating_add(cb)));
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    out.extend_from_slice(a.get(i..).unwrap_or(&[]));
-    out.extend_from_slice(b.get(j..).unwrap_or(&[]));
-    out
+/// The bits of an `f64` as an integer in the order of `f64::total_cmp`
+/// (as that function does it).
+fn total_order_key(bits: u64) -> i64 {
+    let bits = bits as i64;
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
 }
 
 impl Sketch {
-    /// Adds `times` copies of `x` (not NaN, not `-0.0`).
-    #[inline]
-    fn add(&mut self, x: f64, times: u64) {
-        let bits = x.to_bits();
-        let magnitude = bits & !(1 << 63);
-        let negative = bits >> 63 == 1;
-        let slot = if magnitude == 0 {
-            &mut self.zero
-        } else if magnitude >= f64::INFINITY.to_bits() {
-            if negative {
-                &mut self.neg_inf
-            } else {
-                &mut self.pos_inf
-            }
-        } else {
-            // magnitude < 2^63, so the index fits 18 bits.
-            let index = (magnitude >> BUCKET_SHIFT) as u32;
-            let buckets = if negative {
-                &mut self.negative
-            } else {
-                &mut self.positive
-            };
-            bump(buckets, index, times);
-            return;
-        };
-        *slot = slot.saturating_add(times);
-    }
-
-    /// The sketch of sorted distinct values with counts, built in one pass
-    /// (negative values visited from the smallest magnitude up, so both
-    /// bucket lists come out sorted).
-    fn from_sorted(values: &[(f64, u64)]) -> Sketch {
+    /// The sketch of (sketch key, count) pairs with distinct keys, in any
+    /// order.
+    fn from_pairs(pairs: impl Iterator<Item = (u64, u64)>) -> Sketch {
         let mut sketch = Sketch::default();
-        let split = values.partition_point(|(x, _)| x.is_sign_negative());
-        let (negative, rest) = values.split_at(split);
-        for &(x, c) in negative.iter().rev().chain(rest) {
-            let magnitude = x.to_bits() & !(1 << 63);
-            if magnitude == 0 || magnitude >= f64::INFINITY.to_bits() {
-                sketch.add(x, c);
-            } else {
-                let index = (magnitude >> BUCKET_SHIFT) as u32;
-                let buckets = if x < 0.0 {
-                    &mut sketch.negative
-                } else {
-                    &mut sketch.positive
-                };
-                push_bucket(buckets, index, c);
+        for (key, count) in pairs {
+            if key == ZERO_KEY {
+                sketch.zero = count;
+                continue;
+            }
+            let negative = key & SIGN_KEY != 0;
+            // key < 2^19, so the index fits 18 bits.
+            let index = (key & !SIGN_KEY) as u32;
+            match (index == INF_INDEX, negative) {
+                (true, true) => sketch.neg_inf = count,
+                (true, false) => sketch.pos_inf = count,
+                (false, true) => sketch.negative.push((index, count)),
+                (false, false) => sketch.positive.push((index, count)),
             }
         }
+        sketch.negative.sort_unstable_by_key(|&(index, _)| index);
+        sketch.positive.sort_unstable_by_key(|&(index, _)| index);
         sketch
-    }
-
-    fn merge(&mut self, other: &Sketch) {
-        self.neg_inf = self.neg_inf.saturating_add(other.neg_inf);
-        self.zero = self.zero.saturating_add(other.zero);
-        self.pos_inf = self.pos_inf.saturating_add(other.pos_inf);
-        self.negative = merge_buckets(&self.negative, &other.negative);
-        self.positive = merge_buckets(&self.positive, &other.positive);
     }
 
     /// (representative, count) in ascending order of value, empty counts
@@ -771,43 +823,6 @@ fn order_statistics(runs: impl Iterator<Item = (f64, u64)>, j: u64) -> (f64, f64
     }
 }
 
-/// The union of two sorted lists of distinct values with counts, counts of
-/// equal values added.
-fn merge_distinct(a: &[(f64, u64)], b: &[(f64, u64)]) -> Vec<(f64, u64)> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while let (Some(&(x, cx)), Some(&(y, cy))) = (a.get(i), b.get(j)) {
-        match x.total_cmp(&y) {
-            std::cmp::Ordering::Less => {
-                out.push((x, cx));
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                out.push((y, cy));
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                out.push((x, cx.saturating_add(cy)));
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    out.extend_from_slice(a.get(i..).unwrap_or(&[]));
-    out.extend_from_slice(b.get(j..).unwrap_or(&[]));
-    out
-}
-
-/// The state of sorted distinct values with counts: exact if there are at
-/// most `CAP` of them, else their sketch.
-fn canonical(values: Vec<(f64, u64)>) -> Repr {
-    if values.len() > Quantiles::CAP {
-        Repr::Sketch(Sketch::from_sorted(&values))
-    } else {
-        Repr::Exact(values)
-    }
-}
-
 /// Type-7 interpolation between neighbouring order statistics `lo <= hi` at
 /// fraction `f` in `[0, 1)`.
 fn interpolate(lo: f64, hi: f64, f: f64) -> f64 {
@@ -842,6 +857,18 @@ fn rank_of(q: f64, n: u64) -> Option<(u64, f64)> {
     Some((j_int, h - j))
 }
 
+/// The `q`-quantile of `n` values in the canonical state `repr`.
+fn quantile_of(repr: &Repr, n: u64, q: f64) -> f64 {
+    let Some((j, f)) = rank_of(q, n) else {
+        return f64::NAN;
+    };
+    let (lo, hi) = match repr {
+        Repr::Exact(values) => order_statistics(values.iter().copied(), j),
+        Repr::Sketch(sketch) => order_statistics(sketch.ascending(), j),
+    };
+    interpolate(lo, hi, f)
+}
+
 impl Quantiles {
     /// The largest number of distinct values kept exactly; past it the
     /// accumulator switches to the sketch mode.
@@ -857,54 +884,10 @@ impl Quantiles {
     /// An empty accumulator.
     pub fn new() -> Quantiles {
         Quantiles {
-            repr: Repr::Exact(Vec::new()),
+            counts: Counts::default(),
+            sketch: false,
             count: 0,
             nan_count: 0,
-            pending: Vec::new(),
-        }
-    }
-
-    /// Merges the pending values into the distinct values: sorted by
-    /// `total_cmp` and grouped into runs of equal values, which are new
-    /// (see `pending`), they are merged in from the back, the values above
-    /// each run's place moving up in one block copy. The result is the state
-    /// that adding them one by one gives.
-    fn flush(&mut self) {
-        if self.pending.is_empty() {
-            return;
-        }
-        let Repr::Exact(values) = &mut self.repr else {
-            unreachable!("values are pending only in exact mode")
-        };
-        self.pending.sort_unstable_by(f64::total_cmp);
-        let same = |a: &f64, b: &f64| a.to_bits() == b.to_bits();
-        let n_runs = self.pending.chunk_by(same).count();
-        let n = values.len();
-        values.resize(n + n_runs, (0.0, 0));
-        let mut end = n;
-        // The run's place among the runs, counted from the back.
-        let mut j = n_runs;
-        for run in self.pending.chunk_by(same).rev() {
-            j -= 1;
-            let Some(&x) = run.first() else {
-                continue;
-            };
-            let at = values[..end].partition_point(|(v, _)| v.total_cmp(&x).is_lt());
-            values.copy_within(at..end, at + j + 1);
-            values[at + j] = (x, run.len() as u64);
-            end = at;
-        }
-        self.pending.clear();
-    }
-
-    /// `self` with no pending values (borrowed if there are none).
-    fn flushed(&self) -> std::borrow::Cow<'_, Quantiles> {
-        if self.pending.is_empty() {
-            std::borrow::Cow::Borrowed(self)
-        } else {
-            let mut q = self.clone();
-            q.flush();
-            std::borrow::Cow::Owned(q)
         }
     }
 
@@ -916,35 +899,62 @@ impl Quantiles {
             self.nan_count = self.nan_count.saturating_add(1);
             return;
         }
-        let x = if x == 0.0 { 0.0 } else { x };
         self.count = self.count.saturating_add(1);
-        match &mut self.repr {
-            Repr::Exact(values) => match find(values, x) {
-                Ok(k) => values[k].1 = values[k].1.saturating_add(1),
-                Err(_) => {
-                    let distinct = values.len();
-                    self.pending.push(x);
-                    if self.pending.len() >= PENDING || distinct + self.pending.len() > Self::CAP {
-                        self.flush_or_switch();
-                    }
-                }
-            },
-            Repr::Sketch(sketch) => sketch.add(x, 1),
+        let bits = if x == 0.0 { 0 } else { x.to_bits() };
+        let key = if self.sketch { sketch_key(bits) } else { bits };
+        match self.counts.get_mut(key) {
+            Some(c) => *c = c.saturating_add(1),
+            None => self.add_new(key, 1),
         }
     }
 
-    /// Merges the pending values in, switching to the sketch if that makes
-    /// more than `CAP` distinct values (which only the last pending value
-    /// can do: see the invariant on `pending`).
-    #[cold]
-    fn flush_or_switch(&mut self) {
-        self.flush();
-        if let Repr::Exact(values) = &mut self.repr {
-            if values.len() > Self::CAP {
-                self.repr = Repr::Sketch(Sketch::from_sorted(values));
-                self.pending = Vec::new();
-            }
+    /// Adds `times` copies of the value or bucket of `key` (a key of the
+    /// current mode).
+    fn add_key(&mut self, key: u64, times: u64) {
+        match self.counts.get_mut(key) {
+            Some(c) => *c = c.saturating_add(times),
+            None => self.add_new(key, times),
         }
+    }
+
+    /// Adds `times` copies of the value or bucket of `key` (a key of the
+    /// current mode), which the table does not hold: in exact mode, past
+    /// `CAP` distinct values, the switch to the sketch first.
+    #[cold]
+    #[inline(never)]
+    fn add_new(&mut self, key: u64, times: u64) {
+        if !self.sketch && self.counts.len >= Self::CAP {
+            self.switch_to_sketch();
+            self.counts.add(sketch_key(key), times);
+        } else {
+            self.counts.insert(key, times);
+        }
+    }
+
+    /// Replaces every distinct value by its bucket (the counts of a
+    /// bucket's values added up).
+    fn switch_to_sketch(&mut self) {
+        let exact = std::mem::take(&mut self.counts);
+        self.sketch = true;
+        for (bits, count) in exact.pairs() {
+            self.counts.add(sketch_key(bits), count);
+        }
+    }
+
+    /// The canonical state (see the type's docs): the table's pairs sorted.
+    fn canonical(&self) -> Repr {
+        if self.sketch {
+            return Repr::Sketch(Sketch::from_pairs(self.counts.pairs()));
+        }
+        let mut pairs: Vec<(u64, u64)> = self.counts.pairs().collect();
+        // The keys are distinct, so the unstable sort is deterministic.
+        pairs.sort_unstable_by_key(|&(bits, _)| total_order_key(bits));
+        Repr::Exact(
+            pairs
+                .into_iter()
+                .map(|(bits, count)| (f64::from_bits(bits), count))
+                .collect(),
+        )
     }
 
     /// Folds `other` into `self`. The result is the state that adding all of
@@ -952,43 +962,31 @@ impl Quantiles {
     /// union has at most [`Quantiles::CAP`] distinct values, otherwise a
     /// sketch of both.
     pub fn merge(&mut self, other: &Quantiles) {
-        self.flush();
-        let other_flushed = other.flushed();
-        let other: &Quantiles = &other_flushed;
         self.nan_count = self.nan_count.saturating_add(other.nan_count);
         self.count = self.count.saturating_add(other.count);
-        let merged = match (&mut self.repr, &other.repr) {
-            (Repr::Exact(a), Repr::Exact(b)) => canonical(merge_distinct(a, b)),
-            (Repr::Exact(a), Repr::Sketch(b)) => {
-                let mut sketch = Sketch::from_sorted(a);
-                sketch.merge(b);
-                Repr::Sketch(sketch)
-            }
-            (Repr::Sketch(a), Repr::Exact(b)) => {
-                a.merge(&Sketch::from_sorted(b));
-                return;
-            }
-            (Repr::Sketch(a), Repr::Sketch(b)) => {
-                a.merge(b);
-                return;
-            }
-        };
-        if matches!(merged, Repr::Sketch(_)) {
-            self.pending = Vec::new();
+        if other.sketch && !self.sketch {
+            self.switch_to_sketch();
         }
-        self.repr = merged;
+        for (key, count) in other.counts.pairs() {
+            // `self` can switch to the sketch on the way, never back.
+            let key = if self.sketch && !other.sketch {
+                sketch_key(key)
+            } else {
+                key
+            };
+            self.add_key(key, count);
+        }
     }
 
-    /// The state as plain data (pending values merged in).
+    /// The state as plain data.
     pub fn to_parts(&self) -> QuantilesParts {
-        let flushed = self.flushed();
-        let values = match &flushed.repr {
-            Repr::Exact(values) => QuantilesValues::Exact(values.clone()),
+        let values = match self.canonical() {
+            Repr::Exact(values) => QuantilesValues::Exact(values),
             Repr::Sketch(s) => QuantilesValues::Sketch {
                 neg_inf: s.neg_inf,
-                negative: s.negative.clone(),
+                negative: s.negative,
                 zero: s.zero,
-                positive: s.positive.clone(),
+                positive: s.positive,
                 pos_inf: s.pos_inf,
             },
         };
@@ -1004,7 +1002,8 @@ impl Quantiles {
     /// counts; a sketch of at most `CAP` values, bucket indices out of order
     /// or beyond [`Quantiles::MAX_BUCKET`], empty buckets).
     pub fn from_parts(parts: QuantilesParts) -> Result<Quantiles, String> {
-        let (repr, count) = match parts.values {
+        let mut counts = Counts::default();
+        let (sketch, count) = match parts.values {
             QuantilesValues::Exact(values) => {
                 if values.len() > Self::CAP {
                     return Err(format!(
@@ -1026,7 +1025,11 @@ impl Quantiles {
                     return Err("the exact values are not strictly increasing".into());
                 }
                 let count = values.iter().fold(0u64, |n, &(_, c)| n.saturating_add(c));
-                (Repr::Exact(values), count)
+                // Strictly increasing: distinct keys.
+                for &(x, c) in &values {
+                    counts.insert(x.to_bits(), c);
+                }
+                (false, count)
             }
             QuantilesValues::Sketch {
                 neg_inf,
@@ -1055,21 +1058,29 @@ impl Quantiles {
                         Self::CAP
                     ));
                 }
-                let sketch = Sketch {
-                    neg_inf,
-                    negative,
-                    zero,
-                    positive,
-                    pos_inf,
-                };
-                (Repr::Sketch(sketch), count)
+                let negative = negative
+                    .iter()
+                    .map(|&(index, c)| (SIGN_KEY | u64::from(index), c));
+                let positive = positive.iter().map(|&(index, c)| (u64::from(index), c));
+                let special = [
+                    (SIGN_KEY | u64::from(INF_INDEX), neg_inf),
+                    (ZERO_KEY, zero),
+                    (u64::from(INF_INDEX), pos_inf),
+                ];
+                // Strictly increasing indices: distinct keys.
+                for (key, c) in negative.chain(positive).chain(special) {
+                    if c > 0 {
+                        counts.insert(key, c);
+                    }
+                }
+                (true, count)
             }
         };
         Ok(Quantiles {
-            repr,
+            counts,
+            sketch,
             count,
             nan_count: parts.nan_count,
-            pending: Vec::new(),
         })
     }
 
@@ -1086,37 +1097,39 @@ impl Quantiles {
     /// Whether the accumulator still holds every value exactly (at most
     /// [`Quantiles::CAP`] distinct values added).
     pub fn is_exact(&self) -> bool {
-        matches!(self.repr, Repr::Exact(_))
+        !self.sketch
     }
 
     /// The `q`-quantile of the values added: type 7 on the exact values, or
     /// on the bucket representatives in sketch mode (see the type's docs for
     /// the error bound). NaN when no non-NaN value was added or `q` is not
-    /// in `[0, 1]`.
+    /// in `[0, 1]`. Each call sorts the values: [`Quantiles::quantiles`]
+    /// sorts once for several.
     pub fn quantile(&self, q: f64) -> f64 {
-        if !self.pending.is_empty() {
-            return self.flushed().quantile(q);
+        let [v] = self.quantiles([q]);
+        v
+    }
+
+    /// The quantiles of `qs`, each what [`Quantiles::quantile`] gives, for
+    /// one sort of the values.
+    pub fn quantiles<const N: usize>(&self, qs: [f64; N]) -> [f64; N] {
+        if self.count == 0 {
+            return [f64::NAN; N];
         }
-        let Some((j, f)) = rank_of(q, self.count) else {
-            return f64::NAN;
-        };
-        let (lo, hi) = match &self.repr {
-            Repr::Exact(values) => order_statistics(values.iter().copied(), j),
-            Repr::Sketch(sketch) => order_statistics(sketch.ascending(), j),
-        };
-        interpolate(lo, hi, f)
+        let repr = self.canonical();
+        qs.map(|q| quantile_of(&repr, self.count, q))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    /// Batched exact mode: the state after any number of adds (flushed) is
-    /// the runs of the sorted values added, bit for bit, its quantiles those
-    /// of the sorted values, and the switch to the sketch comes when the
-    /// distinct values first exceed `CAP`, with the sketch that adding every
-    /// value to a sketch gives.
+    /// The state after any number of adds is the runs of the sorted values
+    /// added, bit for bit, its quantiles those of the sorted values, and the
+    /// switch to the sketch comes when the distinct values first exceed
+    /// `CAP`, with the sketch that adding every value to a sketch by
+    /// binary search gives.
     #[test]
-    fn batched_exact_mode_matches_insertion() {
+    fn state_matches_sorted_reference() {
         use super::*;
         let mut word: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
@@ -1166,16 +1179,16 @@ mod tests {
             }
             assert_eq!(runs.len(), distinct);
             let expected = if distinct > Quantiles::CAP {
-                // One value at a time, independently of `from_sorted`.
+                // One value at a time, independently of the hash table.
                 let mut sketch = Sketch::default();
-                reference.iter().for_each(|&x| sketch.add(x, 1));
+                reference.iter().for_each(|&x| sketch_add(&mut sketch, x));
                 Repr::Sketch(sketch)
             } else {
                 Repr::Exact(runs.clone())
             };
-            let flushed = q.flushed();
-            assert_eq!(flushed.repr, expected, "after {n} adds");
-            if let (Repr::Exact(got), Repr::Exact(want)) = (&flushed.repr, &expected) {
+            let state = q.canonical();
+            assert_eq!(state, expected, "after {n} adds");
+            if let (Repr::Exact(got), Repr::Exact(want)) = (&state, &expected) {
                 let bits =
                     |v: &[(f64, u64)]| v.iter().map(|(x, c)| (x.to_bits(), *c)).collect::<Vec<_>>();
                 assert_eq!(bits(got), bits(want));
@@ -1194,6 +1207,34 @@ mod tests {
             }
         }
         assert!(switched_at.is_some(), "the test must cross the cap");
+    }
+
+    /// Adds one non-NaN value to a sketch by binary search in its sorted
+    /// bucket lists: the reference the hash table is checked against.
+    fn sketch_add(sketch: &mut Sketch, x: f64) {
+        let bits = x.to_bits();
+        let magnitude = bits & !(1 << 63);
+        let negative = bits >> 63 == 1;
+        if magnitude == 0 {
+            sketch.zero += 1;
+        } else if magnitude >= f64::INFINITY.to_bits() {
+            *if negative {
+                &mut sketch.neg_inf
+            } else {
+                &mut sketch.pos_inf
+            } += 1;
+        } else {
+            let index = (magnitude >> BUCKET_SHIFT) as u32;
+            let buckets = if negative {
+                &mut sketch.negative
+            } else {
+                &mut sketch.positive
+            };
+            match buckets.binary_search_by_key(&index, |&(i, _)| i) {
+                Ok(k) => buckets[k].1 += 1,
+                Err(k) => buckets.insert(k, (index, 1)),
+            }
+        }
     }
 
     use super::*;
@@ -1309,6 +1350,222 @@ mod tests {
         big.add(-f64::MAX);
         big.add(f64::MAX);
         assert_eq!(big.quantile(0.5), 0.0);
+    }
+
+    /// The table has the fewest slots (a power of two, 8 at least) that
+    /// keep it at most half full, and the exact mode ends with `2 · CAP`
+    /// slots; the counts survive every doubling.
+    #[test]
+    fn table_grows_by_doubling_at_half_full() {
+        let mut q = Quantiles::new();
+        assert!(
+            q.counts.slots.is_empty(),
+            "an empty accumulator allocates nothing"
+        );
+        for k in 1..=Quantiles::CAP {
+            // Value k - 1 added k times in all, over the loop.
+            for x in 0..k {
+                if x + 1 == k || (k - x) % 512 == 0 {
+                    q.add(x as f64);
+                }
+            }
+            assert_eq!(q.counts.len, k);
+            assert_eq!(
+                q.counts.slots.len(),
+                (2 * k).next_power_of_two().max(8),
+                "k = {k}"
+            );
+        }
+        assert!(q.is_exact());
+        assert_eq!(q.counts.slots.len(), 2 * Quantiles::CAP);
+        let QuantilesValues::Exact(values) = q.to_parts().values else {
+            panic!("exact mode")
+        };
+        assert_eq!(values.len(), Quantiles::CAP);
+        for (x, (v, c)) in values.iter().enumerate() {
+            assert_eq!(*v, x as f64);
+            // Added once when new, then once per 512 later rounds.
+            assert_eq!(*c, 1 + (Quantiles::CAP - x) as u64 / 512, "x = {x}");
+        }
+    }
+
+    /// Keys that start their probe at the same slot (the last one, so the
+    /// probe wraps around) are told apart, in any order of insertion.
+    #[test]
+    fn colliding_keys_are_kept_apart() {
+        let table = Counts {
+            slots: vec![(EMPTY, 0); MIN_SLOTS],
+            len: 0,
+            shift: 64 - MIN_SLOTS.trailing_zeros(),
+        };
+        let colliding: Vec<f64> = (1..10_000u32)
+            .map(f64::from)
+            .filter(|x| table.home(x.to_bits()) == MIN_SLOTS - 1)
+            .take(3)
+            .collect();
+        assert_eq!(colliding.len(), 3);
+        let expected: Vec<(f64, u64)> = colliding.iter().map(|&x| (x, x as u64 % 5 + 1)).collect();
+        let mut states = Vec::new();
+        for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
+            let mut q = Quantiles::new();
+            for &k in &order {
+                let (x, c) = expected[k];
+                for _ in 0..c {
+                    q.add(x);
+                }
+            }
+            assert_eq!(q.counts.slots.len(), MIN_SLOTS, "no doubling for 3 keys");
+            // The first key sits at its home slot, the others after it,
+            // wrapping to slots 0 and 1.
+            let (first, _) = expected[order[0]];
+            assert_eq!(q.counts.slots[MIN_SLOTS - 1].0, first.to_bits());
+            let occupied: Vec<usize> = (0..MIN_SLOTS)
+                .filter(|&i| q.counts.slots[i].0 != EMPTY)
+                .collect();
+            assert_eq!(occupied, [0, 1, MIN_SLOTS - 1]);
+            assert_eq!(
+                q.to_parts().values,
+                QuantilesValues::Exact(expected.clone())
+            );
+            states.push(q);
+        }
+        assert_eq!(states[0], states[1]);
+        assert_eq!(states[1], states[2]);
+    }
+
+    /// NaN is counted apart, `-0.0` is `0.0`, infinities are values; in
+    /// sketch mode zero and the infinities have counts of their own, apart
+    /// from the subnormal bucket 0 and the top finite bucket.
+    #[test]
+    fn special_values_exact_and_sketch() {
+        let tiny = f64::from_bits(1); // 2^-1074, in bucket 0
+        let mut q = Quantiles::new();
+        for x in [
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            -0.0,
+            f64::NEG_INFINITY,
+            -f64::NAN,
+            f64::INFINITY,
+            tiny,
+            -tiny,
+        ] {
+            q.add(x);
+        }
+        assert_eq!(q.count(), 8);
+        assert_eq!(q.nan_count(), 2);
+        let parts = q.to_parts();
+        assert_eq!(
+            parts,
+            QuantilesParts {
+                nan_count: 2,
+                values: QuantilesValues::Exact(vec![
+                    (f64::NEG_INFINITY, 1),
+                    (-tiny, 1),
+                    (0.0, 3),
+                    (tiny, 1),
+                    (f64::INFINITY, 2),
+                ]),
+            }
+        );
+        let QuantilesValues::Exact(values) = &parts.values else {
+            unreachable!()
+        };
+        assert_eq!(values[2].0.to_bits(), 0, "zero is stored as +0.0");
+        assert_eq!(q.quantile(0.5).to_bits(), 0);
+        assert_eq!(Quantiles::from_parts(parts.clone()), Ok(q.clone()));
+        // CAP more distinct values (1..=CAP, in buckets of their own only
+        // up to 128) switch it to the sketch.
+        for i in 1..=Quantiles::CAP {
+            q.add(i as f64);
+        }
+        q.add(f64::MAX);
+        assert!(!q.is_exact());
+        let QuantilesValues::Sketch {
+            neg_inf,
+            negative,
+            zero,
+            positive,
+            pos_inf,
+        } = q.to_parts().values
+        else {
+            panic!("sketch mode")
+        };
+        assert_eq!((neg_inf, zero, pos_inf), (1, 3, 2));
+        assert_eq!(negative, [(0, 1)]);
+        assert_eq!(positive.first(), Some(&(0, 1)));
+        assert_eq!(positive.last(), Some(&(Quantiles::MAX_BUCKET, 1)));
+        let one = (1.0f64.to_bits() >> BUCKET_SHIFT) as u32;
+        assert_eq!(positive[1], (one, 1));
+        assert_eq!(
+            positive.iter().map(|&(_, c)| c).sum::<u64>(),
+            2 + Quantiles::CAP as u64
+        );
+        assert_eq!(q.quantile(0.0), f64::NEG_INFINITY);
+        assert_eq!(q.quantile(1.0), f64::INFINITY);
+        assert_eq!(Quantiles::from_parts(q.to_parts()), Ok(q.clone()));
+    }
+
+    /// The sketch comes with the `CAP + 1`-th distinct value, by adds or by
+    /// merges, and is the sketch of all the values.
+    #[test]
+    fn switch_at_cap_plus_one_distinct_values() {
+        let value = |i: usize| (i as f64 - 1000.0) * 0.37;
+        let mut q = Quantiles::new();
+        let mut reference = Sketch::default();
+        for i in 0..Quantiles::CAP {
+            q.add(value(i));
+            q.add(value(i / 2));
+            sketch_add(&mut reference, value(i));
+            sketch_add(&mut reference, value(i / 2));
+        }
+        assert!(q.is_exact());
+        assert_eq!(q.counts.len, Quantiles::CAP);
+        // Halves of the values, merged: still CAP distinct values.
+        let (mut a, mut b) = (Quantiles::new(), Quantiles::new());
+        for i in 0..Quantiles::CAP {
+            let half = if i % 3 == 0 { &mut a } else { &mut b };
+            half.add(value(i));
+            half.add(value(i / 2));
+        }
+        a.merge(&b);
+        assert!(a.is_exact());
+        assert_eq!(a, q);
+        // One more distinct value, by an add and by a merge.
+        let extra = value(Quantiles::CAP);
+        let mut one = Quantiles::new();
+        one.add(extra);
+        a.merge(&one);
+        one.merge(&q);
+        q.add(extra);
+        sketch_add(&mut reference, extra);
+        for got in [&q, &a, &one] {
+            assert!(!got.is_exact());
+            assert_eq!(got.count(), 2 * Quantiles::CAP as u64 + 1);
+            assert_eq!(got.canonical(), Repr::Sketch(reference.clone()));
+        }
+        assert_eq!(a, q);
+        assert_eq!(one, q);
+    }
+
+    /// Several quantiles at once are those asked one at a time.
+    #[test]
+    fn quantiles_at_once_match_one_at_a_time() {
+        let qs = [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0, -0.5, f64::NAN];
+        let empty = Quantiles::new();
+        assert!(empty.quantiles(qs).iter().all(|v| v.is_nan()));
+        for n in [1, 7, 5000] {
+            let mut q = Quantiles::new();
+            for i in 0..n {
+                q.add(libm::sin(i as f64));
+            }
+            let at_once = q.quantiles(qs);
+            for (v, &p) in at_once.iter().zip(&qs) {
+                assert_eq!(v.to_bits(), q.quantile(p).to_bits(), "n = {n}, p = {p}");
+            }
+        }
     }
 
     #[test]

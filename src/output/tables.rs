@@ -71,8 +71,13 @@ pub fn push_run_row(
 /// order, so the result is a pure function of the rows.
 #[derive(Debug, Clone)]
 pub struct PointSummary {
-    numeric: Vec<(Moments, Quantiles, u64)>,
-    counts: Vec<Vec<u64>>,
+    /// Per numeric column, in column order: its place in a row, the moments
+    /// and quantiles of its finite values, and how many values were not
+    /// finite.
+    numeric: Vec<(usize, Moments, Quantiles, u64)>,
+    /// Per categorical column, in column order: its place in a row and the
+    /// count of each label.
+    counts: Vec<(usize, Vec<u64>)>,
     n: u64,
 }
 
@@ -81,10 +86,12 @@ impl PointSummary {
     pub fn new(cols: &[Column]) -> PointSummary {
         let mut numeric = Vec::new();
         let mut counts = Vec::new();
-        for c in cols {
+        for (at, c) in cols.iter().enumerate() {
             match &c.kind {
-                ColumnKind::Numeric => numeric.push((Moments::default(), Quantiles::default(), 0)),
-                ColumnKind::Categorical(labels) => counts.push(vec![0; labels.len()]),
+                ColumnKind::Numeric => {
+                    numeric.push((at, Moments::default(), Quantiles::default(), 0))
+                }
+                ColumnKind::Categorical(labels) => counts.push((at, vec![0; labels.len()])),
             }
         }
         PointSummary {
@@ -94,28 +101,22 @@ impl PointSummary {
         }
     }
 
-    /// Adds one replication's row. Non-finite numeric values are counted but
-    /// left out of moments and quantiles.
-    pub fn add(&mut self, cols: &[Column], row: &[f64]) {
+    /// Adds one replication's row (a value per column, in the order of the
+    /// columns given to [`PointSummary::new`]). Non-finite numeric values are
+    /// counted but left out of moments and quantiles.
+    pub fn add(&mut self, row: &[f64]) {
         self.n += 1;
-        let (mut i, mut j) = (0, 0);
-        for (c, v) in cols.iter().zip(row) {
-            match &c.kind {
-                ColumnKind::Numeric => {
-                    let (m, q, nonfinite) = &mut self.numeric[i];
-                    if v.is_finite() {
-                        m.add(*v);
-                        q.add(*v);
-                    } else {
-                        *nonfinite += 1;
-                    }
-                    i += 1;
-                }
-                ColumnKind::Categorical(_) => {
-                    self.counts[j][*v as usize] += 1;
-                    j += 1;
-                }
+        for (at, m, q, nonfinite) in &mut self.numeric {
+            let v = row[*at];
+            if v.is_finite() {
+                m.add(v);
+                q.add(v);
+            } else {
+                *nonfinite += 1;
             }
+        }
+        for (at, counts) in &mut self.counts {
+            counts[row[*at] as usize] += 1;
         }
     }
 
@@ -126,7 +127,7 @@ impl PointSummary {
 
     /// Mean of the `k`-th numeric column (over finite values).
     pub fn mean(&self, k: usize) -> f64 {
-        self.numeric[k].0.mean()
+        self.numeric[k].1.mean()
     }
 
     /// Appends the summary rows, one per numeric column and one per label of
@@ -136,7 +137,7 @@ impl PointSummary {
         for c in cols {
             match &c.kind {
                 ColumnKind::Numeric => {
-                    let (m, q, _) = &self.numeric[i];
+                    let (_, m, q, _) = &self.numeric[i];
                     i += 1;
                     out.push_str(prefix);
                     out.push_str(&c.name);
@@ -144,14 +145,14 @@ impl PointSummary {
                     let n = m.count();
                     let (lo, hi) = m.ci95();
                     let quantiles = if n > 0 {
-                        [q.quantile(0.05), q.quantile(0.5), q.quantile(0.95)]
+                        q.quantiles([0.05, 0.5, 0.95])
                     } else {
                         [f64::NAN; 3]
                     };
                     push_stats(out, n, &[m.mean(), m.sd(), m.se(), lo, hi], &quantiles);
                 }
                 ColumnKind::Categorical(labels) => {
-                    let counts = &self.counts[j];
+                    let (_, counts) = &self.counts[j];
                     j += 1;
                     for (label, k) in labels.iter().zip(counts) {
                         out.push_str(prefix);

@@ -165,9 +165,9 @@ impl TimeseriesTables {
                 }
                 let _ = write!(out, "{},{name},{},", self.times[k], sum.count());
                 push_f64(out, sum.mean());
-                for p in QUANTILES {
+                for v in q.quantiles(QUANTILES) {
                     out.push(',');
-                    push_f64(out, q.quantile(p));
+                    push_f64(out, v);
                 }
                 out.push('\n');
             }

@@ -451,7 +451,7 @@ impl<'a> Accumulator<'a> {
             self.point = point;
         }
         self.events += row[self.n_events_col] as u64;
-        self.summary.add(self.cols, row);
+        self.summary.add(row);
         Ok(())
     }
 
