@@ -169,6 +169,7 @@ impl<'a> Checker<'a> {
             .ty
             .expect("a sub-expression has no type only after an error was reported");
         Ok(Expr {
+            shape: eval::Shape::of(&self.code, checked.stack),
             code: self.code,
             ty,
             reads: self.reads,
@@ -227,7 +228,7 @@ impl<'a> Checker<'a> {
             && checked.stack <= STACK_CAP
             && self.code.len() - start > 1;
         if foldable {
-            let value = eval::eval(&self.code[start..], &ParamEnv::NONE);
+            let value = eval::eval(&self.code[start..], checked.stack, &ParamEnv::NONE);
             self.code.truncate(start);
             self.code.push(Node::Const(value));
             return Checked {

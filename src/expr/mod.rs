@@ -137,6 +137,8 @@ pub struct Reads {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expr {
     pub(crate) code: Vec<eval::Node>,
+    /// How [`Expr::eval`] evaluates `code` (see [`eval::Shape`]).
+    pub(crate) shape: eval::Shape,
     pub(crate) ty: Type,
     pub(crate) reads: Reads,
 }
@@ -169,8 +171,9 @@ impl Expr {
     }
 
     /// Evaluates the expression (booleans come out as 1.0 / 0.0).
+    #[inline]
     pub fn eval<E: Env>(&self, env: &E) -> f64 {
-        eval::eval(&self.code, env)
+        self.shape.eval(&self.code, env)
     }
 
     /// Evaluates the expression over intervals: the result contains the value of
