@@ -136,7 +136,7 @@ struct PathsArgs {
     /// Chains reported per category.
     #[arg(long, value_name = "K", default_value_t = 10)]
     top: usize,
-    /// Write paths.csv here.
+    /// Write paths.csv and manifest.json here.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Worker threads (default: all cores). Results do not depend on it.
@@ -166,7 +166,7 @@ struct SensitivityArgs {
     /// Bootstrap resamples for the confidence intervals.
     #[arg(long, default_value_t = sensitivity::DEFAULT_BOOTSTRAP)]
     bootstrap: usize,
-    /// Write sensitivity.csv here.
+    /// Write sensitivity.csv and manifest.json here.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Worker threads (default: all cores). Results do not depend on it.
@@ -360,14 +360,6 @@ fn run(cli: Cli) -> Result<(), Error> {
                 ));
             }
             let n_threads = threads(a.threads)?;
-            let tie_audit = a.tie_audit.then(|| ties::TieAuditConfig {
-                scenario_path: a.scenario.clone(),
-                overrides: a.set.clone(),
-                reps: a.reps,
-                seed: a.seed,
-                threads: n_threads,
-                out: a.out.clone(),
-            });
             let cameo = a.events_cameo.map(|file| cameo_stream::CameoConfig {
                 scenario_path: a.scenario.clone(),
                 overrides: a.set.clone(),
@@ -384,6 +376,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 out: a.out.clone(),
                 trace: if a.out.is_some() { a.trace } else { 0 },
                 timeseries: a.timeseries.options(),
+                tie_audit: a.tie_audit,
                 command,
             };
             let mut progress = Progress::new(a.quiet);
@@ -406,11 +399,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                 let path = cameo_stream::write_cameo_stream(&c)?;
                 out.push_str(&format!("wrote {}\n", path.display()));
             }
-            if let Some(t) = tie_audit {
-                let report = ties::audit(&t)?;
+            if let Some(audit) = &report.tie_audit {
                 out.push('\n');
-                out.push_str(&ties::render(&report));
-                push_written(&mut out, &report.written);
+                out.push_str(&ties::render(audit));
             }
             print(&out)
         }
@@ -458,6 +449,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 anchors: a.anchor,
                 top: a.top,
                 out: a.out,
+                command,
             };
             let report = paths::paths(&config)?;
             let mut out = format!(
@@ -479,6 +471,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 threads: threads(a.threads)?,
                 bootstrap: a.bootstrap,
                 out: a.out,
+                command,
             };
             let report = sensitivity::sensitivity(&config)?;
             let mut out = format!(

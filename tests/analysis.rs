@@ -312,6 +312,7 @@ fn paths_reject_numeric_outcomes_and_unknown_names() {
         anchors: anchors.iter().map(|a| a.to_string()).collect(),
         top: 3,
         out: Some(dir.join("out")),
+        command: vec!["flashpoint".into(), "paths".into()],
     };
     let report = paths::paths(&config(None, &[])).expect("runs");
     assert_eq!(report.outcome, "terminal");

@@ -233,3 +233,221 @@ fn timeseries_of_a_scenario_without_series_is_a_usage_error() {
         stderr(&out)
     );
 }
+
+/// `DIR/manifest.json`, parsed.
+fn manifest_json(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&read(&dir.join("manifest.json"))).expect("valid JSON")
+}
+
+/// SHA-256 of bytes, lower-case hex, computed here (not by flashpoint).
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The manifest lists exactly `files`, each with the SHA-256 of its bytes,
+/// and the scenario with the SHA-256 of west2025.toml.
+fn assert_outputs(dir: &Path, m: &serde_json::Value, files: &[&str]) {
+    let outputs = m["outputs"].as_object().expect("outputs is an object");
+    let mut names: Vec<&str> = outputs.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    let mut expected = files.to_vec();
+    expected.sort_unstable();
+    assert_eq!(names, expected, "{m}");
+    for file in files {
+        assert_eq!(
+            outputs[*file],
+            sha256(&read(&dir.join(file))).as_str(),
+            "{file}"
+        );
+    }
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/west2025.toml");
+    assert_eq!(m["scenario"]["sha256"], sha256(&read(&scenario)).as_str());
+    assert_eq!(m["scenario"]["path"], "scenarios/west2025.toml");
+    assert_eq!(m["scenario"]["name"], "west2025");
+    assert_eq!(m["flashpoint_version"], env!("CARGO_PKG_VERSION"));
+    assert!(!dir.join("manifest.json.partial").exists());
+}
+
+#[test]
+fn paths_writes_a_manifest_and_repeats_byte_for_byte() {
+    let base = temp_dir("cli-paths-manifest");
+    let mut dirs = Vec::new();
+    for name in ["first", "again"] {
+        let dir = base.join(name);
+        let out = flashpoint(&[
+            "paths",
+            "scenarios/west2025.toml",
+            "--reps",
+            "40",
+            "--seed",
+            "5",
+            "--set",
+            "close_prob=0.5",
+            "--anchor",
+            "border_close,formal_protest",
+            "--top",
+            "3",
+            "--threads",
+            "2",
+            "--out",
+            dir.to_str().expect("utf-8"),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        dirs.push(dir);
+    }
+    let m = manifest_json(&dirs[0]);
+    assert_eq!(m["kind"], "paths");
+    assert_eq!(m["seed"], 5);
+    assert_eq!(m["reps"], 40);
+    assert_eq!(m["params"]["close_prob"], 0.5);
+    assert_eq!(m["params"]["half_life"], 10.0);
+    assert_eq!(m["design"]["outcome"], "terminal");
+    assert_eq!(
+        m["design"]["anchors"],
+        serde_json::json!(["border_close", "formal_protest"])
+    );
+    assert_eq!(m["design"]["top"], 3);
+    assert_eq!(m["totals"]["replications"], 40);
+    assert!(m["totals"]["events"].as_u64().expect("a count") > 0);
+    assert_eq!(m["command"][1], "paths");
+    assert!(m["rng"].as_str().expect("text").contains("ChaCha8"));
+    assert_outputs(&dirs[0], &m, &["paths.csv"]);
+    assert_eq!(
+        read(&dirs[0].join("paths.csv")),
+        read(&dirs[1].join("paths.csv"))
+    );
+    assert_eq!(m["outputs"], manifest_json(&dirs[1])["outputs"]);
+}
+
+#[test]
+fn sensitivity_writes_a_manifest_and_repeats_byte_for_byte() {
+    let base = temp_dir("cli-sensitivity-manifest");
+    let mut dirs = Vec::new();
+    for name in ["first", "again"] {
+        let dir = base.join(name);
+        let out = flashpoint(&[
+            "sensitivity",
+            "scenarios/west2025.toml",
+            "--vary",
+            "close_prob=0.2:0.8",
+            "--vary",
+            "half_life=5:20",
+            "--set",
+            "deploy_k=20",
+            "--method",
+            "morris:2",
+            "--reps",
+            "3",
+            "--bootstrap",
+            "100",
+            "--seed",
+            "11",
+            "--threads",
+            "2",
+            "--out",
+            dir.to_str().expect("utf-8"),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        dirs.push(dir);
+    }
+    let m = manifest_json(&dirs[0]);
+    assert_eq!(m["kind"], "sensitivity");
+    assert_eq!(m["seed"], 11);
+    assert_eq!(m["reps"], 3);
+    assert_eq!(m["params"]["deploy_k"], 20.0);
+    assert_eq!(m["design"]["method"], "morris");
+    assert_eq!(m["design"]["n"], 2);
+    assert_eq!(
+        m["design"]["vary"],
+        serde_json::json!([
+            { "param": "close_prob", "lo": 0.2, "hi": 0.8 },
+            { "param": "half_life", "lo": 5.0, "hi": 20.0 },
+        ])
+    );
+    // Morris: N (k + 1) points.
+    assert_eq!(m["design"]["n_points"], 6);
+    assert_eq!(m["design"]["bootstrap"], 100);
+    assert_eq!(m["totals"]["replications"], 18);
+    assert!(m["totals"]["events"].as_u64().expect("a count") > 0);
+    assert_outputs(&dirs[0], &m, &["sensitivity.csv"]);
+    assert_eq!(
+        read(&dirs[0].join("sensitivity.csv")),
+        read(&dirs[1].join("sensitivity.csv"))
+    );
+}
+
+#[test]
+fn compare_manifest_lists_compare_csv_and_check_refuses_analyses() {
+    let dir = temp_dir("cli-compare-manifest");
+    let out = flashpoint(&[
+        "compare",
+        "scenarios/west2025.toml",
+        "--a",
+        "close_prob=0.3",
+        "--b",
+        "close_prob=0.7",
+        "--reps",
+        "20",
+        "--seed",
+        "3",
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = manifest_json(&dir);
+    assert_eq!(m["kind"], "compare");
+    assert_eq!(m["totals"]["replications"], 60);
+    assert_eq!(m["design"]["b"]["overrides"]["close_prob"], 0.7);
+    assert_outputs(&dir, &m, &["compare.csv"]);
+    // `check` re-runs only runs and sweeps, and says so (exit 2).
+    let out = flashpoint(&["check", dir.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: manifest.json records a `compare` result; check re-runs only `run` and `sweep` \
+         results (to reproduce a `compare` result, run the command it records again: the same \
+         seed gives the same bytes, and manifest.json lists the SHA-256 of each file)\n"
+    );
+}
+
+#[test]
+fn tie_audit_is_in_the_run_manifest_and_check_reproduces_it() {
+    let dir = temp_dir("cli-tie-audit-manifest");
+    let out = flashpoint(&[
+        "run",
+        "scenarios/west2025.toml",
+        "--reps",
+        "30",
+        "--tie-audit",
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("tie-order audit"), "{text}");
+    assert!(text.contains("tie_audit.csv"), "{text}");
+    let m = manifest_json(&dir);
+    assert_eq!(m["kind"], "run");
+    assert_eq!(m["tie_audit"], true);
+    assert_outputs(&dir, &m, &["runs.csv", "summary.csv", "tie_audit.csv"]);
+    let out = flashpoint(&["check", dir.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Too few replications for an audit: refused before anything is written.
+    let empty = temp_dir("cli-tie-audit-one-rep");
+    let out = flashpoint(&[
+        "run",
+        "scenarios/west2025.toml",
+        "--reps",
+        "1",
+        "--tie-audit",
+        "--out",
+        empty.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--tie-audit needs --reps of at least 2"));
+    assert_eq!(std::fs::read_dir(&empty).expect("dir").count(), 0);
+}

@@ -22,8 +22,10 @@
 use super::{checked_params, csv_field, fmt_num, in_blocks, metrics, render_table, Metric};
 use crate::engine::{columns, Column, Engine, RunOptions};
 use crate::error::{Error, Result};
-use crate::output::manifest::{Manifest, ScenarioInfo, Totals, RNG_DESCRIPTION};
-use crate::output::{push_f64, write_atomic};
+use crate::output::manifest::{
+    param_map, AnalysisRecord, OutputDir, ScenarioInfo, Totals, RNG_DESCRIPTION,
+};
+use crate::output::push_f64;
 use crate::rng::replication_key;
 use crate::scenario::Scenario;
 use crate::stats::{Moments, Z95};
@@ -327,25 +329,16 @@ pub fn compare(config: &CompareConfig) -> Result<CompareReport> {
     let (rows, events) = compare_counting(&sa, &pa, &sb, &pb, config.reps, seed, config.threads)?;
     let mut written = Vec::new();
     if let Some(dir) = &config.out {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let mut outputs = BTreeMap::new();
-        let path = dir.join("compare.csv");
-        let text = compare_csv(&rows);
-        outputs.insert(
-            "compare.csv".to_string(),
-            write_atomic(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))?,
-        );
-        written.push(path);
+        let mut out = OutputDir::create(dir)?;
+        out.write("compare.csv", compare_csv(&rows).as_bytes())?;
         let arm = |arm: &Arm, s: &Scenario, sha: &str| {
             serde_json::json!({
                 "scenario": { "path": arm.scenario_path.display().to_string(), "name": s.name, "sha256": sha },
                 "overrides": arm.overrides.iter().map(|(n, v)| (n.clone(), *v)).collect::<BTreeMap<_, _>>(),
             })
         };
-        let manifest = Manifest {
-            flashpoint_version: env!("CARGO_PKG_VERSION").to_string(),
-            kind: "compare".into(),
-            created: crate::output::manifest::utc_now(),
+        written = out.finish(AnalysisRecord {
+            kind: "compare",
             command: config.command.clone(),
             scenario: ScenarioInfo {
                 path: config.a.scenario_path.display().to_string(),
@@ -355,30 +348,16 @@ pub fn compare(config: &CompareConfig) -> Result<CompareReport> {
             seed,
             reps: config.reps,
             rng: format!("{RNG_DESCRIPTION}; A and B share replication r's key (common random numbers); the unpaired reference runs B with replication_key(seed, r, Some(1))"),
-            independent_streams: false,
-            params: sa
-                .params
-                .iter()
-                .zip(&pa)
-                .map(|(p, v)| (p.name.clone(), *v))
-                .collect(),
-            design: Some(serde_json::json!({
+            params: param_map(&sa, &pa),
+            design: serde_json::json!({
                 "a": arm(&config.a, &sa, &sha_a),
                 "b": arm(&config.b, &sb, &sha_b),
-            })),
-            trace_reps: 0,
-            timeseries: None,
+            }),
             totals: Totals {
                 replications: 3 * config.reps,
                 events,
             },
-            outputs,
-        };
-        let json =
-            serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
-        let path = dir.join("manifest.json");
-        write_atomic(&path, json.as_bytes()).map_err(|e| Error::io(&path, e))?;
-        written.push(path);
+        })?;
     }
     Ok(CompareReport {
         scenario_a: sa.name.clone(),

@@ -28,7 +28,10 @@
 use super::{checked_params, column_index, csv_field, in_blocks, render_table_aligned};
 use crate::engine::{columns, ColumnKind, Engine, RunOptions, TraceEvent};
 use crate::error::{Error, Result};
-use crate::output::{push_f64, write_atomic};
+use crate::output::manifest::{
+    param_map, AnalysisRecord, OutputDir, ScenarioInfo, Totals, RNG_DESCRIPTION,
+};
+use crate::output::push_f64;
 use crate::rng::replication_key;
 use crate::scenario::Scenario;
 use crate::stats::{wilson, Z95};
@@ -62,8 +65,10 @@ pub struct PathsConfig {
     pub anchors: Vec<String>,
     /// Chains reported per group.
     pub top: usize,
-    /// Output directory for `paths.csv`.
+    /// Output directory for `paths.csv` and `manifest.json`.
     pub out: Option<PathBuf>,
+    /// The command line, for the manifest.
+    pub command: Vec<String>,
 }
 
 /// One reported chain.
@@ -185,7 +190,24 @@ pub fn top_paths(
     anchors: &[u32],
     top: usize,
 ) -> Result<Vec<PathRow>> {
+    top_paths_counting(scenario, params, seed, reps, threads, group, anchors, top)
+        .map(|(rows, _)| rows)
+}
+
+/// [`top_paths`], and the number of events over all replications.
+#[allow(clippy::too_many_arguments)]
+fn top_paths_counting(
+    scenario: &Scenario,
+    params: &[f64],
+    seed: u64,
+    reps: u64,
+    threads: usize,
+    group: usize,
+    anchors: &[u32],
+    top: usize,
+) -> Result<(Vec<PathRow>, u64)> {
     let cols = columns(scenario);
+    let n_events_col = cols.iter().position(|c| c.name == "n_events");
     let ColumnKind::Categorical(labels) = &cols[group].kind else {
         return Err(Error::Usage(format!(
             "`{}` is numeric; paths groups replications by a categorical outcome",
@@ -195,16 +217,18 @@ pub fn top_paths(
     let n_cols = cols.len();
     let mut counts = Counts::new();
     let mut group_sizes = vec![0u64; labels.len()];
+    let mut events = 0u64;
     in_blocks(
         reps,
         threads,
-        |range| -> std::result::Result<(Counts, Vec<u64>), RepError> {
+        |range| -> std::result::Result<(Counts, Vec<u64>, u64), RepError> {
             let mut engine = Engine::new(scenario);
             let mut row = vec![0.0; n_cols];
             let mut trace = Vec::new();
             let mut depth = Vec::new();
             let mut counts = Counts::new();
             let mut sizes = vec![0u64; labels.len()];
+            let mut events = 0u64;
             for rep in range {
                 trace.clear();
                 engine
@@ -222,12 +246,14 @@ pub fn top_paths(
                     })?;
                 let label = row[group] as usize;
                 sizes[label] += 1;
+                events += n_events_col.map_or(0, |c| row[c] as u64);
                 let chain = chain_of(&trace, scenario, anchors, &mut depth).unwrap_or_default();
                 *counts.entry((label, chain)).or_insert(0) += 1;
             }
-            Ok((counts, sizes))
+            Ok((counts, sizes, events))
         },
-        |(block, sizes)| {
+        |(block, sizes, block_events)| {
+            events += block_events;
             for (k, v) in block {
                 *counts.entry(k).or_insert(0) += v;
             }
@@ -268,7 +294,7 @@ pub fn top_paths(
             });
         }
     }
-    Ok(rows)
+    Ok((rows, events))
 }
 
 /// Renders `paths.csv`.
@@ -297,7 +323,7 @@ pub fn paths_csv(outcome: &str, rows: &[PathRow]) -> String {
     s
 }
 
-/// Runs a `paths` request and writes `paths.csv`.
+/// Runs a `paths` request and writes `paths.csv` and `manifest.json`.
 pub fn paths(config: &PathsConfig) -> Result<PathsReport> {
     if config.reps == 0 {
         return Err(Error::Usage("--reps must be at least 1".into()));
@@ -305,7 +331,7 @@ pub fn paths(config: &PathsConfig) -> Result<PathsReport> {
     if config.top == 0 {
         return Err(Error::Usage("--top must be at least 1".into()));
     }
-    let (scenario, _) = crate::sweep::load_scenario(&config.scenario_path)?;
+    let (scenario, sha256) = crate::sweep::load_scenario(&config.scenario_path)?;
     let params = checked_params(&scenario, &config.overrides, "--set")?;
     let seed = config.seed.unwrap_or(scenario.seed);
     let cols = columns(&scenario);
@@ -334,7 +360,7 @@ pub fn paths(config: &PathsConfig) -> Result<PathsReport> {
         };
         anchors.push(i as u32);
     }
-    let rows = top_paths(
+    let (rows, events) = top_paths_counting(
         &scenario,
         &params,
         seed,
@@ -346,11 +372,37 @@ pub fn paths(config: &PathsConfig) -> Result<PathsReport> {
     )?;
     let mut written = Vec::new();
     if let Some(dir) = &config.out {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let path = dir.join("paths.csv");
-        write_atomic(&path, paths_csv(outcome, &rows).as_bytes())
-            .map_err(|e| Error::io(&path, e))?;
-        written.push(path);
+        let mut out = OutputDir::create(dir)?;
+        out.write("paths.csv", paths_csv(outcome, &rows).as_bytes())?;
+        written = out.finish(AnalysisRecord {
+            kind: "paths",
+            command: config.command.clone(),
+            scenario: ScenarioInfo {
+                path: config.scenario_path.display().to_string(),
+                name: scenario.name.clone(),
+                sha256,
+            },
+            seed,
+            reps: config.reps,
+            rng: format!(
+                "{RNG_DESCRIPTION}; replication r runs traced with replication_key(seed, r, None)"
+            ),
+            params: param_map(&scenario, &params),
+            design: serde_json::json!({
+                "outcome": outcome,
+                "anchors": config.anchors,
+                "anchor": if config.anchors.is_empty() {
+                    "the terminal event, else the event with the longest chain"
+                } else {
+                    "the last event of one of the anchor types"
+                },
+                "top": config.top,
+            }),
+            totals: Totals {
+                replications: config.reps,
+                events,
+            },
+        })?;
     }
     Ok(PathsReport {
         outcome: outcome.to_string(),

@@ -42,7 +42,10 @@
 use super::{checked_params, csv_field, fmt_num, metrics, render_table, Metric};
 use crate::engine::{columns, RunOptions};
 use crate::error::{Error, Result};
-use crate::output::{push_f64, write_atomic};
+use crate::output::manifest::{
+    param_map, AnalysisRecord, OutputDir, ScenarioInfo, Totals, RNG_DESCRIPTION,
+};
+use crate::output::push_f64;
 use crate::rng::{replication_key, Stream};
 use crate::scenario::Scenario;
 use crate::sweep::harness::{execute, Plan};
@@ -168,8 +171,10 @@ pub struct SensitivityConfig {
     pub threads: usize,
     /// Bootstrap resamples (at least 100).
     pub bootstrap: usize,
-    /// Output directory for `sensitivity.csv`.
+    /// Output directory for `sensitivity.csv` and `manifest.json`.
     pub out: Option<PathBuf>,
+    /// The command line, for the manifest.
+    pub command: Vec<String>,
 }
 
 /// One index of one parameter for one metric.
@@ -324,7 +329,8 @@ fn sobol_design(k: usize, n: usize, s: &mut Stream) -> Design {
 }
 
 /// The mean of every metric at every point over replications `0..reps`
-/// (common keys at every point); non-finite values are left out.
+/// (common keys at every point; non-finite values are left out), and the
+/// number of events over all replications.
 fn evaluate(
     scenario: &Scenario,
     points: Vec<Vec<f64>>,
@@ -332,7 +338,7 @@ fn evaluate(
     seed: u64,
     threads: usize,
     mets: &[Metric],
-) -> Result<Vec<Vec<f64>>> {
+) -> Result<(Vec<Vec<f64>>, u64)> {
     let n_points = points.len();
     let plan = Plan {
         scenario,
@@ -344,11 +350,15 @@ fn evaluate(
         options: RunOptions::default(),
         grid: None,
     };
-    let n_cols = columns(scenario).len();
+    let cols = columns(scenario);
+    let n_cols = cols.len();
+    let n_events_col = cols.iter().position(|c| c.name == "n_events");
     let mut sums = vec![vec![(0.0f64, 0u64); mets.len()]; n_points];
+    let mut events = 0u64;
     let sunk = execute(&plan, threads, |block| {
         for (i, row) in block.values.chunks_exact(n_cols).enumerate() {
             let point = ((block.first + i as u64) / reps) as usize;
+            events += n_events_col.map_or(0, |c| row[c] as u64);
             for (m, acc) in mets.iter().zip(&mut sums[point]) {
                 let v = m.value(row);
                 if v.is_finite() {
@@ -360,14 +370,15 @@ fn evaluate(
         Ok::<(), std::convert::Infallible>(())
     })?;
     let Ok(()) = sunk;
-    Ok(sums
+    let means = sums
         .into_iter()
         .map(|p| {
             p.into_iter()
                 .map(|(s, n)| if n > 0 { s / n as f64 } else { f64::NAN })
                 .collect()
         })
-        .collect())
+        .collect();
+    Ok((means, events))
 }
 
 /// The 2.5% and 97.5% percentiles (linear interpolation) of the finite values.
@@ -443,6 +454,22 @@ pub fn analyse(
     threads: usize,
     bootstrap: usize,
 ) -> Result<Vec<IndexRow>> {
+    analyse_counting(scenario, base, vary, method, reps, seed, threads, bootstrap)
+        .map(|(rows, _)| rows)
+}
+
+/// [`analyse`], and the number of events over all replications.
+#[allow(clippy::too_many_arguments)]
+fn analyse_counting(
+    scenario: &Scenario,
+    base: &[f64],
+    vary: &[(usize, f64, f64)],
+    method: Method,
+    reps: u64,
+    seed: u64,
+    threads: usize,
+    bootstrap: usize,
+) -> Result<(Vec<IndexRow>, u64)> {
     let k = vary.len();
     let mut stream = design_stream(seed, 0);
     let design = match method {
@@ -462,7 +489,7 @@ pub fn analyse(
         .collect();
     let cols = columns(scenario);
     let mets = metrics(&cols);
-    let y = evaluate(scenario, points, reps, seed, threads, &mets)?;
+    let (y, events) = evaluate(scenario, points, reps, seed, threads, &mets)?;
     let n_outcome_cols = scenario.outcomes.len();
     let name = |i: usize| scenario.params[vary[i].0].name.clone();
     let resamples = Resamples::new(
@@ -554,7 +581,7 @@ pub fn analyse(
             }
         }
     }
-    Ok(rows)
+    Ok((rows, events))
 }
 
 /// Resolves and checks `--vary` against the scenario: known names (with the
@@ -631,7 +658,7 @@ pub fn sensitivity_csv(method: Method, reps: u64, rows: &[IndexRow]) -> String {
     s
 }
 
-/// Runs a `sensitivity` request and writes `sensitivity.csv`.
+/// Runs a `sensitivity` request and writes `sensitivity.csv` and `manifest.json`.
 pub fn sensitivity(config: &SensitivityConfig) -> Result<SensitivityReport> {
     if config.reps == 0 {
         return Err(Error::Usage("--reps must be at least 1".into()));
@@ -639,11 +666,11 @@ pub fn sensitivity(config: &SensitivityConfig) -> Result<SensitivityReport> {
     if config.bootstrap < 100 {
         return Err(Error::Usage("--bootstrap must be at least 100".into()));
     }
-    let (scenario, _) = crate::sweep::load_scenario(&config.scenario_path)?;
+    let (scenario, sha256) = crate::sweep::load_scenario(&config.scenario_path)?;
     let base = checked_params(&scenario, &config.overrides, "--set")?;
     let vary = resolve_vary(&scenario, &config.vary, &config.overrides)?;
     let seed = config.seed.unwrap_or(scenario.seed);
-    let rows = analyse(
+    let (rows, events) = analyse_counting(
         &scenario,
         &base,
         &vary,
@@ -654,18 +681,56 @@ pub fn sensitivity(config: &SensitivityConfig) -> Result<SensitivityReport> {
         config.bootstrap,
     )?;
     let mut written = Vec::new();
+    let points = config.method.points(vary.len());
     if let Some(dir) = &config.out {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let path = dir.join("sensitivity.csv");
-        let text = sensitivity_csv(config.method, config.reps, &rows);
-        write_atomic(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))?;
-        written.push(path);
+        let mut out = OutputDir::create(dir)?;
+        out.write(
+            "sensitivity.csv",
+            sensitivity_csv(config.method, config.reps, &rows).as_bytes(),
+        )?;
+        let n = match config.method {
+            Method::Morris { trajectories } => trajectories,
+            Method::Sobol { n } => n,
+        };
+        written = out.finish(AnalysisRecord {
+            kind: "sensitivity",
+            command: config.command.clone(),
+            scenario: ScenarioInfo {
+                path: config.scenario_path.display().to_string(),
+                name: scenario.name.clone(),
+                sha256,
+            },
+            seed,
+            reps: config.reps,
+            rng: format!(
+                "{RNG_DESCRIPTION}; every parameter point runs replications 0..reps with replication_key(seed, r, None) (common random numbers); the design and the bootstrap draw from replication_key(seed, u64::MAX, Some(u64::MAX)), streams 0 and 1"
+            ),
+            params: param_map(&scenario, &base),
+            design: serde_json::json!({
+                "method": config.method.name(),
+                "n": n,
+                "vary": vary
+                    .iter()
+                    .map(|&(i, lo, hi)| serde_json::json!({
+                        "param": scenario.params[i].name,
+                        "lo": lo,
+                        "hi": hi,
+                    }))
+                    .collect::<Vec<_>>(),
+                "n_points": points,
+                "bootstrap": config.bootstrap,
+            }),
+            totals: Totals {
+                replications: points as u64 * config.reps,
+                events,
+            },
+        })?;
     }
     Ok(SensitivityReport {
         method: config.method,
         reps: config.reps,
         seed,
-        points: config.method.points(vary.len()),
+        points,
         rows,
         written,
     })

@@ -1,5 +1,7 @@
 //! The tie-order audit (`run --tie-audit`): does any result depend on the
 //! order in which same-time, same-priority events are processed?
+//! [`crate::sweep::run`] runs it after the replications and, with `--out`,
+//! writes `tie_audit.csv` before `manifest.json`, which lists it.
 //!
 //! By default the engine breaks such ties by scheduling order, a modelling
 //! choice the scenario may not intend. The audit re-runs every replication
@@ -20,13 +22,12 @@
 
 use super::{csv_field, fmt_num, in_blocks, metrics, render_table, Metric};
 use crate::engine::{columns, Engine, RunOptions};
-use crate::error::{Error, Result};
-use crate::output::{push_f64, write_atomic};
+use crate::error::Result;
+use crate::output::push_f64;
 use crate::rng::replication_key;
 use crate::scenario::Scenario;
 use crate::stats::Moments;
 use crate::sweep::harness::RepError;
-use std::path::{Path, PathBuf};
 
 /// `|z|` above which a metric is flagged.
 pub const Z_FLAG: f64 = 4.0;
@@ -63,8 +64,6 @@ pub struct TieReport {
     pub reps: u64,
     /// Replications in which any column differs.
     pub n_reps_changed: u64,
-    /// Files written.
-    pub written: Vec<PathBuf>,
 }
 
 impl TieReport {
@@ -183,7 +182,6 @@ pub fn tie_audit(
         rows,
         reps,
         n_reps_changed,
-        written: Vec::new(),
     })
 }
 
@@ -209,47 +207,6 @@ pub fn tie_csv(rows: &[TieRow]) -> String {
         let _ = writeln!(s, ",{},{}", r.n_changed, r.flagged);
     }
     s
-}
-
-/// A `run --tie-audit` request.
-#[derive(Debug, Clone)]
-pub struct TieAuditConfig {
-    /// The scenario file.
-    pub scenario_path: PathBuf,
-    /// `--set` overrides.
-    pub overrides: Vec<(String, f64)>,
-    /// Replications.
-    pub reps: u64,
-    /// Master seed; the scenario's when `None`.
-    pub seed: Option<u64>,
-    /// Worker threads.
-    pub threads: usize,
-    /// Directory for `tie_audit.csv`.
-    pub out: Option<PathBuf>,
-}
-
-/// Loads the scenario, runs [`tie_audit`] and writes `tie_audit.csv`.
-pub fn audit(config: &TieAuditConfig) -> Result<TieReport> {
-    if config.reps < 2 {
-        return Err(Error::Usage(
-            "--tie-audit needs --reps of at least 2".into(),
-        ));
-    }
-    let (scenario, _) = crate::sweep::load_scenario(&config.scenario_path)?;
-    let params = super::checked_params(&scenario, &config.overrides, "--set")?;
-    let seed = config.seed.unwrap_or(scenario.seed);
-    let mut report = tie_audit(&scenario, &params, seed, config.reps, config.threads)?;
-    if let Some(dir) = &config.out {
-        report.written.push(write(dir, &report.rows)?);
-    }
-    Ok(report)
-}
-
-fn write(dir: &Path, rows: &[TieRow]) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let path = dir.join("tie_audit.csv");
-    write_atomic(&path, tie_csv(rows).as_bytes()).map_err(|e| Error::io(&path, e))?;
-    Ok(path)
 }
 
 /// Renders the audit: a verdict line, then the flagged metrics and those

@@ -1,19 +1,24 @@
 //! `manifest.json`: everything needed to say exactly how a result was made and
 //! to make it again.
 
+use super::write_atomic;
+use crate::error::{Error, Result};
+use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// The random number generator and key derivation, as recorded in manifests.
 pub const RNG_DESCRIPTION: &str =
     "ChaCha8 (rand_chacha); key = flashpoint::rng::replication_key(seed, rep, point if independent streams); one stream per source of randomness";
 
-/// The manifest of a run or sweep.
+/// The manifest of a result: a run, a sweep or an analysis (`compare`,
+/// `paths`, `sensitivity`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
     /// Version of flashpoint that wrote it.
     pub flashpoint_version: String,
-    /// `run` or `sweep`.
+    /// `run`, `sweep`, `compare`, `paths` or `sensitivity`.
     pub kind: String,
     /// UTC time the output was completed (the only field that varies between identical runs).
     pub created: String,
@@ -31,7 +36,7 @@ pub struct Manifest {
     pub independent_streams: bool,
     /// Parameter values (after `--set`), before any sweep variation.
     pub params: BTreeMap<String, f64>,
-    /// Sweep design, if a sweep.
+    /// Sweep design, if a sweep; an analysis's settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub design: Option<serde_json::Value>,
     /// Number of traced replications (`events.csv`).
@@ -40,6 +45,10 @@ pub struct Manifest {
     /// The time grid of `timeseries.csv` and `timeseries_summary.csv`, if recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeseries: Option<TimeseriesInfo>,
+    /// `run --tie-audit`: the tie-order audit ran, and `tie_audit.csv` (with
+    /// `--out`) is among the outputs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tie_audit: bool,
     /// Replications run and events that happened (informational).
     pub totals: Totals,
     /// SHA-256 of each output file, by file name.
@@ -88,4 +97,107 @@ pub fn utc_now() -> String {
         s / 60 % 60,
         s % 60
     )
+}
+
+/// What an analysis (`compare`, `paths`, `sensitivity`) records in its
+/// `manifest.json`, besides the SHA-256 of its outputs.
+#[derive(Debug, Clone)]
+pub struct AnalysisRecord {
+    /// The command: `compare`, `paths` or `sensitivity`.
+    pub kind: &'static str,
+    /// The command line.
+    pub command: Vec<String>,
+    /// The scenario file (policy A's, for `compare`).
+    pub scenario: ScenarioInfo,
+    /// Master seed.
+    pub seed: u64,
+    /// Replications (per parameter point, for `sensitivity`).
+    pub reps: u64,
+    /// How random numbers are made.
+    pub rng: String,
+    /// Parameter values (after `--set`).
+    pub params: BTreeMap<String, f64>,
+    /// The analysis's own settings.
+    pub design: serde_json::Value,
+    /// Replications run and events that happened.
+    pub totals: Totals,
+}
+
+/// The `--out` directory of an analysis: each file is written atomically and
+/// its SHA-256 recorded; [`OutputDir::finish`] writes `manifest.json` last, so
+/// a directory with `manifest.json` holds a whole result.
+#[derive(Debug)]
+pub struct OutputDir {
+    dir: PathBuf,
+    outputs: BTreeMap<String, String>,
+    written: Vec<PathBuf>,
+}
+
+impl OutputDir {
+    /// Creates the directory (and its parents) if needed.
+    pub fn create(dir: &Path) -> Result<OutputDir> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        Ok(OutputDir {
+            dir: dir.to_path_buf(),
+            outputs: BTreeMap::new(),
+            written: Vec::new(),
+        })
+    }
+
+    /// Writes `name` atomically and records its SHA-256.
+    pub fn write(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.dir.join(name);
+        let sha = write_atomic(&path, bytes).map_err(|e| Error::io(&path, e))?;
+        self.outputs.insert(name.to_string(), sha);
+        self.written.push(path);
+        Ok(())
+    }
+
+    /// Writes `manifest.json` (atomically, last) from `record` and the
+    /// outputs written so far, and returns every file written.
+    pub fn finish(self, record: AnalysisRecord) -> Result<Vec<PathBuf>> {
+        let OutputDir {
+            dir,
+            outputs,
+            mut written,
+        } = self;
+        let manifest = Manifest {
+            flashpoint_version: env!("CARGO_PKG_VERSION").to_string(),
+            kind: record.kind.into(),
+            created: utc_now(),
+            command: record.command,
+            scenario: record.scenario,
+            seed: record.seed,
+            reps: record.reps,
+            rng: record.rng,
+            independent_streams: false,
+            params: record.params,
+            design: Some(record.design),
+            trace_reps: 0,
+            timeseries: None,
+            tie_audit: false,
+            totals: record.totals,
+            outputs,
+        };
+        let path = dir.join("manifest.json");
+        let json = serde_json::to_string_pretty(&manifest).map_err(|e| {
+            Error::io(
+                &path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        })? + "\n";
+        write_atomic(&path, json.as_bytes()).map_err(|e| Error::io(&path, e))?;
+        written.push(path);
+        Ok(written)
+    }
+}
+
+/// Each parameter's name and value, in declaration order.
+pub fn param_map(scenario: &Scenario, values: &[f64]) -> BTreeMap<String, f64> {
+    scenario
+        .params
+        .iter()
+        .zip(values)
+        .map(|(p, v)| (p.name.clone(), *v))
+        .collect()
 }

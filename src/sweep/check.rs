@@ -408,6 +408,7 @@ fn rerun(
                 out: Some(out.to_path_buf()),
                 trace: manifest.trace_reps,
                 timeseries,
+                tie_audit: manifest.tie_audit,
                 command: manifest.command.clone(),
             };
             run(&config, &mut |_, _| {})?;
@@ -446,19 +447,31 @@ fn rerun(
             };
             sweep(&config, &mut |_, _| {})?;
         }
-        other => {
-            return Err(Error::Usage(format!(
-                "manifest.json: `{other}` results cannot be checked (only run and sweep)"
-            )))
-        }
+        other => return Err(not_checkable(other)),
     }
     Ok(())
+}
+
+/// The kinds of result `check` can re-run.
+pub const CHECKABLE_KINDS: [&str; 2] = ["run", "sweep"];
+
+/// Why a result of `kind` (`compare`, `paths`, `sensitivity`, …) cannot be
+/// checked.
+fn not_checkable(kind: &str) -> Error {
+    Error::Usage(format!(
+        "manifest.json records a `{kind}` result; check re-runs only `run` and `sweep` results \
+         (to reproduce a `{kind}` result, run the command it records again: the same seed gives the same bytes, \
+         and manifest.json lists the SHA-256 of each file)"
+    ))
 }
 
 /// Re-runs the result in `config.dir` and compares; see the [module docs](self).
 pub fn check(config: &CheckConfig) -> Result<CheckReport> {
     let dir = &config.dir;
     let golden = read_manifest(dir)?;
+    if !CHECKABLE_KINDS.contains(&golden.kind.as_str()) {
+        return Err(not_checkable(&golden.kind));
+    }
     let scenario_path = match &config.scenario {
         Some(p) => p.clone(),
         None => resolve_scenario(&golden, dir)?,

@@ -57,6 +57,10 @@ pub struct RunConfig {
     pub trace: u64,
     /// `--timeseries DT`: write `timeseries.csv` and `timeseries_summary.csv`.
     pub timeseries: Option<TimeseriesOptions>,
+    /// `--tie-audit`: also run the tie-order audit
+    /// ([`crate::analysis::ties`]); with `out`, `tie_audit.csv` is written
+    /// before `manifest.json`, which lists it.
+    pub tie_audit: bool,
     /// The command line, for the manifest.
     pub command: Vec<String>,
 }
@@ -127,6 +131,8 @@ pub struct RunReport {
     pub seconds: f64,
     /// The master seed used.
     pub seed: u64,
+    /// The tie-order audit, with `--tie-audit`.
+    pub tie_audit: Option<crate::analysis::ties::TieReport>,
     /// Files written, if any.
     pub written: Vec<PathBuf>,
 }
@@ -166,6 +172,8 @@ pub(crate) struct Job<'a> {
     pub no_runs: bool,
     pub trace: u64,
     pub timeseries: Option<TimeseriesOptions>,
+    /// Run the tie-order audit too (`run --tie-audit`).
+    pub tie_audit: bool,
     pub command: Vec<String>,
 }
 
@@ -239,6 +247,7 @@ impl Job<'_> {
                 dt: o.dt,
                 reps: o.reps.min(self.reps),
             }),
+            tie_audit: self.tie_audit,
             totals: Totals::default(),
             outputs: BTreeMap::new(),
         }
@@ -277,6 +286,11 @@ pub fn run(config: &RunConfig, progress: &mut (dyn FnMut(u64, u64) + Send)) -> R
     if config.reps == 0 {
         return Err(Error::Usage("--reps must be at least 1".into()));
     }
+    if config.tie_audit && config.reps < 2 {
+        return Err(Error::Usage(
+            "--tie-audit needs --reps of at least 2".into(),
+        ));
+    }
     if config.timeseries.is_some() && config.out.is_none() {
         return Err(Error::Usage(
             "--timeseries needs --out DIR to write timeseries.csv".into(),
@@ -303,6 +317,7 @@ pub fn run(config: &RunConfig, progress: &mut (dyn FnMut(u64, u64) + Send)) -> R
         no_runs: false,
         trace: config.trace.min(config.reps),
         timeseries: config.timeseries,
+        tie_audit: config.tie_audit,
         command: config.command.clone(),
     };
     execute_job(&job, config.threads, config.out.as_deref(), false, progress)
@@ -362,6 +377,7 @@ pub fn sweep(
         no_runs: config.no_runs,
         trace: 0,
         timeseries: config.timeseries,
+        tie_audit: false,
         command: config.command.clone(),
     };
     execute_job(
@@ -777,6 +793,27 @@ fn execute_job(
     sunk?;
     let (summary_file, summary, events) = acc.finish().map_err(|e| Error::io("summary.csv", e))?;
     let seconds = started.elapsed().as_secs_f64();
+    // `run --tie-audit`: before any file is committed, so that a failed
+    // audit leaves no result and `tie_audit.csv` precedes the manifest.
+    let tie_audit = match job
+        .tie_audit
+        .then(|| crate::analysis::ties::tie_audit(scenario, &job.base, job.seed, job.reps, threads))
+        .transpose()
+    {
+        Ok(audit) => audit,
+        Err(e) => {
+            if let Some((f, _)) = runs {
+                f.discard();
+            }
+            if let Some(f) = summary_file {
+                f.discard();
+            }
+            if let Some(ts) = timeseries {
+                ts.discard();
+            }
+            return Err(e);
+        }
+    };
     if let Some(dir) = out {
         let mut outputs = BTreeMap::new();
         if let Some((f, path)) = runs {
@@ -808,6 +845,15 @@ fn execute_job(
             );
             written.push(path);
         }
+        if let Some(audit) = &tie_audit {
+            let text = crate::analysis::ties::tie_csv(&audit.rows);
+            let path = dir.join("tie_audit.csv");
+            outputs.insert(
+                "tie_audit.csv".into(),
+                write_atomic(&path, text.as_bytes()).map_err(io(&path))?,
+            );
+            written.push(path);
+        }
         let mut manifest = job.manifest();
         manifest.outputs = outputs;
         manifest.totals = Totals {
@@ -829,6 +875,7 @@ fn execute_job(
         events,
         seconds,
         seed: job.seed,
+        tie_audit,
         written,
     })
 }
