@@ -451,3 +451,56 @@ fn tie_audit_is_in_the_run_manifest_and_check_reproduces_it() {
     assert!(stderr(&out).contains("--tie-audit needs --reps of at least 2"));
     assert_eq!(std::fs::read_dir(&empty).expect("dir").count(), 0);
 }
+
+#[test]
+fn analyses_refuse_a_directory_that_holds_a_result_before_running() {
+    let dir = temp_dir("cli-analysis-refuses");
+    let d = dir.to_str().expect("utf-8");
+    let out = flashpoint(&["run", "scenarios/west2025.toml", "--reps", "20", "--out", d]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = std::fs::read(dir.join("manifest.json")).expect("run wrote a manifest");
+    for args in [
+        vec!["paths", "scenarios/west2025.toml", "--reps", "20"],
+        vec![
+            "sensitivity",
+            "scenarios/west2025.toml",
+            "--reps",
+            "2",
+            "--vary",
+            "close_prob=0.1:0.9",
+            "--method",
+            "morris:2",
+        ],
+        vec![
+            "compare",
+            "scenarios/west2025.toml",
+            "--a",
+            "close_prob=0.2",
+            "--b",
+            "close_prob=0.8",
+            "--reps",
+            "20",
+        ],
+    ] {
+        let mut args = args.clone();
+        args.extend(["--out", d]);
+        let out = flashpoint(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            format!("error: {d} already holds a result; choose another --out or delete it\n"),
+            "{args:?}"
+        );
+    }
+    // The run's result is as it was, and nothing was added to it.
+    assert_eq!(
+        std::fs::read(dir.join("manifest.json")).expect("still there"),
+        before
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("readable")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["manifest.json", "runs.csv", "summary.csv"]);
+}

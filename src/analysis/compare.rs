@@ -326,10 +326,11 @@ pub fn compare(config: &CompareConfig) -> Result<CompareReport> {
         ));
     }
     let seed = config.seed.unwrap_or(sa.seed);
+    // Refused before the work if it already holds a result.
+    let out_dir = config.out.as_deref().map(OutputDir::create).transpose()?;
     let (rows, events) = compare_counting(&sa, &pa, &sb, &pb, config.reps, seed, config.threads)?;
     let mut written = Vec::new();
-    if let Some(dir) = &config.out {
-        let mut out = OutputDir::create(dir)?;
+    if let Some(mut out) = out_dir {
         out.write("compare.csv", compare_csv(&rows).as_bytes())?;
         let arm = |arm: &Arm, s: &Scenario, sha: &str| {
             serde_json::json!({

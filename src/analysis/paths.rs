@@ -360,6 +360,8 @@ pub fn paths(config: &PathsConfig) -> Result<PathsReport> {
         };
         anchors.push(i as u32);
     }
+    // Refused before the work if it already holds a result.
+    let out_dir = config.out.as_deref().map(OutputDir::create).transpose()?;
     let (rows, events) = top_paths_counting(
         &scenario,
         &params,
@@ -371,8 +373,7 @@ pub fn paths(config: &PathsConfig) -> Result<PathsReport> {
         config.top,
     )?;
     let mut written = Vec::new();
-    if let Some(dir) = &config.out {
-        let mut out = OutputDir::create(dir)?;
+    if let Some(mut out) = out_dir {
         out.write("paths.csv", paths_csv(outcome, &rows).as_bytes())?;
         written = out.finish(AnalysisRecord {
             kind: "paths",

@@ -670,6 +670,8 @@ pub fn sensitivity(config: &SensitivityConfig) -> Result<SensitivityReport> {
     let base = checked_params(&scenario, &config.overrides, "--set")?;
     let vary = resolve_vary(&scenario, &config.vary, &config.overrides)?;
     let seed = config.seed.unwrap_or(scenario.seed);
+    // Refused before the work if it already holds a result.
+    let out_dir = config.out.as_deref().map(OutputDir::create).transpose()?;
     let (rows, events) = analyse_counting(
         &scenario,
         &base,
@@ -682,8 +684,7 @@ pub fn sensitivity(config: &SensitivityConfig) -> Result<SensitivityReport> {
     )?;
     let mut written = Vec::new();
     let points = config.method.points(vary.len());
-    if let Some(dir) = &config.out {
-        let mut out = OutputDir::create(dir)?;
+    if let Some(mut out) = out_dir {
         out.write(
             "sensitivity.csv",
             sensitivity_csv(config.method, config.reps, &rows).as_bytes(),

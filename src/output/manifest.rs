@@ -133,10 +133,28 @@ pub struct OutputDir {
     written: Vec<PathBuf>,
 }
 
+/// Creates `dir` (and its parents) if needed, and refuses it if it already
+/// holds a result: a `manifest.json`, or the `manifest.json.partial` of an
+/// interrupted run. `hint` ends the message (how to go on). Nothing is
+/// overwritten.
+pub fn claim_out_dir(dir: &Path, hint: &str) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let manifest = dir.join("manifest.json");
+    if manifest.exists() || super::atomic::partial_path(&manifest).exists() {
+        return Err(Error::Usage(format!(
+            "{} already holds a result; choose another --out{hint}",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 impl OutputDir {
-    /// Creates the directory (and its parents) if needed.
+    /// Claims `dir` for an analysis's files ([`claim_out_dir`]: created if
+    /// needed, refused if it already holds a result). Call it before the
+    /// work, so a refusal costs nothing.
     pub fn create(dir: &Path) -> Result<OutputDir> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        claim_out_dir(dir, " or delete it")?;
         Ok(OutputDir {
             dir: dir.to_path_buf(),
             outputs: BTreeMap::new(),

@@ -634,19 +634,15 @@ fn execute_job(
     let mut written = Vec::new();
 
     if let Some(dir) = out {
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let exists =
-            dir.join("manifest.json").exists() || partial_path(&dir.join("manifest.json")).exists();
-        if !resume && exists {
+        if resume {
+            std::fs::create_dir_all(dir).map_err(io(dir))?;
+        } else {
             let hint = if job.sweep {
                 ", or --resume an interrupted sweep"
             } else {
                 " or delete it"
             };
-            return Err(Error::Usage(format!(
-                "{} already holds a result; choose another --out{hint}",
-                dir.display()
-            )));
+            crate::output::manifest::claim_out_dir(dir, hint)?;
         }
     }
     let summary_file = match (out, write_summary) {
