@@ -13,7 +13,9 @@ of scenarios/west2025.toml side by side on this machine, and prints
   same model, |z| > 3 should be rare (about 1 in 370 per metric).
 
 The machine may be shared: timings are repeated (--rounds), interleaved, and
-the best round of each is kept; trust the ratios more than the absolute rates.
+each ratio is shown two ways: between the best rounds of the two models, and
+as the median (and range) of the ratios within each round, where both were
+timed a few seconds apart. Trust the ratios more than the absolute rates.
 
 Usage (from the repository root, with SimPy installed, see
 benches/reference/requirements.txt):
@@ -27,6 +29,7 @@ import json
 import math
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -91,8 +94,8 @@ def main():
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "flashpoint",
                     "--example", "floor"], check=True, cwd=ROOT)
 
-    best = {"engine1": (0, 0), "engine2": (0, 0), "floor": (0, 0), "contract": (0, 0),
-            "simpy": (0, 0)}
+    keys = ("engine1", "engine2", "floor", "contract", "simpy")
+    rounds = {k: [] for k in keys}  # (reps/s, events/s) per round
     floor_summary = simpy_summary = None
     for r in range(args.rounds):
         print(f"timing round {r + 1}/{args.rounds} ...", file=sys.stderr)
@@ -109,23 +112,35 @@ def main():
                                         "--seed", str(3000 + r), "--json"]))
         timings["simpy"] = speed(simpy_summary)
         for k, v in timings.items():
-            best[k] = max(best[k], v)
+            rounds[k].append(v)
+    best = {k: max(v) for k, v in rounds.items()}
 
     print(f"\nwest2025, single thread unless stated; best of {args.rounds} interleaved rounds")
-    print(f"{'model':28} {'reps/s':>12} {'events/s':>14}")
+    print(f"{'model':28} {'reps/s':>12} {'events/s':>14}   reps/s of each round")
     labels = {"engine1": "flashpoint (1 thread)", "engine2": "flashpoint (2 threads)",
               "floor": "hand-written Rust floor",
               "contract": "floor under the contract", "simpy": "SimPy reference"}
     for k, label in labels.items():
-        print(f"{label:28} {best[k][0]:12.0f} {best[k][1]:14.0f}")
-    e1, e2, fl, fc, sp = (best[k][0] for k in ("engine1", "engine2", "floor", "contract", "simpy"))
-    print("\nratios (reps/s)                    measured   target")
-    print(f"flashpoint / SimPy             {e1 / sp:12.1f}x   >= 50x")
-    print(f"flashpoint / floor             {e1 / fl:12.2f}x   >= 0.6x")
-    print(f"flashpoint 2 threads / 1       {e2 / e1:12.2f}x   >= 1.8x")
-    print("decomposition (no target)")
-    print(f"floor under the contract / floor {fc / fl:10.2f}x   (per-source streams, libm)")
-    print(f"flashpoint / floor under contract {e1 / fc:9.2f}x   (the scenario language)")
+        each = " ".join(f"{x:.0f}" for x, _ in rounds[k])
+        print(f"{label:28} {best[k][0]:12.0f} {best[k][1]:14.0f}   {each}")
+
+    def ratio(a, b):
+        """(ratio of the best rates, median and range of the per-round ratios)."""
+        per_round = sorted(x[0] / y[0] for x, y in zip(rounds[a], rounds[b]))
+        return best[a][0] / best[b][0], statistics.median(per_round), per_round[0], per_round[-1]
+
+    print("\nratios (reps/s)                  best   round median (min-max)   target")
+    for label, a, b, fmt, target in [
+        ("flashpoint / SimPy", "engine1", "simpy", ".1f", ">= 50x"),
+        ("flashpoint / floor", "engine1", "floor", ".2f", ">= 0.6x"),
+        ("flashpoint 2 threads / 1", "engine2", "engine1", ".2f", ">= 1.8x"),
+        ("floor under contract / floor", "contract", "floor", ".2f", "(per-source streams, libm)"),
+        ("flashpoint / floor under contract", "engine1", "contract", ".2f", "(the scenario language)"),
+    ]:
+        b_, med, lo, hi = ratio(a, b)
+        spread = f"{med:{fmt}}x ({lo:{fmt}}-{hi:{fmt}})"
+        print(f"{label:33} {b_:{fmt}}x   {spread:>22}   {target}")
+    print("(the last two: a decomposition of the distance to the floor, no target)")
 
     engine = engine_metrics(args.reps, 1)
     print(f"\nagreement: mean (standard error); z = difference / combined SE")
