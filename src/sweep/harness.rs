@@ -121,7 +121,7 @@ pub fn execute<E: Send>(
 
 /// Results each thread may have in flight (being computed, or done and
 /// waiting for their turn at the sink).
-const IN_FLIGHT_PER_THREAD: usize = 16;
+pub const IN_FLIGHT_PER_THREAD: usize = 16;
 
 /// Computes `work(0)`, …, `work(n - 1)` on `threads` threads and hands the
 /// results to `sink` in index order. The first error in index order stops
