@@ -951,3 +951,51 @@ jitter = { uniform = { min = 0.0, max = 1.0 } }
 name = "at"
 value = "first(start)"
 "#;
+
+/// A merge that fails while writing (here: a shard whose rows are out of
+/// order, though its manifest vouches for them) leaves no partial file and no
+/// manifest; a merge into a directory that holds a result is refused.
+#[test]
+fn a_failed_merge_leaves_nothing_behind_and_merge_overwrites_nothing() {
+    let base = temp_dir("sweep-merge-fails");
+    let shards: Vec<PathBuf> = (0..2).map(|i| base.join(format!("shard{i}"))).collect();
+    for (i, dir) in shards.iter().enumerate() {
+        let shard = format!("{i}/2");
+        sweep(dir, &["--shard", &shard]);
+    }
+    // Swap two rows of the second shard and make its manifest vouch for that.
+    let runs = shards[1].join("runs.csv");
+    let text = String::from_utf8(read(&runs)).expect("utf-8");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.swap(1, 2);
+    let edited = lines.join("\n") + "\n";
+    std::fs::write(&runs, &edited).expect("write");
+    let manifest_path = shards[1].join("manifest.json");
+    let manifest = String::from_utf8(read(&manifest_path)).expect("utf-8");
+    let sha = |bytes: &[u8]| flashpoint::output::sha256_hex(bytes);
+    let manifest = manifest.replace(&sha(text.as_bytes()), &sha(edited.as_bytes()));
+    std::fs::write(&manifest_path, manifest).expect("write");
+
+    let merged = base.join("merged");
+    let e = err(&["merge", s(&shards[0]), s(&shards[1]), "--out", s(&merged)]);
+    assert!(e.contains("is out of order"), "{e}");
+    let left: Vec<String> = std::fs::read_dir(&merged)
+        .expect("the directory was created")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    // A whole result is never overwritten by a merge.
+    let whole = base.join("whole");
+    sweep(&whole, &[]);
+    let before = read(&whole.join("manifest.json"));
+    let e = err(&["merge", s(&shards[0]), s(&shards[1]), "--out", s(&whole)]);
+    assert_eq!(
+        e,
+        format!(
+            "error: {} already holds a result; choose another --out or delete it\n",
+            whole.display()
+        )
+    );
+    assert_eq!(read(&whole.join("manifest.json")), before);
+}

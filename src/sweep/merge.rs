@@ -8,6 +8,7 @@
 use super::{parse_row, shard_range, timeseries, Accumulator, TimeseriesOptions};
 use crate::engine::columns;
 use crate::error::{Error, Result};
+use crate::output::atomic::partial_path;
 use crate::output::manifest::{Manifest, Totals};
 use crate::output::tables::{runs_header, summary_header, Keys};
 use crate::output::{write_atomic, AtomicFile};
@@ -220,139 +221,162 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: Vec<String>) -> Result<Vec<P
             }
         }
     }
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    let runs_path = out.join("runs.csv");
-    let mut runs = AtomicFile::create(&runs_path).map_err(|e| Error::io(&runs_path, e))?;
-    let header = runs_header(&keys, &cols);
-    runs.write_all(header.as_bytes())
-        .map_err(|e| Error::io(&runs_path, e))?;
-    let summary_path = out.join("summary.csv");
-    let mut summary = AtomicFile::create(&summary_path).map_err(|e| Error::io(&summary_path, e))?;
-    summary
-        .write_all(summary_header(&keys).as_bytes())
-        .map_err(|e| Error::io(&summary_path, e))?;
-    let mut acc = Accumulator::new(&cols, keys.clone(), &points, 0, Some(summary));
-    let mut values = Vec::new();
-    let mut expected = 0u64;
-    for (_, _, d, _) in &shards {
-        let path = d.join("runs.csv");
-        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let mut reader = std::io::BufReader::new(file);
-        let mut line = String::new();
-        let mut first_line = true;
-        loop {
-            line.clear();
-            if reader
-                .read_line(&mut line)
-                .map_err(|e| Error::io(&path, e))?
-                == 0
-            {
-                break;
-            }
-            if first_line {
-                first_line = false;
-                if line != header {
+    crate::output::manifest::claim_out_dir(out, " or delete it")?;
+    // Every file is written as `<name>.partial` and renamed when whole; a
+    // merge that fails (a malformed row, a full disk) removes its partial
+    // files, so nothing half-written stays behind.
+    let written = (|| -> Result<Vec<PathBuf>> {
+        let runs_path = out.join("runs.csv");
+        let mut runs = AtomicFile::create(&runs_path).map_err(|e| Error::io(&runs_path, e))?;
+        let header = runs_header(&keys, &cols);
+        runs.write_all(header.as_bytes())
+            .map_err(|e| Error::io(&runs_path, e))?;
+        let summary_path = out.join("summary.csv");
+        let mut summary =
+            AtomicFile::create(&summary_path).map_err(|e| Error::io(&summary_path, e))?;
+        summary
+            .write_all(summary_header(&keys).as_bytes())
+            .map_err(|e| Error::io(&summary_path, e))?;
+        let mut acc = Accumulator::new(&cols, keys.clone(), &points, 0, Some(summary));
+        let mut values = Vec::new();
+        let mut expected = 0u64;
+        for (_, _, d, _) in &shards {
+            let path = d.join("runs.csv");
+            let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+            let mut reader = std::io::BufReader::new(file);
+            let mut line = String::new();
+            let mut first_line = true;
+            loop {
+                line.clear();
+                if reader
+                    .read_line(&mut line)
+                    .map_err(|e| Error::io(&path, e))?
+                    == 0
+                {
+                    break;
+                }
+                if first_line {
+                    first_line = false;
+                    if line != header {
+                        return Err(Error::Usage(format!(
+                            "merge: {} has a different header",
+                            path.display()
+                        )));
+                    }
+                    continue;
+                }
+                let Some((p, r)) =
+                    parse_row(line.trim_end_matches('\n'), &keys, &cols, &mut values)
+                else {
                     return Err(Error::Usage(format!(
-                        "merge: {} has a different header",
+                        "merge: {}: malformed row `{}`",
+                        path.display(),
+                        line.trim_end()
+                    )));
+                };
+                let index = p.checked_mul(first.reps).and_then(|x| x.checked_add(r));
+                if r >= first.reps || p >= n_points || index != Some(expected) {
+                    return Err(Error::Usage(format!(
+                        "merge: {}: row for point {p}, rep {r} is out of order",
                         path.display()
                     )));
                 }
-                continue;
+                expected += 1;
+                acc.add(p, &values)
+                    .map_err(|e| Error::io(&summary_path, e))?;
+                runs.write_all(line.as_bytes())
+                    .map_err(|e| Error::io(&runs_path, e))?;
             }
-            let Some((p, r)) = parse_row(line.trim_end_matches('\n'), &keys, &cols, &mut values)
-            else {
-                return Err(Error::Usage(format!(
-                    "merge: {}: malformed row `{}`",
-                    path.display(),
-                    line.trim_end()
-                )));
-            };
-            let index = p.checked_mul(first.reps).and_then(|x| x.checked_add(r));
-            if r >= first.reps || p >= n_points || index != Some(expected) {
-                return Err(Error::Usage(format!(
-                    "merge: {}: row for point {p}, rep {r} is out of order",
-                    path.display()
-                )));
+        }
+        if expected != total {
+            return Err(Error::Usage(format!(
+                "merge: the shards hold {expected} rows, the sweep has {total}"
+            )));
+        }
+        let (summary, _, events) = acc.finish().map_err(|e| Error::io(&summary_path, e))?;
+        let timeseries_files = match first.timeseries {
+            Some(info) => {
+                let job = timeseries::MergeJob {
+                    scenario: &scenario,
+                    options: TimeseriesOptions {
+                        dt: info.dt,
+                        reps: info.reps,
+                    },
+                    reps: first.reps,
+                    n_points,
+                };
+                let parts: Vec<timeseries::Shard<'_>> = shards
+                    .iter()
+                    .map(|(start, end, dir, manifest)| timeseries::Shard {
+                        start: *start,
+                        end: *end,
+                        dir,
+                        manifest,
+                    })
+                    .collect();
+                timeseries::merge(&job, &parts, out)?
             }
-            expected += 1;
-            acc.add(p, &values)
-                .map_err(|e| Error::io(&summary_path, e))?;
-            runs.write_all(line.as_bytes())
-                .map_err(|e| Error::io(&runs_path, e))?;
+            None => Vec::new(),
+        };
+        let mut outputs = BTreeMap::new();
+        outputs.insert(
+            "runs.csv".to_string(),
+            runs.commit().map_err(|e| Error::io(&runs_path, e))?,
+        );
+        if let Some(f) = summary {
+            outputs.insert(
+                "summary.csv".to_string(),
+                f.commit().map_err(|e| Error::io(&summary_path, e))?,
+            );
+        }
+        let points_bytes = std::fs::read(shards[0].2.join("points.csv"))
+            .map_err(|e| Error::io(shards[0].2.join("points.csv"), e))?;
+        let points_path = out.join("points.csv");
+        outputs.insert(
+            "points.csv".into(),
+            write_atomic(&points_path, &points_bytes).map_err(|e| Error::io(&points_path, e))?,
+        );
+        let mut written = vec![runs_path, summary_path, points_path];
+        for (name, f) in timeseries_files {
+            let path = out.join(name);
+            outputs.insert(
+                name.to_string(),
+                f.commit().map_err(|e| Error::io(&path, e))?,
+            );
+            written.push(path);
+        }
+        let mut manifest = first;
+        if let Some(d) = manifest.design.as_mut() {
+            d["shard"] = serde_json::Value::Null;
+        }
+        manifest.created = crate::output::manifest::utc_now();
+        manifest.command = command;
+        manifest.outputs = outputs;
+        manifest.totals = Totals {
+            replications: total,
+            events,
+        };
+        let json =
+            serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
+        let manifest_path = out.join("manifest.json");
+        write_atomic(&manifest_path, json.as_bytes()).map_err(|e| Error::io(&manifest_path, e))?;
+        written.push(manifest_path);
+        Ok(written)
+    })();
+    if written.is_err() {
+        for name in MERGED_FILES {
+            let _ = std::fs::remove_file(partial_path(&out.join(name)));
         }
     }
-    if expected != total {
-        return Err(Error::Usage(format!(
-            "merge: the shards hold {expected} rows, the sweep has {total}"
-        )));
-    }
-    let (summary, _, events) = acc.finish().map_err(|e| Error::io(&summary_path, e))?;
-    let timeseries_files = match first.timeseries {
-        Some(info) => {
-            let job = timeseries::MergeJob {
-                scenario: &scenario,
-                options: TimeseriesOptions {
-                    dt: info.dt,
-                    reps: info.reps,
-                },
-                reps: first.reps,
-                n_points,
-            };
-            let parts: Vec<timeseries::Shard<'_>> = shards
-                .iter()
-                .map(|(start, end, dir, manifest)| timeseries::Shard {
-                    start: *start,
-                    end: *end,
-                    dir,
-                    manifest,
-                })
-                .collect();
-            timeseries::merge(&job, &parts, out)?
-        }
-        None => Vec::new(),
-    };
-    let mut outputs = BTreeMap::new();
-    outputs.insert(
-        "runs.csv".to_string(),
-        runs.commit().map_err(|e| Error::io(&runs_path, e))?,
-    );
-    if let Some(f) = summary {
-        outputs.insert(
-            "summary.csv".to_string(),
-            f.commit().map_err(|e| Error::io(&summary_path, e))?,
-        );
-    }
-    let points_bytes = std::fs::read(shards[0].2.join("points.csv"))
-        .map_err(|e| Error::io(shards[0].2.join("points.csv"), e))?;
-    let points_path = out.join("points.csv");
-    outputs.insert(
-        "points.csv".into(),
-        write_atomic(&points_path, &points_bytes).map_err(|e| Error::io(&points_path, e))?,
-    );
-    let mut written = vec![runs_path, summary_path, points_path];
-    for (name, f) in timeseries_files {
-        let path = out.join(name);
-        outputs.insert(
-            name.to_string(),
-            f.commit().map_err(|e| Error::io(&path, e))?,
-        );
-        written.push(path);
-    }
-    let mut manifest = first;
-    if let Some(d) = manifest.design.as_mut() {
-        d["shard"] = serde_json::Value::Null;
-    }
-    manifest.created = crate::output::manifest::utc_now();
-    manifest.command = command;
-    manifest.outputs = outputs;
-    manifest.totals = Totals {
-        replications: total,
-        events,
-    };
-    let json =
-        serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
-    let manifest_path = out.join("manifest.json");
-    write_atomic(&manifest_path, json.as_bytes()).map_err(|e| Error::io(&manifest_path, e))?;
-    written.push(manifest_path);
-    Ok(written)
+    written
 }
+
+/// Every file a merge may write.
+const MERGED_FILES: [&str; 6] = [
+    "runs.csv",
+    "summary.csv",
+    "points.csv",
+    timeseries::DETAIL_FILE,
+    timeseries::SUMMARY_FILE,
+    "manifest.json",
+];
