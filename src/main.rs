@@ -36,6 +36,11 @@ enum Command {
         /// Where to write the merged result.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// The scenario file the shards were run from (default: the path their
+        /// manifests record, as given, else relative to the first shard directory
+        /// given or its parents). Its SHA-256 must match theirs.
+        #[arg(long, value_name = "FILE")]
+        scenario: Option<PathBuf>,
     },
     /// Check a scenario and list what it contains, or every error found.
     Validate {
@@ -526,8 +531,13 @@ fn run(cli: Cli) -> Result<(), Error> {
             push_written(&mut out, &report.written);
             print(&out)
         }
-        Command::Merge { shards, out } => {
-            let written = flashpoint::sweep::merge::merge(&shards, &out, command)?;
+        Command::Merge {
+            shards,
+            out,
+            scenario,
+        } => {
+            let written =
+                flashpoint::sweep::merge::merge(&shards, &out, scenario.as_deref(), command)?;
             let text: String = written
                 .iter()
                 .map(|p| format!("wrote {}\n", p.display()))

@@ -999,3 +999,58 @@ fn a_failed_merge_leaves_nothing_behind_and_merge_overwrites_nothing() {
     );
     assert_eq!(read(&whole.join("manifest.json")), before);
 }
+
+/// Merging from another working directory finds the scenario the shards
+/// recorded (relative to a shard's directory); `--scenario` names it, and must
+/// be the same file.
+#[test]
+fn merge_finds_the_scenario_from_anywhere_or_takes_it_from_scenario() {
+    let base = temp_dir("sweep-merge-scenario");
+    let shards: Vec<PathBuf> = (0..2).map(|i| base.join(format!("shard{i}"))).collect();
+    for (i, dir) in shards.iter().enumerate() {
+        let shard = format!("{i}/2");
+        sweep(dir, &["--shard", &shard]);
+    }
+    let whole = base.join("whole");
+    sweep(&whole, &[]);
+    let merge_in = |cwd: &Path, out: &Path, extra: &[&str]| {
+        let mut args = vec!["merge", s(&shards[0]), s(&shards[1]), "--out", s(out)];
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+            .args(&args)
+            .current_dir(cwd)
+            .output()
+            .expect("flashpoint runs")
+    };
+    // From the shards' parent, where `scenarios/west2025.toml` is not.
+    let out = merge_in(&base, &base.join("merged"), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_files(&whole, &base.join("merged"), &FILES);
+
+    let copy = base.join("copy.toml");
+    std::fs::copy("scenarios/west2025.toml", &copy).expect("copy");
+    let out = merge_in(&base, &base.join("named"), &["--scenario", s(&copy)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_files(&whole, &base.join("named"), &FILES);
+
+    let mut edited = std::fs::read_to_string(&copy).expect("read");
+    edited.push_str("\n# edited\n");
+    std::fs::write(&copy, edited).expect("write");
+    let out = merge_in(&base, &base.join("edited"), &["--scenario", s(&copy)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "error: merge: {} changed since the shards were run (sha256 differs)\n",
+            copy.display()
+        )
+    );
+}

@@ -105,7 +105,17 @@ fn verify_output(dir: &Path, manifest: &Manifest, name: &str) -> Result<()> {
 /// Merges shard directories into `out`: `runs.csv`, `summary.csv`,
 /// `points.csv`, with `--timeseries` `timeseries.csv` and
 /// `timeseries_summary.csv`, and `manifest.json`. Returns the files written.
-pub fn merge(dirs: &[PathBuf], out: &Path, command: Vec<String>) -> Result<Vec<PathBuf>> {
+///
+/// The scenario is `scenario` if given, else the file the shards' manifests
+/// record, found as [`check`](super::check::resolve_scenario) finds it
+/// (as given, else relative to the first directory in `dirs` or its parents);
+/// either way its SHA-256 must be the one the shards were run with.
+pub fn merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    scenario: Option<&Path>,
+    command: Vec<String>,
+) -> Result<Vec<PathBuf>> {
     if dirs.is_empty() {
         return Err(Error::Usage(
             "merge needs at least one shard directory".into(),
@@ -188,7 +198,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: Vec<String>) -> Result<Vec<P
     let _ = shard_range;
 
     // The scenario is needed for the column kinds; it must be the same file.
-    let scenario_path = PathBuf::from(&first.scenario.path);
+    let scenario_path = match scenario {
+        Some(path) => path.to_path_buf(),
+        None => super::check::resolve_scenario(&first, &dirs[0])?,
+    };
     let (scenario, sha) = super::load_scenario(&scenario_path)?;
     if sha != first.scenario.sha256 {
         return Err(Error::Usage(format!(
