@@ -617,6 +617,28 @@ fn resume_point(
     Ok((len, rows))
 }
 
+/// Removes the partial files of a run or sweep that cannot complete, so that
+/// nothing that looks like a result stays behind.
+fn discard_partials(
+    runs: Option<(AtomicFile, PathBuf)>,
+    summary: Option<AtomicFile>,
+    timeseries: Option<TimeseriesSink>,
+    out: Option<&Path>,
+) {
+    if let Some((f, _)) = runs {
+        f.discard();
+    }
+    if let Some(f) = summary {
+        f.discard();
+    }
+    if let Some(ts) = timeseries {
+        ts.discard();
+    }
+    if let Some(dir) = out {
+        let _ = std::fs::remove_file(partial_path(&dir.join("manifest.json")));
+    }
+}
+
 /// The one code path of `run` and `sweep`.
 fn execute_job(
     job: &Job<'_>,
@@ -771,18 +793,9 @@ fn execute_job(
     let sunk = match sunk {
         Ok(s) => s,
         Err(e) => {
-            // A failed replication: the sweep cannot complete; keep nothing
-            // that looks like a result.
-            if let Some((f, _)) = runs {
-                f.discard();
-            }
-            if let Some(ts) = timeseries {
-                ts.discard();
-            }
+            // A failed replication: the sweep cannot complete.
             acc.discard();
-            if let Some(dir) = out {
-                let _ = std::fs::remove_file(partial_path(&dir.join("manifest.json")));
-            }
+            discard_partials(runs, None, timeseries, out);
             return Err(e.into());
         }
     };
@@ -798,15 +811,7 @@ fn execute_job(
     {
         Ok(audit) => audit,
         Err(e) => {
-            if let Some((f, _)) = runs {
-                f.discard();
-            }
-            if let Some(f) = summary_file {
-                f.discard();
-            }
-            if let Some(ts) = timeseries {
-                ts.discard();
-            }
+            discard_partials(runs, summary_file, timeseries, out);
             return Err(e);
         }
     };
