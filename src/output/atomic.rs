@@ -1,6 +1,7 @@
 //! Files that appear whole or not at all: written under a temporary name in the
 //! same directory, flushed and synced, then renamed into place.
 
+use super::fault::{self, FaultFile, Op};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub struct AtomicFile {
     tmp: PathBuf,
     path: PathBuf,
-    writer: BufWriter<File>,
+    writer: BufWriter<FaultFile>,
     hash: Sha256,
 }
 
@@ -20,7 +21,8 @@ impl AtomicFile {
     /// Creates (truncates) `<path>.partial`.
     pub fn create(path: &Path) -> io::Result<AtomicFile> {
         let tmp = partial_path(path);
-        let file = File::create(&tmp)?;
+        fault::before(Op::Create, &tmp)?;
+        let file = FaultFile::new(File::create(&tmp)?, &tmp);
         Ok(AtomicFile {
             tmp,
             path: path.to_path_buf(),
@@ -35,10 +37,11 @@ impl AtomicFile {
         let mut hash = Sha256::new();
         let mut prefix = File::open(&tmp)?.take(len);
         io::copy(&mut prefix, &mut HashWriter(&mut hash))?;
+        fault::before(Op::Create, &tmp)?;
         let file = std::fs::OpenOptions::new().write(true).open(&tmp)?;
         file.set_len(len)?;
-        let mut writer = BufWriter::with_capacity(1 << 16, file);
-        io::Seek::seek(writer.get_mut(), io::SeekFrom::Start(len))?;
+        let mut writer = BufWriter::with_capacity(1 << 16, FaultFile::new(file, &tmp));
+        io::Seek::seek(writer.get_mut().get_mut(), io::SeekFrom::Start(len))?;
         Ok(AtomicFile {
             tmp,
             path: path.to_path_buf(),
@@ -58,7 +61,7 @@ impl AtomicFile {
         let file = writer.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         drop(file);
-        std::fs::rename(&tmp, &path)?;
+        rename(&tmp, &path)?;
         Ok(hex(&hash.finalize()))
     }
 
@@ -89,6 +92,13 @@ impl Write for AtomicFile {
     fn flush(&mut self) -> io::Result<()> {
         self.writer.flush()
     }
+}
+
+/// Renames `from` to `to` (a [`fault`] point: every rename into place goes
+/// through here).
+pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
+    fault::before(Op::Rename, to)?;
+    std::fs::rename(from, to)
 }
 
 /// `<path>.partial`.
