@@ -4,7 +4,7 @@ of scenarios/west2025.toml side by side on this machine, and prints
 
 * replications/s and events/s of each (single thread; flashpoint also on 2
   threads), and the ratios; the floor also runs with --contract (one stream
-  per source of randomness and libm, as DESIGN.md asks of the engine), which
+  per source of randomness and libm, as docs/design.md asks of the engine), which
   splits the engine's distance to the floor into the price of the
   determinism contract and the price of the scenario language;
 * the agreement of the main outcomes (path shares, closure_days, reopen_day,

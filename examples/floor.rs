@@ -13,7 +13,7 @@
 //!
 //! * default: one ChaCha8 stream per replication and the platform's `ln` and
 //!   `exp2` — the fastest straightforward program;
-//! * `--contract`: what DESIGN.md's determinism contract asks of the engine —
+//! * `--contract`: what docs/design.md's determinism contract asks of the engine —
 //!   one ChaCha8 stream per source of randomness (each rule, each hazard, the
 //!   jittered schedule entry), re-keyed for every replication, and `libm`'s
 //!   `log` and `exp2`. The gap between the two modes is the price of the

@@ -2,7 +2,7 @@
 //! distributions.
 //!
 //! This module owns every random number the simulation draws. It keeps three
-//! promises of the determinism contract (`DESIGN.md`):
+//! promises of the determinism contract (`docs/design.md`):
 //!
 //! * **Addressed keys.** Replication `rep` of a run with master seed `seed`
 //!   uses the ChaCha8 key [`replication_key`]`(seed, rep, point)`, a fixed
