@@ -101,8 +101,8 @@ name = "state"
 cases = [ { label = "closed", when = "not A.open" }, { label = "open", when = "A.open" } ]
 "#;
 
-/// The deterministic chain: start at 1, close at 3 (tension 0.5 decays for 3
-/// half-lives... computed exactly below), protest at 3.5.
+/// The deterministic chain: start at 1, close at 3 (tension 0.5 relaxes for
+/// 1.5 half-lives first, computed exactly below), protest at 3.5.
 #[test]
 fn rules_fire_after_their_delays_with_exact_tension() {
     let s = scenario(CHAIN);

@@ -90,10 +90,10 @@ fn every_command_in_the_readme_succeeds() {
         "timeseries.csv",
         "timeseries_summary.csv",
     ] {
-        assert_eq!(
-            std::fs::read(dir.join("out/whole").join(f)).ok(),
-            std::fs::read(dir.join("out/merged").join(f)).ok(),
-            "{f}"
-        );
+        let read = |d: &str| {
+            let path = dir.join(d).join(f);
+            std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        };
+        assert_eq!(read("out/whole"), read("out/merged"), "{f}");
     }
 }

@@ -125,11 +125,6 @@ impl PointSummary {
         self.n
     }
 
-    /// Mean of the `k`-th numeric column (over finite values).
-    pub fn mean(&self, k: usize) -> f64 {
-        self.numeric[k].1.mean()
-    }
-
     /// Appends the summary rows, one per numeric column and one per label of
     /// each categorical column, each prefixed with `prefix` (the key columns).
     pub fn push_rows(&self, out: &mut String, prefix: &str, cols: &[Column]) {
