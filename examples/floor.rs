@@ -163,6 +163,21 @@ impl Dyad {
 /// Stream index of each source in `--contract` mode: rules 0..12, then the
 /// two hazards, then the jittered schedule entry.
 const INCIDENT_SRC: usize = 12;
+/// The west2025 rules in declaration order, whose names key their streams.
+const RULE_NAMES: [&str; 12] = [
+    "poland_retaliates_for_arrest",
+    "poland_closes_border",
+    "poland_deploys_troops",
+    "nato_raises_alert",
+    "belarus_protests_closure",
+    "belarus_accuses_overreaction",
+    "belarus_denies_incident",
+    "belarus_calls_for_dialogue",
+    "talks_follow_call",
+    "poland_reopens_border",
+    "poland_recloses_border",
+    "incident_escalates",
+];
 const REVIEW_SRC: usize = 13;
 const JITTER_SRC: usize = 14;
 
@@ -513,10 +528,10 @@ fn main() {
             for (src, stream) in rep.streams.iter_mut().enumerate() {
                 *stream = ChaCha8Rng::from_seed(key);
                 stream.set_stream(match src {
-                    INCIDENT_SRC => stream_id::hazard(0),
-                    REVIEW_SRC => stream_id::hazard(1),
-                    JITTER_SRC => stream_id::schedule(0),
-                    r => stream_id::rule(r as u32),
+                    INCIDENT_SRC => stream_id::named(stream_id::KIND_HAZARD, "border_incident"),
+                    REVIEW_SRC => stream_id::named(stream_id::KIND_HAZARD, "closure_review"),
+                    JITTER_SRC => stream_id::named(stream_id::KIND_SCHEDULE, "espionage_arrest@3"),
+                    r => stream_id::named(stream_id::KIND_RULE, RULE_NAMES[r]),
                 });
             }
         } else {

@@ -96,19 +96,31 @@ pub fn replication_key(master_seed: u64, rep: u64, point: Option<u64>) -> [u8; 3
 
 /// Stream ids: which ChaCha stream each source of randomness draws from.
 ///
-/// A stream id is `(kind << 32) | index`, with `index` the source's position
-/// in the compiled scenario (0-based, in declaration order) and `kind`:
+/// A scenario's sources are addressed by **kind and name**, never by their
+/// position in the file, so that inserting, deleting or reordering other
+/// rules, hazards or schedule entries changes no source's draws:
 ///
-/// | kind | source | constructor |
-/// | --- | --- | --- |
-/// | 1 | scheduled event jitter | [`schedule`](stream_id::schedule) |
-/// | 2 | policy rule (fire probability and delay) | [`rule`](stream_id::rule) |
-/// | 3 | hazard (spontaneous events, thinning) | [`hazard`](stream_id::hazard) |
-/// | 4 | tie breaking (a single stream) | [`tie_break`](stream_id::tie_break) |
+/// ```text
+/// stream = (kind << 56) | (mix(fnv1a64(name)) >> 8)
+/// ```
 ///
-/// Kind 0 is reserved and never used. This layout is a stability promise:
-/// changing it changes every golden file. Because `index` is a `u32`, the
-/// map from (kind, index) to id is injective.
+/// with `mix` the SplitMix64 finalizer of [`replication_key`] and `fnv1a64`
+/// the 64-bit FNV-1a hash of the name's UTF-8 bytes (offset basis
+/// `0xCBF29CE484222325`, prime `0x100000001B3`). The kinds and names:
+///
+/// | kind | source | name | constructor |
+/// | --- | --- | --- | --- |
+/// | 1 | scheduled event jitter | `EVENT@AT` (`AT` the entry's time in shortest round-trip form; a repeated `EVENT@AT` gets `#2`, `#3`, … in file order) | [`named`](stream_id::named) |
+/// | 2 | policy rule (fire probability and delay) | the rule's `name` | [`named`](stream_id::named) |
+/// | 3 | hazard (spontaneous events, thinning) | the hazard's `name` | [`named`](stream_id::named) |
+/// | 4 | tie breaking (a single stream) | | [`tie_break`](stream_id::tie_break): `4 << 32` |
+/// | 5 | sweep designs (a single stream) | | [`design`](stream_id::design): `5 << 32` |
+///
+/// Kind 0 is reserved and never used. Named streams have a non-zero top
+/// byte and the two single streams a zero one, so they never meet; two names
+/// of one kind could share a stream only through a collision of the 56-bit
+/// hash, which the scenario compiler refuses ("rename one"). This layout is
+/// a stability promise: changing it changes every golden file.
 pub mod stream_id {
     /// Kind tag of scheduled-event streams.
     pub const KIND_SCHEDULE: u64 = 1;
@@ -119,22 +131,29 @@ pub mod stream_id {
     /// Kind tag of the tie-breaking stream.
     pub const KIND_TIE_BREAK: u64 = 4;
 
-    /// The stream of the `index`-th scheduled event (its jitter):
-    /// `(1 << 32) | index`.
-    pub const fn schedule(index: u32) -> u64 {
-        (KIND_SCHEDULE << 32) | index as u64
+    /// The 64-bit FNV-1a hash of `bytes`.
+    pub const fn fnv1a64(bytes: &[u8]) -> u64 {
+        let mut h: u64 = 0xCBF2_9CE4_8422_2325;
+        let mut i = 0;
+        while i < bytes.len() {
+            h = (h ^ bytes[i] as u64).wrapping_mul(0x0000_0100_0000_01B3);
+            i += 1;
+        }
+        h
     }
 
-    /// The stream of the `index`-th policy rule (whether it fires, and its
-    /// delay): `(2 << 32) | index`.
-    pub const fn rule(index: u32) -> u64 {
-        (KIND_RULE << 32) | index as u64
-    }
-
-    /// The stream of the `index`-th hazard (candidate times and thinning):
-    /// `(3 << 32) | index`.
-    pub const fn hazard(index: u32) -> u64 {
-        (KIND_HAZARD << 32) | index as u64
+    /// The stream of the source of kind `kind` ([`KIND_SCHEDULE`],
+    /// [`KIND_RULE`] or [`KIND_HAZARD`]) named `name`:
+    /// `(kind << 56) | (mix(fnv1a64(name)) >> 8)`.
+    ///
+    /// ```
+    /// use flashpoint::rng::stream_id::{named, KIND_RULE, KIND_HAZARD};
+    /// assert_eq!(named(KIND_RULE, "a") >> 56, KIND_RULE);
+    /// assert_ne!(named(KIND_RULE, "a"), named(KIND_HAZARD, "a"));
+    /// assert_ne!(named(KIND_RULE, "a"), named(KIND_RULE, "b"));
+    /// ```
+    pub const fn named(kind: u64, name: &str) -> u64 {
+        (kind << 56) | (super::mix(fnv1a64(name.as_bytes())) >> 8)
     }
 
     /// The single stream used to break ties, if one is ever needed:
@@ -535,6 +554,31 @@ fn regularized_gamma_p(a: f64, x: f64) -> f64 {
 mod tests {
     use super::*;
 
+    /// Arbitrary stream ids for the tests of `Stream` itself (the ids of
+    /// the old positional layout, so that pinned draws stay pinned).
+    fn rule(i: u32) -> u64 {
+        (2 << 32) | u64::from(i)
+    }
+    fn hazard(i: u32) -> u64 {
+        (3 << 32) | u64::from(i)
+    }
+
+    /// The documented function, pinned: FNV-1a's reference value for "a",
+    /// and one stream computed by hand from the formula.
+    #[test]
+    fn named_streams_follow_the_documented_formula() {
+        assert_eq!(stream_id::fnv1a64(b""), 0xCBF2_9CE4_8422_2325);
+        assert_eq!(stream_id::fnv1a64(b"a"), 0xAF63_DC4C_8601_EC8C);
+        assert_eq!(
+            stream_id::named(stream_id::KIND_RULE, "poland_closes_border"),
+            0x029B_D9FB_1335_9B90
+        );
+        assert_ne!(
+            stream_id::named(stream_id::KIND_SCHEDULE, "x") >> 56,
+            stream_id::tie_break() >> 56
+        );
+    }
+
     /// Kolmogorov–Smirnov sample size.
     const N: usize = 20_000;
 
@@ -560,7 +604,7 @@ mod tests {
 
     fn draws(dist: &Dist, seed: u64) -> Vec<f64> {
         let key = replication_key(seed, 0, None);
-        let mut s = Stream::new(&key, stream_id::rule(0));
+        let mut s = Stream::new(&key, rule(0));
         (0..N).map(|_| dist.sample(&mut s)).collect()
     }
 
@@ -644,7 +688,7 @@ mod tests {
     #[test]
     fn golden_draws() {
         // Pinned: the first words of rule 0's stream for (42, 0, None).
-        let mut s = Stream::new(&replication_key(42, 0, None), stream_id::rule(0));
+        let mut s = Stream::new(&replication_key(42, 0, None), rule(0));
         let words: Vec<u64> = (0..3).map(|_| s.next_u64()).collect();
         assert_eq!(
             words,
@@ -662,23 +706,16 @@ mod tests {
 
     #[test]
     fn stream_ids_are_laid_out_as_documented() {
-        assert_eq!(stream_id::schedule(0), 1 << 32);
-        assert_eq!(stream_id::rule(5), (2 << 32) | 5);
-        assert_eq!(stream_id::hazard(u32::MAX), (3 << 32) | 0xFFFF_FFFF);
         assert_eq!(stream_id::tie_break(), 4 << 32);
     }
 
     #[test]
     fn rekeying_from_a_base_stream_is_keying_anew() {
         let key = replication_key(11, 3, None);
-        let base = Stream::new(&key, stream_id::hazard(0));
-        let mut s = Stream::new(&replication_key(1, 1, None), stream_id::rule(5));
+        let base = Stream::new(&key, hazard(0));
+        let mut s = Stream::new(&replication_key(1, 1, None), rule(5));
         s.next_u64();
-        for id in [
-            stream_id::rule(0),
-            stream_id::rule(7),
-            stream_id::tie_break(),
-        ] {
+        for id in [rule(0), rule(7), stream_id::tie_break()] {
             s.rekey_from(&base, id);
             let mut fresh = Stream::new(&key, id);
             for _ in 0..70 {
@@ -694,13 +731,13 @@ mod tests {
             let mut s = Stream::new(&key, id);
             (0..64).map(|_| s.next_u64()).collect::<Vec<_>>()
         };
-        assert_eq!(take(stream_id::rule(1)), take(stream_id::rule(1)));
-        assert_ne!(take(stream_id::rule(1)), take(stream_id::rule(2)));
-        assert_ne!(take(stream_id::rule(1)), take(stream_id::hazard(1)));
+        assert_eq!(take(rule(1)), take(rule(1)));
+        assert_ne!(take(rule(1)), take(rule(2)));
+        assert_ne!(take(rule(1)), take(hazard(1)));
         let other_key = replication_key(7, 4, None);
-        let mut s = Stream::new(&other_key, stream_id::rule(1));
+        let mut s = Stream::new(&other_key, rule(1));
         let other: Vec<u64> = (0..64).map(|_| s.next_u64()).collect();
-        assert_ne!(take(stream_id::rule(1)), other);
+        assert_ne!(take(rule(1)), other);
     }
 
     #[test]
@@ -735,7 +772,7 @@ mod tests {
 
     #[test]
     fn normal_passes_kolmogorov_smirnov() {
-        let mut s = Stream::new(&replication_key(5, 0, None), stream_id::hazard(0));
+        let mut s = Stream::new(&replication_key(5, 0, None), hazard(0));
         let mut xs: Vec<f64> = (0..N).map(|_| s.normal()).collect();
         let cdf = |x: f64| 0.5 * libm::erfc(-x / core::f64::consts::SQRT_2);
         let d = ks_statistic(&mut xs, cdf);

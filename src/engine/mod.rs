@@ -371,11 +371,11 @@ impl<'s> Engine<'s> {
                 .iter()
                 .map(|h| h.rate.reads().time || h.max_rate.as_ref().is_some_and(|m| m.reads().time))
                 .collect(),
-            rule_rng: (0..scenario.rules.len())
-                .map(|i| Stream::new(&key, stream_id::rule(i as u32)))
+            rule_rng: (scenario.streams.rules.iter())
+                .map(|&id| Stream::new(&key, id))
                 .collect(),
-            hazard_rng: (0..scenario.hazards.len())
-                .map(|i| Stream::new(&key, stream_id::hazard(i as u32)))
+            hazard_rng: (scenario.streams.hazards.iter())
+                .map(|&id| Stream::new(&key, id))
                 .collect(),
             tie_rng: Stream::new(&key, stream_id::tie_break()),
             base_rng: Stream::new(&key, stream_id::tie_break()),
@@ -437,7 +437,7 @@ impl<'s> Engine<'s> {
         for (i, entry) in s.schedule.iter().enumerate() {
             let mut at = entry.at;
             if let Some(j) = &entry.jitter {
-                let mut rng = Stream::new(key, stream_id::schedule(i as u32));
+                let mut rng = Stream::new(key, s.streams.schedule[i]);
                 let view = View {
                     e: self,
                     params,
@@ -609,11 +609,11 @@ impl<'s> Engine<'s> {
         // The ChaCha state is derived from the key once; every stream
         // starts from it with its own stream id.
         self.base_rng = Stream::new(key, stream_id::tie_break());
-        for (i, rng) in self.rule_rng.iter_mut().enumerate() {
-            rng.rekey_from(&self.base_rng, stream_id::rule(i as u32));
+        for (rng, &id) in self.rule_rng.iter_mut().zip(&s.streams.rules) {
+            rng.rekey_from(&self.base_rng, id);
         }
-        for (i, rng) in self.hazard_rng.iter_mut().enumerate() {
-            rng.rekey_from(&self.base_rng, stream_id::hazard(i as u32));
+        for (rng, &id) in self.hazard_rng.iter_mut().zip(&s.streams.hazards) {
+            rng.rekey_from(&self.base_rng, id);
         }
         if options.shuffle_ties {
             self.tie_rng

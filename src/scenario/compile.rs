@@ -189,7 +189,7 @@ impl Compiler<'_> {
             .map(|e| self.event(e.get_ref(), goldstein_scale))
             .collect();
         let event_priority: Vec<i32> = events.iter().map(|e| e.priority).collect();
-        let schedule = raw
+        let schedule: Vec<ScheduleEntry> = raw
             .schedule
             .iter()
             .filter_map(|s| self.schedule_entry(s.get_ref(), &timeconv, horizon))
@@ -233,6 +233,22 @@ impl Compiler<'_> {
             }
         }
         let outcomes = self.outcomes(&raw.outcome, &dyads, &actors);
+        let streams =
+            super::streams::streams(&events, &schedule, &rules, &hazards).unwrap_or_else(|c| {
+                let second = &c.names.1;
+                let span = (raw.rule.iter().map(|r| &r.get_ref().name))
+                    .chain(raw.hazard.iter().map(|h| &h.get_ref().name))
+                    .find(|n| n.get_ref() == second)
+                    .map_or(meta.name.span(), |n| n.span());
+                self.err(
+                    span,
+                    format!(
+                        "the {} names `{}` and `{}` hash to the same random stream; rename one",
+                        c.kind, c.names.0, c.names.1
+                    ),
+                );
+                Default::default()
+            });
 
         Scenario {
             name: meta.name.into_inner(),
@@ -253,6 +269,7 @@ impl Compiler<'_> {
             rules_on,
             hazards,
             outcomes,
+            streams,
         }
     }
 

@@ -8,6 +8,7 @@ mod compile;
 mod describe;
 mod model;
 mod raw;
+mod streams;
 
 pub use describe::describe;
 pub use model::*;

@@ -44,6 +44,22 @@ pub struct Scenario {
     pub hazards: Vec<Hazard>,
     /// Outcomes.
     pub outcomes: Vec<Outcome>,
+    /// The random stream of each source, by name (see
+    /// [`crate::rng::stream_id`]).
+    pub streams: Streams,
+}
+
+/// The stream id of every source of randomness, index-aligned with
+/// [`Scenario::schedule`], [`Scenario::rules`] and [`Scenario::hazards`]:
+/// derived from each source's kind and name, not its position.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Streams {
+    /// One per schedule entry (its jitter).
+    pub schedule: Vec<u64>,
+    /// One per rule.
+    pub rules: Vec<u64>,
+    /// One per hazard.
+    pub hazards: Vec<u64>,
 }
 
 /// A named parameter.
