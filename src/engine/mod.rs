@@ -16,6 +16,7 @@
 
 mod columns;
 pub mod grid;
+mod history;
 mod point;
 pub mod queue;
 pub mod tension;
@@ -156,6 +157,8 @@ pub struct Engine<'s> {
     counts: Vec<f64>,
     first: Vec<f64>,
     last: Vec<f64>,
+    /// The history slots (filtered and windowed event reads).
+    histories: Vec<history::Slot>,
     queue: Queue,
     rule_last_emit: Vec<f64>,
     rule_pending: Vec<u32>,
@@ -252,6 +255,18 @@ impl expr::Env for View<'_, '_> {
     fn last(&self, event: u32) -> f64 {
         self.e.last[event as usize]
     }
+    fn hist_count(&self, slot: u32) -> f64 {
+        self.e.histories[slot as usize].count
+    }
+    fn hist_first(&self, slot: u32) -> f64 {
+        self.e.histories[slot as usize].first
+    }
+    fn hist_last(&self, slot: u32) -> f64 {
+        self.e.histories[slot as usize].last
+    }
+    fn window_count(&self, slot: u32, window: f64) -> f64 {
+        self.e.histories[slot as usize].window_count(self.e.now, window)
+    }
 }
 
 /// Reads the simulation state as intervals over the window `[now, end]`:
@@ -315,6 +330,22 @@ impl expr::IntervalEnv for WindowView<'_, '_> {
     fn last(&self, event: u32) -> Interval {
         Interval::point(self.e.last[event as usize])
     }
+    fn hist_count(&self, slot: u32) -> Interval {
+        Interval::point(self.e.histories[slot as usize].count)
+    }
+    fn hist_first(&self, slot: u32) -> Interval {
+        Interval::point(self.e.histories[slot as usize].first)
+    }
+    fn hist_last(&self, slot: u32) -> Interval {
+        Interval::point(self.e.histories[slot as usize].last)
+    }
+    /// Until the next event of the slot (which re-bounds every hazard that
+    /// reads it), a windowed count can only fall as events age out: it lies
+    /// in `[0, its value now with the widest window]`.
+    fn window_count(&self, slot: u32, window: Interval) -> Interval {
+        let now = self.e.histories[slot as usize].window_count(self.e.now, window.hi);
+        Interval { lo: 0.0, hi: now }
+    }
 }
 
 impl<'s> Engine<'s> {
@@ -341,6 +372,7 @@ impl<'s> Engine<'s> {
             counts: vec![0.0; scenario.events.len()],
             first: vec![f64::INFINITY; scenario.events.len()],
             last: vec![f64::NEG_INFINITY; scenario.events.len()],
+            histories: vec![history::Slot::new(); scenario.histories.len()],
             queue: Queue::default(),
             rule_last_emit: vec![f64::NEG_INFINITY; scenario.rules.len()],
             rule_pending: vec![0; scenario.rules.len()],
@@ -589,6 +621,17 @@ impl<'s> Engine<'s> {
         self.counts.iter_mut().for_each(|c| *c = 0.0);
         self.first.iter_mut().for_each(|c| *c = f64::INFINITY);
         self.last.iter_mut().for_each(|c| *c = f64::NEG_INFINITY);
+        for (slot, h) in self.histories.iter_mut().zip(&s.histories) {
+            if let Err(w) = slot.reset(h, params) {
+                return Err(SimError::Invalid {
+                    time: 0.0,
+                    message: format!(
+                        "a window of `count({}, …)` is {w}; it must be a non-negative number",
+                        s.events[h.key.event as usize].id
+                    ),
+                });
+            }
+        }
         self.queue.clear();
         self.rule_last_emit
             .iter_mut()
@@ -735,6 +778,12 @@ impl<'s> Engine<'s> {
             self.first[e] = self.now;
         }
         self.last[e] = self.now;
+        for &h in &s.histories_on[e] {
+            let key = s.histories[h as usize].key;
+            if key.from.is_none_or(|a| a == source) && key.to.is_none_or(|a| a == target) {
+                self.histories[h as usize].record(self.now);
+            }
+        }
         let event = &s.events[e];
         for (k, st) in event.effects.iter().enumerate() {
             let view = View {
@@ -1263,6 +1312,10 @@ fn rebound_on(s: &Scenario) -> Vec<Vec<(u32, bool)>> {
                     (hit, hit)
                 }
                 Input::State(_, _) => (true, true),
+                Input::History(h) => {
+                    let hit = s.histories[h as usize].key.event as usize == e;
+                    (hit, hit)
+                }
             };
             (0..s.hazards.len() as u32)
                 .filter_map(|h| {

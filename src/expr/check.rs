@@ -9,8 +9,9 @@
 //! made only of literals are folded into a constant.
 
 use super::eval::{self, Node, STACK_CAP};
-use super::parse::{parse, parse_statement, Ast, AstKind, BinaryOp, UnaryOp};
+use super::parse::{parse, parse_statement, Ast, AstKind, BinaryOp, NamedArg, UnaryOp};
 use super::{ActorRef, AssignOp, Context, Expr, ExprError, Lvalue, ParamEnv, Reads, Scope, Span};
+use super::{HistoryKey, HistoryRequest};
 use super::{Statement, Type};
 use crate::diag::suggest;
 
@@ -129,6 +130,9 @@ struct Checker<'a> {
     code: Vec<Node>,
     reads: Reads,
     errors: Vec<ExprError>,
+    /// The filtered and windowed event histories read, indexed by the slots
+    /// in `code` until the scenario binds them ([`Expr::bind_histories`]).
+    histories: Vec<HistoryRequest>,
 }
 
 impl<'a> Checker<'a> {
@@ -139,6 +143,7 @@ impl<'a> Checker<'a> {
             code: Vec::new(),
             reads: Reads::default(),
             errors: Vec::new(),
+            histories: Vec::new(),
         }
     }
 
@@ -173,6 +178,7 @@ impl<'a> Checker<'a> {
             code: self.code,
             ty,
             reads: self.reads,
+            histories: self.histories,
         })
     }
 
@@ -292,7 +298,18 @@ impl<'a> Checker<'a> {
                 name,
                 name_span,
                 args,
-            } => self.call(name, name_span, args, &ast.span),
+                named,
+            } => {
+                if !named.is_empty()
+                    && !matches!(name.as_str(), "count" | "since" | "first" | "last")
+                {
+                    self.error(
+                        &named[0].name_span,
+                        format!("`{name}` takes no named arguments"),
+                    );
+                }
+                self.call(name, name_span, args, named, &ast.span)
+            }
             AstKind::Unary { op, operand } => {
                 let inner = self.expr(operand);
                 let (want, node, symbol) = match op {
@@ -587,9 +604,14 @@ impl<'a> Checker<'a> {
     /// Resolves the event argument of `count`, `since`, `first` or `last`.
     fn event(&mut self, function: &str, args: &[Ast], span: &Span) -> Option<u32> {
         let [arg] = args else {
+            let wants = if function == "count" {
+                "an event and an optional window"
+            } else {
+                "1 argument"
+            };
             self.error(
                 span,
-                format!("`{function}` takes 1 argument, found {}", args.len()),
+                format!("`{function}` takes {wants}, found {} arguments", args.len()),
             );
             return None;
         };
@@ -609,7 +631,14 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn call(&mut self, name: &str, name_span: &Span, args: &[Ast], span: &Span) -> Checked {
+    fn call(
+        &mut self,
+        name: &str,
+        name_span: &Span,
+        args: &[Ast],
+        named: &[NamedArg],
+        span: &Span,
+    ) -> Checked {
         match name {
             "tension" => {
                 let Some((a, b, dyad)) = self.tension_pair(args, span) else {
@@ -621,6 +650,9 @@ impl<'a> Checker<'a> {
                     None => Node::TensionBetween(a, b),
                 });
                 Checked::leaf(Some(Type::Num), false)
+            }
+            "count" | "since" | "first" | "last" if args.len() == 2 || !named.is_empty() => {
+                self.history(name, args, named, span)
             }
             "count" | "since" | "first" | "last" => {
                 let Some(e) = self.event(name, args, span) else {
@@ -725,6 +757,135 @@ impl<'a> Checker<'a> {
                 Checked::leaf(None, false)
             }
         }
+    }
+
+    /// `count(e, W)`, and `count`, `since`, `first` or `last` with `from =`
+    /// / `to =` filters: a read of a history slot.
+    fn history(
+        &mut self,
+        function: &str,
+        args: &[Ast],
+        named: &[NamedArg],
+        span: &Span,
+    ) -> Checked {
+        let window_arg = match args {
+            [_, w] if function == "count" => Some(w),
+            [_, w] => {
+                self.error(
+                    &w.span,
+                    format!("`{function}` takes one event and optional `from =` / `to =` filters; only `count` takes a time window"),
+                );
+                None
+            }
+            _ => None,
+        };
+        let event = self.event(function, &args[..args.len().min(1)], span);
+        let (mut from, mut to) = (None, None);
+        let mut ok = event.is_some();
+        for n in named {
+            let slot = match n.name.as_str() {
+                "from" => &mut from,
+                "to" => &mut to,
+                other => {
+                    let mut e = ExprError::new(
+                        n.name_span.clone(),
+                        format!("`{function}` has no argument `{other}`"),
+                    );
+                    e = e.with_help(match suggest(other, ["from", "to"]) {
+                        Some(best) => format!(
+                            "did you mean `{best}`? (`{function}` takes `from =` and `to =`)"
+                        ),
+                        None => format!("`{function}` takes `from = ACTOR` and `to = ACTOR`"),
+                    });
+                    self.errors.push(e);
+                    ok = false;
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                self.error(&n.name_span, format!("`{}` is given twice", n.name));
+                ok = false;
+                continue;
+            }
+            let actor = match &n.value.kind {
+                AstKind::Name(a) if a == "source" || a == "target" => {
+                    self.errors.push(
+                        ExprError::new(
+                            n.value.span.clone(),
+                            format!("`{}` must name an actor id", n.name),
+                        )
+                        .with_help(format!("`{a}` is not allowed in a filter; name the actor")),
+                    );
+                    None
+                }
+                AstKind::Name(a) => match self.actor(a, &n.value.span) {
+                    Some(ActorRef::Fixed(i)) => Some(i),
+                    _ => None,
+                },
+                _ => {
+                    self.error(&n.value.span, format!("`{}` must name an actor id", n.name));
+                    None
+                }
+            };
+            match actor {
+                Some(a) => *slot = Some(a),
+                None => ok = false,
+            }
+        }
+        let window = window_arg.and_then(|w| {
+            let mut sub = Checker::new(self.scope, self.ctx);
+            let checked = sub.expr(w);
+            match sub.finish(w, checked, Some(Type::Num)) {
+                Ok(expr) if expr.param_only() && expr.histories.is_empty() => Some(expr),
+                Ok(_) => {
+                    self.errors.push(
+                        ExprError::new(
+                            w.span.clone(),
+                            "the window of `count` must be a number or an expression of parameters",
+                        )
+                        .with_help("`count(e, W)` counts the events of the last W time units"),
+                    );
+                    None
+                }
+                Err(errors) => {
+                    self.errors.extend(errors);
+                    None
+                }
+            }
+        });
+        if !ok || (window_arg.is_some() && window.is_none()) {
+            return Checked::leaf(None, false);
+        }
+        let event = event.expect("checked above");
+        let slot = index(self.histories.len());
+        let windowed = window.is_some();
+        self.histories.push(HistoryRequest {
+            key: HistoryKey { event, from, to },
+            window,
+        });
+        self.reads.events = true;
+        if let Some(w) = window_arg {
+            let c = self.expr(w);
+            self.reads.time = true;
+            self.code.push(Node::WindowCount(slot));
+            return Checked {
+                ty: Some(Type::Num),
+                constant: false,
+                stack: c.stack,
+                open: c.open,
+            };
+        }
+        debug_assert!(!windowed);
+        self.code.push(match function {
+            "count" => Node::HistCount(slot),
+            "first" => Node::HistFirst(slot),
+            "last" => Node::HistLast(slot),
+            _ => {
+                self.reads.time = true;
+                Node::HistSince(slot)
+            }
+        });
+        Checked::leaf(Some(Type::Num), false)
     }
 
     fn numeric_arg(&mut self, function: &str, arg: &Ast) -> Checked {
@@ -888,9 +1049,14 @@ pub(crate) mod tests {
         );
         assert_eq!(errors("exp()"), "0..5: `exp` takes 1 argument, found 0");
         assert_eq!(
-            errors("count(war, talks)"),
-            "0..17: `count` takes 1 argument, found 2"
+            errors("count(war, talks, 1)"),
+            "0..20: `count` takes an event and an optional window, found 3 arguments"
         );
+        assert_eq!(
+            errors("since()"),
+            "0..7: `since` takes 1 argument, found 0 arguments"
+        );
+        assert!(errors("count(war, talks)").starts_with("11..16: unknown parameter `talks`"));
         assert_eq!(
             errors("tension(POL)"),
             "0..12: `tension` takes 2 arguments, found 1"

@@ -49,6 +49,17 @@ pub(crate) enum Node {
     Last(u32),
     /// Push the time since the last event of a type (`time - last`).
     Since(u32),
+    /// Push the number of events of a history slot.
+    HistCount(u32),
+    /// Push the time of the first event of a history slot.
+    HistFirst(u32),
+    /// Push the time of the last event of a history slot.
+    HistLast(u32),
+    /// Push the time since the last event of a history slot.
+    HistSince(u32),
+    /// Replace the top of the stack, a window `W`, by the number of events
+    /// of a history slot in `(time - W, time]`.
+    WindowCount(u32),
     /// Unary operators and functions: replace the top of the stack.
     Neg,
     Not,
@@ -85,6 +96,20 @@ pub(crate) enum Node {
     AndSkip(u32),
     /// `or`: if the top is true, keep it and skip this many nodes; otherwise pop it.
     OrSkip(u32),
+}
+
+impl Node {
+    /// The history slot a node reads, to renumber it.
+    pub(crate) fn history_slot_mut(&mut self) -> Option<&mut u32> {
+        match self {
+            Node::HistCount(h)
+            | Node::HistFirst(h)
+            | Node::HistLast(h)
+            | Node::HistSince(h)
+            | Node::WindowCount(h) => Some(h),
+            _ => None,
+        }
+    }
 }
 
 pub(crate) fn truth(b: bool) -> f64 {
@@ -412,6 +437,11 @@ fn eval_on<E: Env, const N: usize>(code: &[Node], env: &E) -> f64 {
             Node::First(e) => push!(env.first(e)),
             Node::Last(e) => push!(env.last(e)),
             Node::Since(e) => push!(env.time() - env.last(e)),
+            Node::HistCount(h) => push!(env.hist_count(h)),
+            Node::HistFirst(h) => push!(env.hist_first(h)),
+            Node::HistLast(h) => push!(env.hist_last(h)),
+            Node::HistSince(h) => push!(env.time() - env.hist_last(h)),
+            Node::WindowCount(h) => unary!(|w| env.window_count(h, w)),
             Node::Neg => unary!(|a| -a),
             Node::Not => unary!(|a| truth(a == 0.0)),
             Node::Exp => unary!(|a| libm::exp(a)),

@@ -482,6 +482,11 @@ fn eval_on<E: IntervalEnv, const N: usize>(code: &[Node], env: &E) -> Interval {
             Node::First(e) => push!(input(env.first(e))),
             Node::Last(e) => push!(input(env.last(e))),
             Node::Since(e) => push!(sub(input(env.time()), input(env.last(e)))),
+            Node::HistCount(h) => push!(input(env.hist_count(h))),
+            Node::HistFirst(h) => push!(input(env.hist_first(h))),
+            Node::HistLast(h) => push!(input(env.hist_last(h))),
+            Node::HistSince(h) => push!(sub(input(env.time()), input(env.hist_last(h)))),
+            Node::WindowCount(h) => unary!(|w| input(env.window_count(h, w))),
             Node::Neg => unary!(|a: Interval| Interval {
                 lo: -a.hi,
                 hi: -a.lo

@@ -22,6 +22,7 @@
 //!          | IDENT                                         -- a parameter
 //!          | ACTOR '.' IDENT                               -- actor state; ACTOR may be `source` / `target` where the context allows
 //!          | IDENT '(' args ')'                            -- function call
+//! args    := (expr (',' expr)*)? (',' IDENT '=' expr)*     -- positional, then named
 //!          | '(' expr ')'
 //! statement := lvalue ('=' | '+=' | '-=') expr
 //! lvalue  := ACTOR '.' IDENT | 'tension' '(' ACTOR ',' ACTOR ')'
@@ -31,7 +32,12 @@
 //! last occurrence, `inf` if none), `first(event)` / `last(event)` (time of the
 //! first / last occurrence, `inf` / `-inf` if none), `min(a, b, ...)`,
 //! `max(a, b, ...)`, `clamp(x, lo, hi)`, `exp`, `ln`, `sqrt`, `abs`, `floor`,
-//! `sin`, `cos` (radians).
+//! `sin`, `cos` (radians). `count(event, W)` counts the events of the last `W`
+//! time units, `(t - W, t]`, with `W` a number or an expression of parameters;
+//! `count`, `since`, `first` and `last` take `from = ACTOR` and `to = ACTOR`
+//! filters on the events' source and target. Those reads go through history
+//! slots ([`HistoryKey`]) that the scenario binds once for all expressions
+//! ([`Expr::bind_histories`]).
 //! Numbers are `f64`; booleans are a separate type (no implicit conversion).
 //! Transcendental functions use the `libm` crate, never the platform's.
 
@@ -42,7 +48,7 @@ mod parse;
 
 pub use check::{compile, compile_statement};
 pub use interval::Interval;
-pub use parse::{parse, parse_statement, Ast, AstKind, BinaryOp, StatementAst, UnaryOp};
+pub use parse::{parse, parse_statement, Ast, AstKind, BinaryOp, NamedArg, StatementAst, UnaryOp};
 
 use std::ops::Range;
 
@@ -141,9 +147,57 @@ pub struct Expr {
     pub(crate) shape: eval::Shape,
     pub(crate) ty: Type,
     pub(crate) reads: Reads,
+    /// The histories the expression reads: slot `i` of its code's history
+    /// nodes is `histories[i]` until [`Expr::bind_histories`] renumbers them.
+    pub(crate) histories: Vec<HistoryRequest>,
+}
+
+/// Which events a history slot follows: those of type `event` whose source
+/// is `from` and whose target is `to` (`None`: any).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HistoryKey {
+    /// The event type.
+    pub event: u32,
+    /// Required source actor.
+    pub from: Option<u16>,
+    /// Required target actor.
+    pub to: Option<u16>,
+}
+
+/// One read of a history by an expression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRequest {
+    /// The events read.
+    pub key: HistoryKey,
+    /// For `count(e, W)`: the window `W`, an expression of parameters only.
+    pub window: Option<Expr>,
 }
 
 impl Expr {
+    /// The histories this expression reads, in the order of its slots
+    /// (before [`Expr::bind_histories`]).
+    pub fn history_requests(&self) -> &[HistoryRequest] {
+        &self.histories
+    }
+
+    /// Renumbers the expression's history slots: `slot(i, request)` gives
+    /// the scenario-wide slot of its `i`-th request. Call it once, after
+    /// compiling; the requests are then dropped.
+    pub fn bind_histories(&mut self, mut slot: impl FnMut(usize, &HistoryRequest) -> u32) {
+        if self.histories.is_empty() {
+            return;
+        }
+        let map: Vec<u32> = (self.histories.iter().enumerate())
+            .map(|(i, r)| slot(i, r))
+            .collect();
+        for node in &mut self.code {
+            if let Some(s) = node.history_slot_mut() {
+                *s = map[*s as usize];
+            }
+        }
+        self.histories.clear();
+    }
+
     /// The expression's type.
     pub fn ty(&self) -> Type {
         self.ty
@@ -196,6 +250,8 @@ pub enum Input {
     State(ActorRef, u32),
     /// The count, first or last time of an event type.
     Event(u32),
+    /// A history slot (filtered or windowed events; see [`HistoryKey`]).
+    History(u32),
 }
 
 impl Expr {
@@ -211,6 +267,11 @@ impl Expr {
                 Node::Count(e) | Node::First(e) | Node::Last(e) | Node::Since(e) => {
                     f(Input::Event(e))
                 }
+                Node::HistCount(h)
+                | Node::HistFirst(h)
+                | Node::HistLast(h)
+                | Node::HistSince(h)
+                | Node::WindowCount(h) => f(Input::History(h)),
                 _ => {}
             }
         }
@@ -280,6 +341,23 @@ pub trait Env {
     fn first(&self, event: u32) -> f64;
     /// Time of the last event of a type, `-inf` if none.
     fn last(&self, event: u32) -> f64;
+    /// Number of events of history slot `slot` so far (see [`HistoryKey`]);
+    /// NaN unless the environment keeps histories.
+    fn hist_count(&self, _slot: u32) -> f64 {
+        f64::NAN
+    }
+    /// Time of the first event of history slot `slot`, `inf` if none.
+    fn hist_first(&self, _slot: u32) -> f64 {
+        f64::NAN
+    }
+    /// Time of the last event of history slot `slot`, `-inf` if none.
+    fn hist_last(&self, _slot: u32) -> f64 {
+        f64::NAN
+    }
+    /// Number of events of history slot `slot` in `(t - window, t]`.
+    fn window_count(&self, _slot: u32, _window: f64) -> f64 {
+        f64::NAN
+    }
 }
 
 /// What the interval evaluator reads: every input as an interval that contains
@@ -301,6 +379,24 @@ pub trait IntervalEnv {
     fn first(&self, event: u32) -> Interval;
     /// Time of the last event of a type.
     fn last(&self, event: u32) -> Interval;
+    /// Number of events of history slot `slot`; anything unless the
+    /// environment keeps histories.
+    fn hist_count(&self, _slot: u32) -> Interval {
+        Interval::new(0.0, f64::INFINITY)
+    }
+    /// Time of the first event of history slot `slot`.
+    fn hist_first(&self, _slot: u32) -> Interval {
+        Interval::new(f64::NEG_INFINITY, f64::INFINITY)
+    }
+    /// Time of the last event of history slot `slot`.
+    fn hist_last(&self, _slot: u32) -> Interval {
+        Interval::new(f64::NEG_INFINITY, f64::INFINITY)
+    }
+    /// Number of events of history slot `slot` in the last `window` time
+    /// units, at any time of the environment's time window.
+    fn window_count(&self, _slot: u32, _window: Interval) -> Interval {
+        Interval::new(0.0, f64::INFINITY)
+    }
 }
 
 /// An environment with parameter values only, for the expressions whose

@@ -31,6 +31,17 @@ pub struct Ast {
     height: u16,
 }
 
+/// A named argument of a call: `name = value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedArg {
+    /// The argument's name.
+    pub name: String,
+    /// Where the name is.
+    pub name_span: Span,
+    /// Its value.
+    pub value: Ast,
+}
+
 /// The kinds of [`Ast`] nodes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AstKind {
@@ -61,8 +72,10 @@ pub enum AstKind {
         name: String,
         /// Where the function name is.
         name_span: Span,
-        /// The arguments, in order.
+        /// The positional arguments, in order.
         args: Vec<Ast>,
+        /// The named arguments (`from = POL`), in order, after the positional ones.
+        named: Vec<NamedArg>,
     },
     /// A prefix operator applied to an operand.
     Unary {
@@ -185,7 +198,11 @@ impl Ast {
             | AstKind::Time
             | AstKind::Name(_)
             | AstKind::Field { .. } => 0,
-            AstKind::Call { args, .. } => args.iter().map(|a| a.height).max().unwrap_or(0),
+            AstKind::Call { args, named, .. } => (args.iter())
+                .chain(named.iter().map(|n| &n.value))
+                .map(|a| a.height)
+                .max()
+                .unwrap_or(0),
             AstKind::Unary { operand, .. } => operand.height,
             AstKind::Binary { lhs, rhs, .. } => lhs.height.max(rhs.height),
             AstKind::If {
@@ -212,10 +229,15 @@ impl fmt::Display for Ast {
             AstKind::Time => f.write_str("t"),
             AstKind::Name(name) => f.write_str(name),
             AstKind::Field { actor, field, .. } => write!(f, "(. {actor} {field})"),
-            AstKind::Call { name, args, .. } => {
+            AstKind::Call {
+                name, args, named, ..
+            } => {
                 write!(f, "(call {name}")?;
                 for arg in args {
                     write!(f, " {arg}")?;
+                }
+                for n in named {
+                    write!(f, " (= {} {})", n.name, n.value)?;
                 }
                 f.write_str(")")
             }
@@ -860,9 +882,32 @@ impl<'a> Parser<'a> {
             Tok::LParen => {
                 let open = self.bump();
                 let mut args = Vec::new();
+                let mut named: Vec<NamedArg> = Vec::new();
                 if self.peek().kind != Tok::RParen {
                     loop {
-                        args.push(self.expr_bp(0)?);
+                        let is_named = self.peek().kind == Tok::Ident
+                            && self.tokens.get(self.pos + 1).map(|t| &t.kind) == Some(&Tok::Assign);
+                        if is_named {
+                            let name_tok = self.bump();
+                            self.bump();
+                            named.push(NamedArg {
+                                name: self.src[name_tok.span.clone()].to_string(),
+                                name_span: name_tok.span,
+                                value: self.expr_bp(0)?,
+                            });
+                        } else {
+                            let arg = self.expr_bp(0)?;
+                            if let Some(n) = named.last() {
+                                self.errors.push(
+                                    ExprError::new(
+                                        arg.span.clone(),
+                                        "a positional argument after a named one",
+                                    )
+                                    .with_help(format!("put it before `{} = …`", n.name)),
+                                );
+                            }
+                            args.push(arg);
+                        }
                         let next = self.peek().clone();
                         match next.kind {
                             Tok::Comma => {
@@ -889,6 +934,7 @@ impl<'a> Parser<'a> {
                         name,
                         name_span: token.span,
                         args,
+                        named,
                     },
                     span,
                 )
@@ -995,6 +1041,14 @@ pub(crate) mod tests {
             "(* (call clamp (neg x) 0 1) 2)"
         );
         assert_eq!(sexp("POL . alert"), "(. POL alert)");
+        assert_eq!(
+            sexp("count(incident, 7 * w, to = POL, from = BLR)"),
+            "(call count incident (* 7 w) (= to POL) (= from BLR))"
+        );
+        assert_eq!(
+            sexp("since(protest, from = BLR)"),
+            "(call since protest (= from BLR))"
+        );
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub(super) fn compile(source: &str) -> Result<Scenario, Vec<Diagnostic>> {
         source,
         diags: Vec::new(),
         scope: Scope::default(),
+        histories: Default::default(),
     };
     let scenario = c.scenario(raw);
     if c.diags.is_empty() {
@@ -59,6 +60,7 @@ struct Compiler<'s> {
     source: &'s str,
     diags: Vec<Diagnostic>,
     scope: Scope,
+    histories: super::history::Registry,
 }
 
 impl Compiler<'_> {
@@ -250,6 +252,8 @@ impl Compiler<'_> {
                 Default::default()
             });
 
+        let (histories, histories_on) =
+            std::mem::take(&mut self.histories).finish(self.scope.events.len());
         Scenario {
             name: meta.name.into_inner(),
             description: meta.description,
@@ -270,6 +274,8 @@ impl Compiler<'_> {
             hazards,
             outcomes,
             streams,
+            histories,
+            histories_on,
         }
     }
 
@@ -646,7 +652,10 @@ impl Compiler<'_> {
             }
         };
         match expr::compile(&text, &self.scope, ctx, Some(ty)) {
-            Ok(e) => Some(e),
+            Ok(mut e) => {
+                self.histories.bind(&mut e);
+                Some(e)
+            }
             Err(errors) => {
                 for e in errors {
                     let s = if literal {
@@ -667,7 +676,10 @@ impl Compiler<'_> {
         let span = s.span();
         let offset = content_offset(self.source, &span);
         match expr::compile_statement(s.get_ref(), &self.scope, ctx) {
-            Ok(st) => Some(st),
+            Ok(mut st) => {
+                self.histories.bind(&mut st.value);
+                Some(st)
+            }
             Err(errors) => {
                 for e in errors {
                     let mut d = Diagnostic::new(shift(&e.span, offset, &span), e.message);

@@ -6,6 +6,7 @@
 
 mod compile;
 mod describe;
+mod history;
 mod model;
 mod raw;
 mod streams;

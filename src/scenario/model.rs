@@ -47,6 +47,21 @@ pub struct Scenario {
     /// The random stream of each source, by name (see
     /// [`crate::rng::stream_id`]).
     pub streams: Streams,
+    /// The history slots that expressions read (filtered and windowed
+    /// `count`, `since`, `first`, `last`), by slot.
+    pub histories: Vec<History>,
+    /// `histories_on[event]`: the slots that follow that event type.
+    pub histories_on: Vec<Vec<u32>>,
+}
+
+/// A history slot: the events it follows, and the windows `count` reads it
+/// with (expressions of parameters; the longest decides what is kept).
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    /// Which events.
+    pub key: crate::expr::HistoryKey,
+    /// The `W` of every `count(e, W)` that reads this slot.
+    pub windows: Vec<crate::expr::Expr>,
 }
 
 /// The stream id of every source of randomness, index-aligned with
