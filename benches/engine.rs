@@ -193,7 +193,7 @@ fn entry(time: f64, tie: u64) -> Entry {
         time,
         priority: 0,
         tie,
-        action: Action::Fire((tie % 12) as u32),
+        action: Action::Fire((tie % 12) as u32, 0),
         trig_source: 0,
         trig_target: 1,
         cause: tie as u32,

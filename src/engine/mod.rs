@@ -25,7 +25,7 @@ pub use columns::{columns, terminal_labels, Column, ColumnKind, HORIZON};
 
 use crate::expr::{self, ActorRef, AssignOp, Input, Interval, Lvalue};
 use crate::rng::{stream_id, Stream};
-use crate::scenario::{OutcomeKind, Scenario};
+use crate::scenario::{Alternative, OutcomeKind, Scenario};
 use queue::{Action, Entry, Queue};
 use std::cell::Cell;
 use std::fmt;
@@ -555,11 +555,31 @@ impl<'s> Engine<'s> {
                 self.schedule_hazard(h);
                 if accepted {
                     let hz = &s.hazards[h];
+                    let (event, source, target) = if hz.choose.is_empty() {
+                        (hz.event, hz.source, hz.target)
+                    } else {
+                        // One more draw from the hazard's stream picks the event.
+                        let v = self.hazard_rng[h].uniform();
+                        let view = View {
+                            e: self,
+                            params,
+                            source: NONE16,
+                            target: NONE16,
+                        };
+                        let i = pick(&hz.choose, &view, v)
+                            .map_err(|m| self.invalid(format!("hazard `{}`: {m}", hz.name)))?;
+                        let a = &hz.choose[i];
+                        let fixed = |r: Option<ActorRef>| match r {
+                            Some(ActorRef::Fixed(x)) => Some(x),
+                            _ => None,
+                        };
+                        (a.event, fixed(a.source), fixed(a.target))
+                    };
                     if self.happen(
                         params,
-                        hz.event,
-                        hz.source.unwrap_or(NONE16),
-                        hz.target.unwrap_or(NONE16),
+                        event,
+                        source.unwrap_or(NONE16),
+                        target.unwrap_or(NONE16),
                         NONE32,
                         NONE32,
                         trace.as_deref_mut(),
@@ -586,7 +606,7 @@ impl<'s> Engine<'s> {
                         trace.as_deref_mut(),
                     )?
                 }
-                Action::Fire(r) => self.fire(params, r, &entry, trace.as_deref_mut())?,
+                Action::Fire(r, alt) => self.fire(params, r, alt, &entry, trace.as_deref_mut())?,
             };
             if terminal {
                 break self.now;
@@ -919,9 +939,32 @@ impl<'s> Engine<'s> {
                 return Ok(());
             }
         }
-        let delay = match &rule.delay {
-            None => 0.0,
-            Some(d) => {
+        // `choose`: one more draw from the rule's stream picks the
+        // alternative, whose own delay (if any) replaces the rule's.
+        let v = (!rule.choose.is_empty()).then(|| self.rule_rng[ri].uniform());
+        let view = View {
+            e: self,
+            params,
+            source,
+            target,
+        };
+        let (alt, own_delay) = match v {
+            None => (0, None),
+            Some(v) => {
+                let i = pick(&rule.choose, &view, v)
+                    .map_err(|m| self.invalid(format!("rule `{}`: {m}", rule.name)))?;
+                (i + 1, rule.choose[i].delay.as_ref())
+            }
+        };
+        let delay = match (own_delay, &rule.delay) {
+            (Some(d), _) => {
+                let dist = d
+                    .dist(&view)
+                    .map_err(|m| self.invalid(format!("rule `{}`: {m}", rule.name)))?;
+                dist.sample(&mut self.rule_rng[ri])
+            }
+            (None, None) => 0.0,
+            (None, Some(d)) => {
                 let dist = match &self.point.delay[ri] {
                     Some(cached) => cached.clone(),
                     None => d.dist(&view),
@@ -933,13 +976,16 @@ impl<'s> Engine<'s> {
         if !(delay >= 0.0 && delay.is_finite()) {
             return Err(self.invalid(format!("rule `{}` drew a delay of {delay}", rule.name)));
         }
-        let priority = rule.priority;
+        let priority = match alt {
+            0 => rule.priority,
+            i => rule.choose[i - 1].priority,
+        };
         let tie = self.next_tie();
         self.queue.push(Entry {
             time: self.now + delay,
             priority,
             tie,
-            action: Action::Fire(r),
+            action: Action::Fire(r, alt as u16),
             trig_source: source,
             trig_target: target,
             cause: seq,
@@ -954,6 +1000,7 @@ impl<'s> Engine<'s> {
         &mut self,
         params: &[f64],
         r: u32,
+        alt: u16,
         entry: &Entry,
         trace: Option<&mut Vec<TraceEvent>>,
     ) -> Result<bool, SimError> {
@@ -979,19 +1026,18 @@ impl<'s> Engine<'s> {
                 }
             }
         }
-        let source = view.actor(rule.emit_source);
-        let target = rule.emit_target.map_or(NONE16, |t| view.actor(t));
+        let (event, source, target) = match alt {
+            0 => (rule.emit_event, Some(rule.emit_source), rule.emit_target),
+            i => {
+                let a = &rule.choose[usize::from(i) - 1];
+                (a.event, a.source, a.target)
+            }
+        };
+        let source = source.map_or(NONE16, |s| view.actor(s));
+        let target = target.map_or(NONE16, |t| view.actor(t));
         self.rule_last_emit[ri] = self.now;
         self.rule_emitted[ri] = true;
-        self.happen(
-            params,
-            rule.emit_event,
-            source,
-            target,
-            r,
-            entry.cause,
-            trace,
-        )
+        self.happen(params, event, source, target, r, entry.cause, trace)
     }
 
     /// The hazard with the earliest candidate (first declared on ties).
@@ -1242,6 +1288,44 @@ impl<'s> Engine<'s> {
             }
         }
     }
+}
+
+/// The alternative of a `choose` that the uniform draw `v` in `[0, 1)`
+/// selects: alternative `i` when `v · W` falls in `[W_{i-1}, W_i)`, with
+/// `W_i` the sum of the first `i + 1` weights (in file order) and `W` their
+/// total, so each is chosen with probability weight / total. The error
+/// names weights that are negative, NaN or infinite, or all zero.
+fn pick(alternatives: &[Alternative], view: &View<'_, '_>, v: f64) -> Result<usize, String> {
+    let mut total = 0.0;
+    for a in alternatives {
+        let w = a.weight.eval(view);
+        if !(w >= 0.0 && w.is_finite()) {
+            return Err(format!(
+                "a `choose` weight is {w}; each must be a non-negative finite number"
+            ));
+        }
+        total += w;
+    }
+    if !(total > 0.0 && total.is_finite()) {
+        return Err(format!(
+            "the `choose` weights sum to {total}; at least one must be positive"
+        ));
+    }
+    let x = v * total;
+    let mut cum = 0.0;
+    let mut last_positive = 0;
+    for (i, a) in alternatives.iter().enumerate() {
+        let w = a.weight.eval(view);
+        if w > 0.0 {
+            last_positive = i;
+        }
+        cum += w;
+        if x < cum {
+            return Ok(i);
+        }
+    }
+    // Rounding can leave `x` at the total: the last positive weight.
+    Ok(last_positive)
 }
 
 fn apply(op: AssignOp, old: f64, value: f64) -> f64 {

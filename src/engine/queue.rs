@@ -15,8 +15,10 @@ use std::collections::BinaryHeap;
 pub enum Action {
     /// A scheduled exogenous event (index into the schedule).
     Scheduled(u32),
-    /// A rule's pending firing (index into the rules).
-    Fire(u32),
+    /// A rule's pending firing: the rule's index, and which of its `choose`
+    /// alternatives it emits (0 for a rule with `emit`; `1 + i` for the
+    /// `i`-th alternative).
+    Fire(u32, u16),
 }
 
 /// A pending entry.
@@ -113,7 +115,7 @@ mod tests {
             time,
             priority,
             tie,
-            action: Action::Fire(0),
+            action: Action::Fire(0, 0),
             trig_source: 0,
             trig_target: 0,
             cause: 0,

@@ -230,7 +230,7 @@ impl Compiler<'_> {
                     format!("duplicate hazard name `{}`", name.get_ref()),
                 );
             }
-            if let Some(hz) = self.hazard(h.get_ref()) {
+            if let Some(hz) = self.hazard(h.get_ref(), &event_priority) {
                 hazards.push(hz);
             }
         }
@@ -909,15 +909,43 @@ impl Compiler<'_> {
             Some(e)
         });
         let delay = r.delay.as_ref().map(|d| self.delay(d, ctx, false));
-        let emit = r.emit.get_ref();
-        let emit_event = self.event_index(&emit.event);
-        let emit_source = match &emit.source {
-            None => actor.map(ActorRef::Fixed),
-            Some(s) => self.actor_ref(s, true),
+        let choose = match (&r.emit, &r.choose) {
+            (Some(_), None) => Some(Vec::new()),
+            (None, Some(c)) => {
+                let default_source = actor.map(ActorRef::Fixed);
+                self.alternatives(c, ctx, default_source, event_priority, r.priority, true)
+            }
+            (Some(e), Some(_)) => {
+                self.err(e.span(), "a rule has either `emit` or `choose`, not both");
+                None
+            }
+            (None, None) => {
+                self.err(
+                    r.name.span(),
+                    "a rule needs `emit = { event = … }` or `choose = [ … ]`",
+                );
+                None
+            }
         };
-        let emit_target = match &emit.target {
-            None => Some(None),
-            Some(t) => self.actor_ref(t, true).map(Some),
+        let (emit_event, emit_source, emit_target) = match (&r.emit, &choose) {
+            (Some(emit), _) => {
+                let emit = emit.get_ref();
+                let emit_event = self.event_index(&emit.event);
+                let emit_source = match &emit.source {
+                    None => actor.map(ActorRef::Fixed),
+                    Some(s) => self.actor_ref(s, true),
+                };
+                let emit_target = match &emit.target {
+                    None => Some(None),
+                    Some(t) => self.actor_ref(t, true).map(Some),
+                };
+                (emit_event, emit_source, emit_target)
+            }
+            (None, Some(alts)) => match alts.first() {
+                Some(a) => (Some(a.event), a.source, Some(a.target)),
+                None => (None, None, None),
+            },
+            (None, None) => (None, None, None),
         };
         let cooldown = match &r.cooldown {
             None => 0.0,
@@ -956,6 +984,7 @@ impl Compiler<'_> {
             emit_event: emit_event?,
             emit_source: emit_source?,
             emit_target: emit_target?,
+            choose: choose?,
             recheck: r.recheck.unwrap_or(true),
             once: r.once,
             cooldown,
@@ -963,11 +992,121 @@ impl Compiler<'_> {
         })
     }
 
-    fn hazard(&mut self, h: &RawHazard) -> Option<Hazard> {
+    /// The alternatives of a `choose` (a rule's when `rule` is true: their
+    /// actors may be `source`/`target`, and each may have a delay).
+    fn alternatives(
+        &mut self,
+        choose: &Spanned<Vec<Spanned<RawChoice>>>,
+        ctx: Context,
+        default_source: Option<ActorRef>,
+        event_priority: &[i32],
+        rule_priority: Option<i32>,
+        rule: bool,
+    ) -> Option<Vec<Alternative>> {
+        if choose.get_ref().is_empty() {
+            self.err(choose.span(), "`choose` needs at least one alternative");
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut ok = true;
+        for c in choose.get_ref() {
+            let c = c.get_ref();
+            let event = self.event_index(&c.event);
+            let source = match &c.source {
+                None => Some(default_source),
+                Some(s) => self.actor_ref(s, rule).map(Some),
+            };
+            let target = match &c.target {
+                None => Some(None),
+                Some(t) => self.actor_ref(t, rule).map(Some),
+            };
+            let weight = self.expr(&c.weight, ctx, Type::Num);
+            if let Some(w) = weight.as_ref().and_then(Expr::constant) {
+                if !(w >= 0.0 && w.is_finite()) {
+                    self.err(
+                        c.weight.span(),
+                        format!("a weight must be a non-negative finite number, got {w}"),
+                    );
+                }
+            }
+            let delay = match (&c.delay, rule) {
+                (None, _) => Some(None),
+                (Some(d), true) => self.delay(d, ctx, false).map(Some),
+                (Some(d), false) => {
+                    self.err(
+                        d.span(),
+                        "a hazard's alternatives have no `delay`: the event happens at the candidate's time",
+                    );
+                    None
+                }
+            };
+            match (event, source, target, weight, delay) {
+                (Some(event), Some(source), Some(target), Some(weight), Some(delay)) => {
+                    out.push(Alternative {
+                        event,
+                        source,
+                        target,
+                        weight,
+                        delay,
+                        priority: rule_priority.unwrap_or(event_priority[event as usize]),
+                    })
+                }
+                _ => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn hazard(&mut self, h: &RawHazard, event_priority: &[i32]) -> Option<Hazard> {
         let ctx = Context::default();
-        let event = self.event_index(&h.event);
-        let source = h.source.as_ref().map(|a| self.actor_index(a));
-        let target = h.target.as_ref().map(|a| self.actor_index(a));
+        let choose = match (&h.event, &h.choose) {
+            (Some(_), None) => Some(Vec::new()),
+            (None, Some(c)) => self.alternatives(c, ctx, None, event_priority, None, false),
+            (Some(e), Some(_)) => {
+                self.err(
+                    e.span(),
+                    "a hazard has either `event` or `choose`, not both",
+                );
+                None
+            }
+            (None, None) => {
+                self.err(
+                    h.name.span(),
+                    "a hazard needs `event = \"…\"` or `choose = [ … ]`",
+                );
+                None
+            }
+        };
+        let fixed = |a: &Option<ActorRef>| match a {
+            Some(ActorRef::Fixed(i)) => Some(*i),
+            _ => None,
+        };
+        let (event, source, target) = match (&h.event, &choose) {
+            (Some(e), _) => (
+                self.event_index(e),
+                h.source.as_ref().map(|a| self.actor_index(a)),
+                h.target.as_ref().map(|a| self.actor_index(a)),
+            ),
+            (None, Some(alts)) => match alts.first() {
+                Some(a) => (
+                    Some(a.event),
+                    fixed(&a.source).map(Some),
+                    fixed(&a.target).map(Some),
+                ),
+                None => (None, None, None),
+            },
+            (None, None) => (None, None, None),
+        };
+        if h.choose.is_some() {
+            for (key, v) in [("source", &h.source), ("target", &h.target)] {
+                if let Some(v) = v {
+                    self.err(
+                        v.span(),
+                        format!("with `choose`, give `{key}` in each alternative"),
+                    );
+                }
+            }
+        }
         let rate = self.expr(&h.rate, ctx, Type::Num);
         if let Some(x) = rate.as_ref().and_then(Expr::constant) {
             if !(x >= 0.0 && x.is_finite()) {
@@ -994,6 +1133,7 @@ impl Compiler<'_> {
                 Some(m) => Some(m?),
                 None => None,
             },
+            choose: choose?,
         })
     }
 

@@ -1,6 +1,6 @@
 //! A readable listing of what a scenario contains, for `flashpoint validate`.
 
-use super::model::{OutcomeKind, Scenario};
+use super::model::{Alternative, OutcomeKind, Scenario};
 use std::fmt::Write as _;
 
 /// Lists the scenario's parameters, actors, dyads, events, schedule, rules,
@@ -104,7 +104,7 @@ pub fn describe(s: &Scenario) -> String {
             r.name,
             s.actors[usize::from(r.actor)].id,
             on.join("|"),
-            s.events[r.emit_event as usize].id
+            emitted(s, r.emit_event, &r.choose)
         );
     }
     let _ = writeln!(o, "\nhazards ({}):", s.hazards.len());
@@ -117,7 +117,8 @@ pub fn describe(s: &Scenario) -> String {
         let _ = writeln!(
             o,
             "  {:<28} -> {} ({bound})",
-            h.name, s.events[h.event as usize].id
+            h.name,
+            emitted(s, h.event, &h.choose)
         );
     }
     let _ = writeln!(o, "\noutcomes ({}):", s.outcomes.len());
@@ -143,4 +144,15 @@ pub fn describe(s: &Scenario) -> String {
 fn shown(e: &crate::expr::Expr) -> String {
     e.constant()
         .map_or_else(|| "(from parameters)".to_string(), |x| x.to_string())
+}
+
+/// The event a rule or hazard emits, or its alternatives as `choose(a|b)`.
+fn emitted(s: &Scenario, event: u32, choose: &[Alternative]) -> String {
+    if choose.is_empty() {
+        return s.events[event as usize].id.clone();
+    }
+    let names: Vec<&str> = (choose.iter())
+        .map(|a| s.events[a.event as usize].id.as_str())
+        .collect();
+    format!("choose({})", names.join("|"))
 }

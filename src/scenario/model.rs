@@ -265,18 +265,38 @@ pub struct Rule {
     pub prob: Option<Expr>,
     /// Delay before emitting (`None`: 0).
     pub delay: Option<Delay>,
-    /// The event emitted.
+    /// The event emitted (with `choose`: that of the first alternative).
     pub emit_event: u32,
     /// Its source.
     pub emit_source: ActorRef,
     /// Its target.
     pub emit_target: Option<ActorRef>,
+    /// `choose`: the alternatives, exactly one of which is emitted (empty
+    /// for a rule with `emit`).
+    pub choose: Vec<Alternative>,
     /// Re-check `when` when the delay elapses.
     pub recheck: bool,
     /// Act at most once per replication.
     pub once: bool,
     /// Minimum time between two emissions.
     pub cooldown: f64,
+    /// Priority of the emitted event.
+    pub priority: i32,
+}
+
+/// One alternative of a `choose`.
+#[derive(Debug, Clone)]
+pub struct Alternative {
+    /// The event emitted.
+    pub event: u32,
+    /// Its source (`None` for a hazard's alternative without one).
+    pub source: Option<ActorRef>,
+    /// Its target.
+    pub target: Option<ActorRef>,
+    /// Its weight: chosen with probability weight / sum of weights.
+    pub weight: Expr,
+    /// A rule alternative's own delay (`None`: the rule's).
+    pub delay: Option<Delay>,
     /// Priority of the emitted event.
     pub priority: i32,
 }
@@ -296,6 +316,10 @@ pub struct Hazard {
     pub rate: Expr,
     /// A declared upper bound on the rate, checked at run time.
     pub max_rate: Option<Expr>,
+    /// `choose`: the alternatives, one of which each accepted candidate
+    /// emits (empty for a hazard with `event`). With `choose`, `event`,
+    /// `source` and `target` above are the first alternative's.
+    pub choose: Vec<Alternative>,
 }
 
 /// A named result of a replication.

@@ -139,7 +139,8 @@ pub struct RawRule {
     pub when: Option<ExprVal>,
     pub prob: Option<ExprVal>,
     pub delay: Option<Spanned<RawDelay>>,
-    pub emit: Spanned<RawEmit>,
+    pub emit: Option<Spanned<RawEmit>>,
+    pub choose: Option<Spanned<Vec<Spanned<RawChoice>>>>,
     pub recheck: Option<bool>,
     #[serde(default)]
     pub once: bool,
@@ -153,6 +154,18 @@ pub struct RawEmit {
     pub event: Spanned<String>,
     pub source: Option<Spanned<String>>,
     pub target: Option<Spanned<String>>,
+}
+
+/// One alternative of a `choose`: an event like `emit`'s, its weight and,
+/// for a rule, its own optional delay.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChoice {
+    pub event: Spanned<String>,
+    pub source: Option<Spanned<String>>,
+    pub target: Option<Spanned<String>>,
+    pub weight: ExprVal,
+    pub delay: Option<Spanned<RawDelay>>,
 }
 
 /// A delay (or jitter) distribution; each parameter is a number or an expression.
@@ -188,7 +201,8 @@ pub enum RawDelay {
 #[serde(deny_unknown_fields)]
 pub struct RawHazard {
     pub name: Spanned<String>,
-    pub event: Spanned<String>,
+    pub event: Option<Spanned<String>>,
+    pub choose: Option<Spanned<Vec<Spanned<RawChoice>>>>,
     pub source: Option<Spanned<String>>,
     pub target: Option<Spanned<String>>,
     pub rate: ExprVal,
