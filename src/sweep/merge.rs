@@ -38,16 +38,22 @@ pub fn identity_difference(a: &Manifest, b: &Manifest) -> Option<String> {
     let (Some(ma), Some(mb)) = (va.as_object(), vb.as_object()) else {
         return Some("manifest".into());
     };
-    for (key, x) in ma {
-        let y = &mb[key];
+    // Every field of either (a field one of them lacks reads as null).
+    let null = serde_json::Value::Null;
+    let keys: std::collections::BTreeSet<&String> = ma.keys().chain(mb.keys()).collect();
+    for key in keys {
+        let (x, y) = (ma.get(key).unwrap_or(&null), mb.get(key).unwrap_or(&null));
         if x != y {
             if let (Some(ox), Some(oy)) = (x.as_object(), y.as_object()) {
-                for (k, xx) in ox {
-                    if oy.get(k) != Some(xx) {
+                let fields: std::collections::BTreeSet<&String> =
+                    ox.keys().chain(oy.keys()).collect();
+                for k in fields {
+                    let (xx, yy) = (ox.get(k).unwrap_or(&null), oy.get(k).unwrap_or(&null));
+                    if xx != yy {
                         return Some(format!(
                             "{key}.{k} differs ({} vs {})",
                             short(xx),
-                            short(oy.get(k).unwrap_or(&serde_json::Value::Null))
+                            short(yy)
                         ));
                     }
                 }
