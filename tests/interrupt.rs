@@ -4,6 +4,7 @@
 //! every file of every shard and never hangs.
 
 mod common;
+use common::crash::{assert_same_result, kill, succeed, trace, with_fault};
 use common::{flashpoint, read, temp_dir};
 use flashpoint::output::manifest::{Manifest, ScenarioInfo, Totals};
 use flashpoint::sweep::design::{self, DesignKind};
@@ -145,4 +146,226 @@ fn shards_of_a_grid_with_ordinary_values_merge_to_the_whole_and_check() {
     assert!(String::from_utf8_lossy(&read(&merged.join("points.csv")))
         .contains("\n5,0.049999999999999996\n"));
     ok(&["check", s(&merged)]);
+}
+
+/// Kills `args` at the first `op` of `name` (found in a trace of the same
+/// command into `scratch`, which must be the same but for its directory).
+fn kill_at(op: &str, name: &str, scratch: &[String], args: &[String]) {
+    let point = trace(scratch)
+        .into_iter()
+        .find(|p| p.op == op && Path::new(&p.path).file_name() == Some(name.as_ref()))
+        .unwrap_or_else(|| panic!("no {op} of {name} in {scratch:?}"));
+    kill(&format!("{op}:{}:kill", point.n), args);
+}
+
+/// A small sweep of west2025 (2 points × 300 replications) into `dir`.
+fn small_sweep(dir: &Path, resume: bool, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "sweep",
+        "scenarios/west2025.toml",
+        "--quiet",
+        "--vary",
+        "close_prob=0,1",
+        "--reps",
+        "300",
+    ]
+    .iter()
+    .chain(extra)
+    .map(|x| x.to_string())
+    .collect();
+    a.push(if resume { "--resume" } else { "--out" }.into());
+    a.push(s(dir).into());
+    a
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+/// Every file in `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| {
+            let e = e.expect("entry");
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                read(&e.path()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn resume_refuses_another_shard_layout_before_touching_a_file() {
+    let base = temp_dir("interrupt-resume-shard");
+    let dir = base.join("cut");
+    // Killed at the rename of runs.csv: every row is written.
+    let shard = ["--shard", "0/2"];
+    let scratch = small_sweep(&base.join("trace"), false, &shard);
+    kill_at(
+        "rename",
+        "runs.csv",
+        &scratch,
+        &small_sweep(&dir, false, &shard),
+    );
+    let before = snapshot(&dir);
+    assert!(
+        before.contains_key("runs.csv.partial"),
+        "{:?}",
+        before.keys()
+    );
+    let e = err(&strs(&small_sweep(&dir, true, &["--shard", "0/3"])));
+    assert_eq!(
+        e.trim_end(),
+        format!(
+            "error: --resume: {} holds a different sweep: design.shard differs \
+             ({{\"count\":2,\"end\":300,\"index\":0,\"start\":0}} vs \
+             {{\"count\":3,\"end\":200,\"index\":0,\"start\":0}})",
+            dir.display()
+        )
+    );
+    let e = err(&strs(&small_sweep(&dir, true, &[])));
+    assert!(
+        e.contains("holds a different sweep: design.shard differs"),
+        "{e}"
+    );
+    assert!(
+        snapshot(&dir) == before,
+        "a refused --resume changed the files"
+    );
+    ok(&strs(&small_sweep(&dir, true, &["--shard", "0/2"])));
+}
+
+#[test]
+fn resume_without_the_time_series_of_the_sweep_is_refused_not_a_panic() {
+    let base = temp_dir("interrupt-resume-ts");
+    let dir = base.join("cut");
+    let ts = ["--timeseries", "5"];
+    let scratch = small_sweep(&base.join("trace"), false, &ts);
+    kill_at(
+        "rename",
+        "runs.csv",
+        &scratch,
+        &small_sweep(&dir, false, &ts),
+    );
+    let before = snapshot(&dir);
+    let e = err(&strs(&small_sweep(&dir, true, &[])));
+    assert!(
+        e.starts_with(&format!(
+            "error: --resume: {} holds a different sweep: timeseries differs ({{\"dt\":5.0,",
+            dir.display()
+        )) && e.trim_end().ends_with(" vs null)"),
+        "{e}"
+    );
+    assert!(
+        snapshot(&dir) == before,
+        "a refused --resume changed the files"
+    );
+}
+
+#[test]
+fn resume_of_a_directory_that_does_not_exist_creates_nothing() {
+    let dir = temp_dir("interrupt-resume-missing").join("nowhere");
+    let e = err(&strs(&small_sweep(&dir, true, &[])));
+    assert_eq!(
+        e.trim_end(),
+        format!(
+            "error: --resume: {} does not exist; start the sweep with --out {}",
+            dir.display(),
+            dir.display()
+        )
+    );
+    assert!(!dir.exists());
+}
+
+/// A kill at any file operation of a sweep (inside each write, sync and
+/// rename of every file, the manifest's included) leaves a directory that
+/// `--resume` completes to the uninterrupted result.
+#[test]
+fn a_sweep_killed_at_any_file_operation_resumes_to_the_uninterrupted_result() {
+    let base = temp_dir("interrupt-every-point");
+    let whole = base.join("whole");
+    succeed(&small_sweep(&whole, false, &[]));
+    let points = trace(&small_sweep(&base.join("trace"), false, &[]));
+    assert!(points.len() >= 20, "{points:?}");
+    for p in &points {
+        let dir = base.join(format!("{}-{}", p.op, p.n));
+        kill(
+            &format!("{}:{}:kill", p.op, p.n),
+            &small_sweep(&dir, false, &[]),
+        );
+        assert!(!dir.join("manifest.json").exists() || p.op == "rename");
+        if !dir.join("manifest.json").exists() {
+            succeed(&small_sweep(&dir, true, &[]));
+        }
+        assert_same_result(&whole, &dir, &format!("killed at {p:?}"));
+    }
+}
+
+/// A full disk at the final manifest: a clear error naming it, and a
+/// `--resume` that completes.
+#[test]
+fn a_sweep_whose_manifest_meets_a_full_disk_resumes() {
+    let base = temp_dir("interrupt-manifest-enospc");
+    let whole = base.join("whole");
+    succeed(&small_sweep(&whole, false, &[]));
+    let points = trace(&small_sweep(&base.join("trace"), false, &[]));
+    let last_create = points.iter().rfind(|p| p.op == "create").expect("create");
+    let dir = base.join("cut");
+    for p in points.iter().skip_while(|p| !std::ptr::eq(*p, last_create)) {
+        let _ = std::fs::remove_dir_all(&dir);
+        let out = with_fault(
+            &format!("{}:{}:enospc", p.op, p.n),
+            &small_sweep(&dir, false, &[]),
+        );
+        assert_eq!(out.status.code(), Some(1), "{p:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr).trim_end(),
+            format!(
+                "error: {}: No space left on device (os error 28)",
+                dir.join("manifest.json").display()
+            ),
+            "{p:?}"
+        );
+        assert!(!dir.join("manifest.json").exists());
+        succeed(&small_sweep(&dir, true, &[]));
+        assert_same_result(&whole, &dir, &format!("full disk at {p:?}"));
+    }
+}
+
+/// `run` has no `--resume`: after a kill at any file operation, a fresh
+/// `run --out` into the same directory makes the uninterrupted result.
+#[test]
+fn a_run_killed_at_any_file_operation_is_redone_into_the_same_directory() {
+    let base = temp_dir("interrupt-run-every-point");
+    let run = |dir: &Path| -> Vec<String> {
+        [
+            "run",
+            "scenarios/west2025.toml",
+            "--quiet",
+            "--reps",
+            "300",
+            "--trace",
+            "2",
+            "--timeseries",
+            "30",
+            "--out",
+            s(dir),
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect()
+    };
+    let whole = base.join("whole");
+    succeed(&run(&whole));
+    let points = trace(&run(&base.join("trace")));
+    for p in &points {
+        let dir = base.join(format!("{}-{}", p.op, p.n));
+        kill(&format!("{}:{}:kill", p.op, p.n), &run(&dir));
+        if !dir.join("manifest.json").exists() {
+            succeed(&run(&dir));
+        }
+        assert_same_result(&whole, &dir, &format!("killed at {p:?}"));
+    }
 }
