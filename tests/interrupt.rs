@@ -369,3 +369,131 @@ fn a_run_killed_at_any_file_operation_is_redone_into_the_same_directory() {
         assert_same_result(&whole, &dir, &format!("killed at {p:?}"));
     }
 }
+
+/// Two shards of the small sweep in `base/a` and `base/b`, and the whole
+/// sweep in `base/whole`.
+fn two_shards(base: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (a, b) = (base.join("a"), base.join("b"));
+    succeed(&small_sweep(&base.join("whole"), false, &[]));
+    succeed(&small_sweep(&a, false, &["--shard", "0/2"]));
+    succeed(&small_sweep(&b, false, &["--shard", "1/2"]));
+    (a, b)
+}
+
+fn merge_args(a: &Path, b: &Path, out: &Path) -> Vec<String> {
+    ["merge", s(a), s(b), "--out", s(out)]
+        .iter()
+        .map(|x| x.to_string())
+        .collect()
+}
+
+/// Replaces `name` in `dir` by `bytes`, and its SHA-256 in the manifest, as
+/// a forger would.
+fn forge(dir: &Path, name: &str, bytes: &[u8]) {
+    let path = dir.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&read(&path)).expect("manifest");
+    m["outputs"][name] = flashpoint::output::sha256_hex(bytes).into();
+    std::fs::write(dir.join(name), bytes).expect("write");
+    std::fs::write(&path, serde_json::to_string_pretty(&m).expect("json")).expect("write");
+}
+
+#[test]
+fn merge_verifies_every_shards_points_against_its_sha_and_its_design() {
+    let base = temp_dir("interrupt-merge-points");
+    let (a, b) = two_shards(&base);
+    let edited = b"point,close_prob\n0,0\n1,0.5\n";
+    std::fs::write(b.join("points.csv"), edited).expect("write");
+    let e = err(&strs(&merge_args(&a, &b, &base.join("m1"))));
+    assert_eq!(
+        e.trim_end(),
+        format!(
+            "error: merge: {} does not match the SHA-256 in its manifest (edited or truncated?)",
+            b.join("points.csv").display()
+        )
+    );
+    forge(&a, "points.csv", edited);
+    let e = err(&strs(&merge_args(&a, &b, &base.join("m2"))));
+    assert_eq!(
+        e.trim_end(),
+        format!(
+            "error: merge: {} does not list the points of its manifest's design",
+            a.join("points.csv").display()
+        )
+    );
+    assert!(!base.join("m2").join("points.csv").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn merge_refuses_a_shard_file_that_is_not_a_regular_file() {
+    let base = temp_dir("interrupt-merge-fifo");
+    let (a, b) = two_shards(&base);
+    let runs = b.join("runs.csv");
+    std::fs::remove_file(&runs).expect("rm");
+    std::os::unix::fs::symlink("/dev/zero", &runs).expect("symlink");
+    let a2 = base.join("a2");
+    succeed(&small_sweep(&a2, false, &["--shard", "0/2"]));
+    let fifo = a2.join("runs.csv");
+    std::fs::remove_file(&fifo).expect("rm");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    for (shard, other, out) in [(&b, &a, "m1"), (&a2, &b, "m2")] {
+        // Run it as a child, so that a hang fails the test instead of
+        // hanging it.
+        let args = if shard == &b {
+            merge_args(other, shard, &base.join(out))
+        } else {
+            merge_args(shard, other, &base.join(out))
+        };
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut waited = 0;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if waited == 600 {
+                let _ = child.kill();
+                panic!("merge {out} did not finish in a minute: it hangs");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            waited += 1;
+        };
+        let mut e = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut e)
+            .expect("stderr");
+        assert_eq!(status.code(), Some(2), "{e}");
+        assert_eq!(
+            e.trim_end(),
+            format!(
+                "error: merge: {} is not a regular file",
+                shard.join("runs.csv").display()
+            )
+        );
+    }
+}
+
+/// A merge killed at any file operation (its last rename included) is
+/// redone by the same merge command.
+#[test]
+fn a_merge_killed_at_any_file_operation_can_be_retried() {
+    let base = temp_dir("interrupt-merge-kill");
+    let (a, b) = two_shards(&base);
+    let merged = base.join("merged");
+    succeed(&merge_args(&a, &b, &merged));
+    let points = trace(&merge_args(&a, &b, &base.join("trace")));
+    assert!(points.len() >= 12, "{points:?}");
+    for p in &points {
+        let dir = base.join(format!("{}-{}", p.op, p.n));
+        kill(&format!("{}:{}:kill", p.op, p.n), &merge_args(&a, &b, &dir));
+        succeed(&merge_args(&a, &b, &dir));
+        assert_same_result(&merged, &dir, &format!("killed at {p:?}"));
+    }
+}

@@ -933,7 +933,8 @@ fn execute_job(
             let path = dir.join("points.csv");
             outputs.insert(
                 "points.csv".into(),
-                write_atomic(&path, points_csv(job).as_bytes()).map_err(io(&path))?,
+                write_atomic(&path, points_csv(&keys.params, &job.points).as_bytes())
+                    .map_err(io(&path))?,
             );
             written.push(path);
         }
@@ -984,14 +985,14 @@ fn execute_job(
 }
 
 /// `points.csv`: `point` and the varied parameters' values.
-fn points_csv(job: &Job<'_>) -> String {
+pub(crate) fn points_csv(names: &[String], points: &[Vec<f64>]) -> String {
     let mut s = String::from("point");
-    for v in &job.vary {
+    for name in names {
         s.push(',');
-        s.push_str(&v.name);
+        s.push_str(name);
     }
     s.push('\n');
-    for (i, p) in job.points.iter().enumerate() {
+    for (i, p) in points.iter().enumerate() {
         s.push_str(&i.to_string());
         for x in p {
             s.push(',');
