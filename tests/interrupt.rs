@@ -497,3 +497,41 @@ fn a_merge_killed_at_any_file_operation_can_be_retried() {
         assert_same_result(&merged, &dir, &format!("killed at {p:?}"));
     }
 }
+
+/// The second reproduction: a sweep whose design points do not
+/// survive the default float parser (a grid and an LHS design), interrupted
+/// and resumed.
+#[test]
+fn sweeps_of_ordinary_values_resume() {
+    let base = temp_dir("interrupt-float-resume");
+    let designs: [&[&str]; 2] = [
+        &["--vary", "incident_gain=0:0.3:31", "--reps", "20"],
+        &[
+            "--design",
+            "lhs:40",
+            "--vary",
+            "incident_gain=0:0.3",
+            "--vary",
+            "close_prob",
+            "--reps",
+            "20",
+        ],
+    ];
+    for (k, extra) in designs.iter().enumerate() {
+        let sweep = |dir: &Path, flag: &str| -> Vec<String> {
+            ["sweep", "scenarios/west2025.toml", "--quiet"]
+                .iter()
+                .chain(extra.iter())
+                .chain([&flag, &s(dir)])
+                .map(|x| x.to_string())
+                .collect()
+        };
+        let whole = base.join(format!("whole-{k}"));
+        succeed(&sweep(&whole, "--out"));
+        let dir = base.join(format!("cut-{k}"));
+        let scratch = sweep(&base.join(format!("trace-{k}")), "--out");
+        kill_at("rename", "runs.csv", &scratch, &sweep(&dir, "--out"));
+        succeed(&sweep(&dir, "--resume"));
+        assert_same_result(&whole, &dir, extra[1]);
+    }
+}
