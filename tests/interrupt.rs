@@ -535,3 +535,31 @@ fn sweeps_of_ordinary_values_resume() {
         assert_same_result(&whole, &dir, extra[1]);
     }
 }
+
+/// A record damaged from outside (flashpoint replaces it whole) gets an
+/// error that says what to do, and nothing is touched.
+#[test]
+fn resume_of_a_damaged_record_says_what_to_do() {
+    let base = temp_dir("interrupt-damaged-record");
+    let dir = base.join("cut");
+    let scratch = small_sweep(&base.join("trace"), false, &[]);
+    kill_at(
+        "rename",
+        "summary.csv",
+        &scratch,
+        &small_sweep(&dir, false, &[]),
+    );
+    std::fs::write(dir.join("manifest.json.partial"), b"").expect("write");
+    let before = snapshot(&dir);
+    let e = err(&strs(&small_sweep(&dir, true, &[])));
+    assert_eq!(
+        e.trim_end(),
+        format!(
+            "error: --resume: {} is not a flashpoint manifest (EOF while parsing a value at line 1 column 0), \
+             so the interrupted sweep cannot be identified; delete {} and run the sweep again with --out",
+            dir.join("manifest.json.partial").display(),
+            dir.display()
+        )
+    );
+    assert!(snapshot(&dir) == before);
+}

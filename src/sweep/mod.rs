@@ -570,10 +570,13 @@ fn resume_state(job: &Job<'_>, dir: &Path, cols: &[Column]) -> Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(Error::io(&partial, e)),
     };
+    // Never cut short by flashpoint itself (it is replaced whole); one that
+    // is was damaged from outside, and the sweep cannot be identified.
     let old: Manifest = serde_json::from_slice(&text).map_err(|e| {
         Error::Usage(format!(
-            "--resume: {} is not a flashpoint manifest: {e}",
-            partial.display()
+            "--resume: {} is not a flashpoint manifest ({e}), so the interrupted sweep cannot be identified; delete {} and run the sweep again with --out",
+            partial.display(),
+            dir.display()
         ))
     })?;
     let new = job.manifest();
