@@ -934,6 +934,46 @@ fn the_harness_stops_at_the_sinks_error() {
     }
 }
 
+/// Blocks are made as the harness goes, not listed up front: 10^15
+/// replications (a list of their blocks would take 62 TB) run their first
+/// blocks at once, and a range that starts and ends inside blocks is cut at
+/// multiples of `BLOCK`.
+#[test]
+fn the_harness_makes_its_blocks_as_it_goes() {
+    use flashpoint::sweep::harness::{execute, Plan, BLOCK};
+    let s = common::scenario(CALM);
+    let huge = 1_000_000_000_000_000;
+    let (seen, outcome) = harness_run(&s, huge, 2, Some(3));
+    assert_eq!(outcome.expect("no replication fails"), Err(3));
+    assert_eq!(seen, vec![0, BLOCK, 2 * BLOCK]);
+    let plan = Plan {
+        scenario: &s,
+        points: vec![Vec::new()],
+        reps: huge,
+        seed: 5,
+        independent_streams: false,
+        range: huge - 1000..huge - 10,
+        options: Default::default(),
+        grid: None,
+    };
+    let n_cols = flashpoint::engine::columns(&s).len();
+    let mut seen = Vec::new();
+    let outcome = execute(&plan, 2, |block| {
+        seen.push((block.first, (block.values.len() / n_cols) as u64));
+        Ok::<(), ()>(())
+    });
+    assert_eq!(outcome, Ok(Ok(())));
+    let first_cut = (huge - 1000).div_ceil(BLOCK) * BLOCK;
+    let mut expected = vec![(huge - 1000, first_cut - (huge - 1000))];
+    let mut at = first_cut;
+    while at < huge - 10 {
+        let end = (at + BLOCK).min(huge - 10);
+        expected.push((at, end - at));
+        at = end;
+    }
+    assert_eq!(seen, expected);
+}
+
 /// A scenario that never fails.
 const CALM: &str = r#"
 [scenario]

@@ -65,6 +65,13 @@ impl AtomicFile {
         Ok(hex(&hash.finalize()))
     }
 
+    /// Like [`AtomicFile::commit`], but renames the file to `to` (in the same
+    /// directory) instead of its own name.
+    pub fn commit_as(mut self, to: &Path) -> io::Result<String> {
+        self.path = to.to_path_buf();
+        self.commit()
+    }
+
     /// Removes the partial file.
     pub fn discard(self) {
         let AtomicFile { tmp, writer, .. } = self;

@@ -100,23 +100,51 @@ pub fn execute<E: Send>(
     mut sink: impl FnMut(&Block) -> Result<(), E> + Send,
 ) -> Result<Result<(), E>, RepError> {
     let n_cols = crate::engine::columns(plan.scenario).len();
-    let blocks: Vec<Range<u64>> = {
-        let mut v = Vec::new();
-        let mut start = plan.range.start;
-        while start < plan.range.end {
-            // Block boundaries at multiples of BLOCK, so shards share them.
-            let end = ((start / BLOCK + 1) * BLOCK).min(plan.range.end);
-            v.push(start..end);
-            start = end;
-        }
-        v
-    };
+    let blocks = Blocks::new(plan.range.clone());
     in_order(
         blocks.len(),
         threads,
-        |i| run_block(plan, blocks[i].clone(), n_cols),
+        |i| run_block(plan, blocks.get(i), n_cols),
         |block| sink(&block),
     )
+}
+
+/// The blocks of a range, made one at a time when asked for (a list of them
+/// would grow with the number of replications): boundaries at multiples of
+/// [`BLOCK`], so that shards share them.
+struct Blocks {
+    range: Range<u64>,
+    /// Index of the block that holds `range.start`, counted from 0.
+    first: u64,
+    len: usize,
+}
+
+impl Blocks {
+    fn new(range: Range<u64>) -> Blocks {
+        let first = range.start / BLOCK;
+        let len = if range.is_empty() {
+            0
+        } else {
+            // At most 2^64 / 256 blocks: they fit a 64-bit usize.
+            usize::try_from((range.end - 1) / BLOCK - first + 1).unwrap_or(usize::MAX)
+        };
+        Blocks { range, first, len }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The `i`-th block (`i < len`).
+    fn get(&self, i: usize) -> Range<u64> {
+        let k = self.first + i as u64;
+        let start = (k * BLOCK).max(self.range.start);
+        let end = k
+            .saturating_add(1)
+            .saturating_mul(BLOCK)
+            .min(self.range.end);
+        start..end
+    }
 }
 
 /// Results each thread may have in flight (being computed, or done and

@@ -38,16 +38,22 @@ pub fn identity_difference(a: &Manifest, b: &Manifest) -> Option<String> {
     let (Some(ma), Some(mb)) = (va.as_object(), vb.as_object()) else {
         return Some("manifest".into());
     };
-    for (key, x) in ma {
-        let y = &mb[key];
+    // Every field of either (a field one of them lacks reads as null).
+    let null = serde_json::Value::Null;
+    let keys: std::collections::BTreeSet<&String> = ma.keys().chain(mb.keys()).collect();
+    for key in keys {
+        let (x, y) = (ma.get(key).unwrap_or(&null), mb.get(key).unwrap_or(&null));
         if x != y {
             if let (Some(ox), Some(oy)) = (x.as_object(), y.as_object()) {
-                for (k, xx) in ox {
-                    if oy.get(k) != Some(xx) {
+                let fields: std::collections::BTreeSet<&String> =
+                    ox.keys().chain(oy.keys()).collect();
+                for k in fields {
+                    let (xx, yy) = (ox.get(k).unwrap_or(&null), oy.get(k).unwrap_or(&null));
+                    if xx != yy {
                         return Some(format!(
                             "{key}.{k} differs ({} vs {})",
                             short(xx),
-                            short(oy.get(k).unwrap_or(&serde_json::Value::Null))
+                            short(yy)
                         ));
                     }
                 }
@@ -86,12 +92,33 @@ fn read_manifest(dir: &Path) -> Result<Manifest> {
     })
 }
 
-/// Checks that `dir/name` is the file whose SHA-256 `manifest` records.
+/// Opens `path` for reading if it is a regular file (a FIFO or a device
+/// would make merge wait or read forever); returns it with its length.
+fn open_regular(path: &Path) -> Result<(std::fs::File, u64)> {
+    let not_regular = || Error::Usage(format!("merge: {} is not a regular file", path.display()));
+    // Looked at before opening: opening a FIFO waits for a writer.
+    if !std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .is_file()
+    {
+        return Err(not_regular());
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(not_regular());
+    }
+    Ok((file, meta.len()))
+}
+
+/// Checks that `dir/name` is a regular file whose SHA-256 `manifest`
+/// records (reading no more than the file's length when it was opened).
 fn verify_output(dir: &Path, manifest: &Manifest, name: &str) -> Result<()> {
     let path = dir.join(name);
-    let mut file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+    let (file, len) = open_regular(&path)?;
     let mut hash = Sha256::new();
-    std::io::copy(&mut file, &mut hash).map_err(|e| Error::io(&path, e))?;
+    std::io::copy(&mut std::io::Read::take(file, len), &mut hash)
+        .map_err(|e| Error::io(&path, e))?;
     let digest = crate::output::atomic::hex(&hash.finalize());
     if manifest.outputs.get(name) != Some(&digest) {
         return Err(Error::Usage(format!(
@@ -223,9 +250,20 @@ pub fn merge(
         point: true,
         params,
     };
-    // Every shard's files must be the ones its manifest vouches for.
+    // Every shard's files must be the ones its manifest vouches for, and its
+    // points those of the design (merge writes them from the design).
+    let points_bytes = super::points_csv(&keys.params, &points);
     for (_, _, d, m) in &shards {
         verify_output(d, m, "runs.csv")?;
+        verify_output(d, m, "points.csv")?;
+        if std::fs::read(d.join("points.csv")).map_err(|e| Error::io(d.join("points.csv"), e))?
+            != points_bytes.as_bytes()
+        {
+            return Err(Error::Usage(format!(
+                "merge: {} does not list the points of its manifest's design",
+                d.join("points.csv").display()
+            )));
+        }
         if m.timeseries.is_some() {
             verify_output(d, m, timeseries::DETAIL_FILE)?;
             verify_output(d, m, timeseries::SUMMARY_FILE)?;
@@ -342,12 +380,11 @@ pub fn merge(
                 f.commit().map_err(|e| Error::io(&summary_path, e))?,
             );
         }
-        let points_bytes = std::fs::read(shards[0].2.join("points.csv"))
-            .map_err(|e| Error::io(shards[0].2.join("points.csv"), e))?;
         let points_path = out.join("points.csv");
         outputs.insert(
             "points.csv".into(),
-            write_atomic(&points_path, &points_bytes).map_err(|e| Error::io(&points_path, e))?,
+            write_atomic(&points_path, points_bytes.as_bytes())
+                .map_err(|e| Error::io(&points_path, e))?,
         );
         let mut written = vec![runs_path, summary_path, points_path];
         for (name, f) in timeseries_files {
@@ -371,15 +408,16 @@ pub fn merge(
         };
         let json =
             serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
-        let manifest_path = out.join("manifest.json");
-        write_atomic(&manifest_path, json.as_bytes()).map_err(|e| Error::io(&manifest_path, e))?;
-        written.push(manifest_path);
+        super::commit_manifest(out, json.as_bytes(), false)?;
+        written.push(out.join("manifest.json"));
         Ok(written)
     })();
     if written.is_err() {
         for name in MERGED_FILES {
             let _ = std::fs::remove_file(partial_path(&out.join(name)));
         }
+        let manifest_tmp = partial_path(&partial_path(&out.join("manifest.json")));
+        let _ = std::fs::remove_file(manifest_tmp);
     }
     written
 }

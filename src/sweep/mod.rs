@@ -535,40 +535,141 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |e| Error::io(path, e)
 }
 
+/// Checks that `--resume` can continue the sweep in `dir`, before any file is
+/// touched: `dir` exists, holds no finished result, and its
+/// `manifest.json.partial` (if any) records this very sweep, shard included,
+/// with a `runs.csv` of the same header. Returns false when the sweep had not
+/// yet recorded itself (killed in its first moments): it starts afresh.
+fn resume_state(job: &Job<'_>, dir: &Path, cols: &[Column]) -> Result<bool> {
+    match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Usage(format!(
+                "--resume: {} does not exist; start the sweep with --out {}",
+                dir.display(),
+                dir.display()
+            )));
+        }
+        Err(e) => return Err(Error::io(dir, e)),
+        Ok(m) if !m.is_dir() => {
+            return Err(Error::Usage(format!(
+                "--resume: {} is not a directory",
+                dir.display()
+            )));
+        }
+        Ok(_) => {}
+    }
+    if dir.join("manifest.json").exists() {
+        return Err(Error::Usage(format!(
+            "--resume: {} holds a finished result; nothing to resume",
+            dir.display()
+        )));
+    }
+    let partial = partial_path(&dir.join("manifest.json"));
+    let text = match std::fs::read(&partial) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io(&partial, e)),
+    };
+    // Never cut short by flashpoint itself (it is replaced whole); one that
+    // is was damaged from outside, and the sweep cannot be identified.
+    let old: Manifest = serde_json::from_slice(&text).map_err(|e| {
+        Error::Usage(format!(
+            "--resume: {} is not a flashpoint manifest ({e}), so the interrupted sweep cannot be identified; delete {} and run the sweep again with --out",
+            partial.display(),
+            dir.display()
+        ))
+    })?;
+    let new = job.manifest();
+    let shard = |m: &Manifest| {
+        m.design
+            .as_ref()
+            .map_or(serde_json::Value::Null, |d| d["shard"].clone())
+    };
+    let diff = merge::identity_difference(&old, &new).or_else(|| {
+        let (a, b) = (shard(&old), shard(&new));
+        (a != b).then(|| format!("design.shard differs ({a} vs {b})"))
+    });
+    if let Some(diff) = diff {
+        return Err(Error::Usage(format!(
+            "--resume: {} holds a different sweep: {diff}",
+            dir.display()
+        )));
+    }
+    if !job.no_runs {
+        let header = runs_header(&job.keys(), cols);
+        for path in [partial_path(&dir.join("runs.csv")), dir.join("runs.csv")] {
+            let Ok(file) = std::fs::File::open(&path) else {
+                continue;
+            };
+            let mut first = String::new();
+            let _ = std::io::BufReader::new(file).read_line(&mut first);
+            if first.ends_with('\n') && first != header {
+                return Err(Error::Usage(format!(
+                    "--resume: {} has a different header",
+                    path.display()
+                )));
+            }
+            break;
+        }
+    }
+    Ok(true)
+}
+
+/// Every file a sweep writes before its manifest.
+const SWEEP_FILES: [&str; 6] = [
+    "runs.csv",
+    "summary.csv",
+    "points.csv",
+    timeseries::DETAIL_FILE,
+    timeseries::SUMMARY_FILE,
+    timeseries::STATE_FILE,
+];
+
+/// Files of an interrupted sweep that were already renamed into place (the
+/// kill came between two renames, or at the manifest) are whole: they go
+/// back under their partial names, where `--resume` reads what is done and
+/// from where the sweep commits them again.
+fn restore_renamed(dir: &Path) -> Result<()> {
+    for name in SWEEP_FILES {
+        let path = dir.join(name);
+        let partial = partial_path(&path);
+        if path.is_file() && !partial.exists() {
+            crate::output::atomic::rename(&path, &partial).map_err(io(&path))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `manifest.json`, the last file of a result. It is written as
+/// `manifest.json.partial.partial`; a sweep's is renamed over its
+/// `manifest.json.partial` (which recorded the interrupted sweep and now
+/// records the finished one, so `--resume` still reads the same sweep there)
+/// and then to `manifest.json`; a run's is renamed to `manifest.json` at
+/// once. A kill at any moment leaves either a finished result or one that
+/// `--resume` (a sweep) or a fresh command (a run) can complete.
+pub(crate) fn commit_manifest(dir: &Path, json: &[u8], sweep: bool) -> Result<()> {
+    let path = dir.join("manifest.json");
+    let partial = partial_path(&path);
+    let mut f = AtomicFile::create(&partial).map_err(io(&path))?;
+    f.write_all(json).map_err(io(&path))?;
+    if sweep {
+        f.commit().map_err(io(&path))?;
+        crate::output::atomic::rename(&partial, &path).map_err(io(&path))?;
+    } else {
+        f.commit_as(&path).map_err(io(&path))?;
+    }
+    Ok(())
+}
+
 /// Where an interrupted sweep stopped: the bytes of complete rows in
-/// `runs.csv.partial` and how many they are.
+/// `runs.csv.partial` and how many they are. [`resume_state`] has checked
+/// that the directory holds this sweep.
 fn resume_point(
     job: &Job<'_>,
     dir: &Path,
     cols: &[Column],
     acc: &mut Accumulator<'_>,
 ) -> Result<(u64, u64)> {
-    let partial = partial_path(&dir.join("manifest.json"));
-    let text = std::fs::read(&partial).map_err(|e| {
-        if dir.join("manifest.json").exists() {
-            Error::Usage(format!(
-                "--resume: {} holds a finished result; nothing to resume",
-                dir.display()
-            ))
-        } else {
-            Error::Usage(format!(
-                "--resume: {} holds no interrupted sweep ({e})",
-                dir.display()
-            ))
-        }
-    })?;
-    let old: Manifest = serde_json::from_slice(&text).map_err(|e| {
-        Error::Usage(format!(
-            "--resume: {} is not a flashpoint manifest: {e}",
-            partial.display()
-        ))
-    })?;
-    if let Some(diff) = merge::identity_difference(&old, &job.manifest()) {
-        return Err(Error::Usage(format!(
-            "--resume: {} holds a different sweep: {diff}",
-            dir.display()
-        )));
-    }
     if job.no_runs {
         return Ok((0, 0));
     }
@@ -602,6 +703,7 @@ fn resume_point(
             match parse_row(line.trim_end_matches('\n'), &job.keys(), cols, &mut values) {
                 Some((p, r))
                     if r < job.reps
+                        && expected < range.end
                         && (p as usize) < job.points.len()
                         && p.checked_mul(job.reps).and_then(|x| x.checked_add(r))
                             == Some(expected) =>
@@ -655,9 +757,14 @@ fn execute_job(
     let write_summary = out.is_some() && job.shard.is_none();
     let mut written = Vec::new();
 
+    // Every refusal comes before any file is touched.
+    let resume = match out {
+        Some(dir) if resume => resume_state(job, dir, &cols)?,
+        _ => false,
+    };
     if let Some(dir) = out {
         if resume {
-            std::fs::create_dir_all(dir).map_err(io(dir))?;
+            restore_renamed(dir)?;
         } else {
             let hint = if job.sweep {
                 ", or --resume an interrupted sweep"
@@ -665,6 +772,14 @@ fn execute_job(
                 " or delete it"
             };
             crate::output::manifest::claim_out_dir(dir, hint)?;
+            if job.sweep {
+                // The record of the interrupted sweep, which `--resume` reads.
+                let json = serde_json::to_string_pretty(&job.manifest())
+                    .expect("a manifest always serializes")
+                    + "\n";
+                let partial = partial_path(&dir.join("manifest.json"));
+                write_atomic(&partial, json.as_bytes()).map_err(io(&partial))?;
+            }
         }
     }
     let summary_file = match (out, write_summary) {
@@ -704,20 +819,11 @@ fn execute_job(
                 }
                 runs = Some((f, runs_path));
             }
-        } else {
-            if job.sweep {
-                let json = serde_json::to_string_pretty(&job.manifest())
-                    .expect("a manifest always serializes")
-                    + "\n";
-                let partial = partial_path(&dir.join("manifest.json"));
-                std::fs::write(&partial, json).map_err(io(&partial))?;
-            }
-            if !job.no_runs {
-                let mut f = AtomicFile::create(&runs_path).map_err(io(&runs_path))?;
-                f.write_all(runs_header(&keys, &cols).as_bytes())
-                    .map_err(io(&runs_path))?;
-                runs = Some((f, runs_path));
-            }
+        } else if !job.no_runs {
+            let mut f = AtomicFile::create(&runs_path).map_err(io(&runs_path))?;
+            f.write_all(runs_header(&keys, &cols).as_bytes())
+                .map_err(io(&runs_path))?;
+            runs = Some((f, runs_path));
         }
     }
 
@@ -830,7 +936,8 @@ fn execute_job(
             let path = dir.join("points.csv");
             outputs.insert(
                 "points.csv".into(),
-                write_atomic(&path, points_csv(job).as_bytes()).map_err(io(&path))?,
+                write_atomic(&path, points_csv(&keys.params, &job.points).as_bytes())
+                    .map_err(io(&path))?,
             );
             written.push(path);
         }
@@ -863,9 +970,8 @@ fn execute_job(
         };
         let json =
             serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
-        let path = dir.join("manifest.json");
-        write_atomic(&path, json.as_bytes()).map_err(io(&path))?;
-        written.push(path);
+        commit_manifest(dir, json.as_bytes(), job.sweep)?;
+        written.push(dir.join("manifest.json"));
     }
     Ok(RunReport {
         scenario_name: scenario.name.clone(),
@@ -882,14 +988,14 @@ fn execute_job(
 }
 
 /// `points.csv`: `point` and the varied parameters' values.
-fn points_csv(job: &Job<'_>) -> String {
+pub(crate) fn points_csv(names: &[String], points: &[Vec<f64>]) -> String {
     let mut s = String::from("point");
-    for v in &job.vary {
+    for name in names {
         s.push(',');
-        s.push_str(&v.name);
+        s.push_str(name);
     }
     s.push('\n');
-    for (i, p) in job.points.iter().enumerate() {
+    for (i, p) in points.iter().enumerate() {
         s.push_str(&i.to_string());
         for x in p {
             s.push(',');

@@ -6,6 +6,8 @@ use flashpoint::rng::replication_key;
 use flashpoint::scenario::{parse, Scenario};
 use std::path::PathBuf;
 
+pub mod crash;
+
 /// Parses a scenario or panics with the rendered diagnostics.
 pub fn scenario(text: &str) -> Scenario {
     match parse("test.toml", text) {
