@@ -573,9 +573,10 @@ fn resume_point(
         return Ok((0, 0));
     }
     let runs = partial_path(&dir.join("runs.csv"));
-    let file = match std::fs::File::open(&runs) {
+    let file = match crate::output::atomic::open_regular(&runs, false) {
         Ok(f) => f,
-        Err(_) => return Ok((0, 0)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
+        Err(e) => return Err(Error::io(dir.join("runs.csv"), e)),
     };
     let mut reader = std::io::BufReader::new(file);
     let header = runs_header(&job.keys(), cols);

@@ -1,0 +1,105 @@
+//! What output files may never do: follow a planted link, overwrite a file
+//! of a result or an existing file without `--force`, share an `--out`
+//! directory with another command, or leave a golden half updated.
+
+mod common;
+use common::{flashpoint, ok, read, temp_dir};
+use std::path::Path;
+use std::process::Output;
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// A small finished `run --out` result.
+fn small_run(dir: &Path) {
+    ok(&flashpoint(&[
+        "run",
+        "scenarios/west2025.toml",
+        "--reps",
+        "20",
+        "--seed",
+        "3",
+        "--quiet",
+        "--out",
+        s(dir),
+    ]));
+}
+
+#[test]
+fn a_planted_partial_symlink_is_not_followed() {
+    let base = temp_dir("outputs-symlink");
+    let victim = base.join("victim");
+    small_run(&victim);
+    let before = read(&victim.join("runs.csv"));
+    // run --out: runs.csv.partial is created fresh, never through a link.
+    let out = base.join("out");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    std::os::unix::fs::symlink(victim.join("runs.csv"), out.join("runs.csv.partial"))
+        .expect("symlink");
+    ok(&flashpoint(&[
+        "run",
+        "scenarios/west2025.toml",
+        "--reps",
+        "50",
+        "--quiet",
+        "--out",
+        s(&out),
+    ]));
+    assert!(
+        read(&victim.join("runs.csv")) == before,
+        "the link's target was overwritten"
+    );
+    assert_eq!(
+        String::from_utf8(read(&out.join("runs.csv")))
+            .expect("utf-8")
+            .lines()
+            .count(),
+        51
+    );
+    // sweep --resume: an appended partial that is a link is refused.
+    let sweep = base.join("sweep");
+    std::fs::create_dir_all(&sweep).expect("mkdir");
+    let partial = sweep.join("runs.csv.partial");
+    let manifest_src = base.join("real-sweep");
+    ok(&flashpoint(&[
+        "sweep",
+        "scenarios/west2025.toml",
+        "--vary",
+        "incident_gain=0:0.2:2",
+        "--reps",
+        "10",
+        "--quiet",
+        "--out",
+        s(&manifest_src),
+    ]));
+    let victim_runs = read(&manifest_src.join("runs.csv"));
+    std::os::unix::fs::symlink(manifest_src.join("runs.csv"), &partial).expect("symlink");
+    let manifest = std::fs::read(manifest_src.join("manifest.json")).expect("manifest");
+    std::fs::write(sweep.join("manifest.json.partial"), manifest).expect("write");
+    let out = flashpoint(&[
+        "sweep",
+        "scenarios/west2025.toml",
+        "--vary",
+        "incident_gain=0:0.2:2",
+        "--reps",
+        "10",
+        "--quiet",
+        "--resume",
+        s(&sweep),
+    ]);
+    assert!(read(&manifest_src.join("runs.csv")) == victim_runs);
+    assert!(!out.status.success(), "a resume through a link succeeded");
+    assert!(
+        stderr(&out).contains(&format!(
+            "{} is not a regular file; remove it",
+            partial.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+}
