@@ -103,3 +103,84 @@ fn a_planted_partial_symlink_is_not_followed() {
         stderr(&out)
     );
 }
+
+/// Waits (without a deadline on the assertion itself) until `path` exists
+/// or `child` has exited.
+fn wait_for(path: &Path, child: &mut std::process::Child) {
+    while !path.exists() {
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("the first command exited first: {status}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn an_out_directory_in_use_by_another_command_is_refused() {
+    let base = temp_dir("outputs-lock");
+    let dir = base.join("shared");
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+        .args([
+            "run",
+            "scenarios/west2025.toml",
+            "--reps",
+            "100000000",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            s(&dir),
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    wait_for(&dir.join("runs.csv.partial"), &mut first);
+    let expected = format!(
+        "error: {} is in use by another flashpoint command; wait for it to finish or choose another --out\n",
+        dir.display()
+    );
+    let second = flashpoint(&[
+        "run",
+        "scenarios/west2025.toml",
+        "--reps",
+        "10",
+        "--quiet",
+        "--out",
+        s(&dir),
+    ]);
+    let sweep = flashpoint(&[
+        "sweep",
+        "scenarios/west2025.toml",
+        "--vary",
+        "incident_gain=0:0.2:2",
+        "--reps",
+        "10",
+        "--quiet",
+        "--resume",
+        s(&dir),
+    ]);
+    first.kill().expect("kill");
+    first.wait().expect("wait");
+    assert_eq!(stderr(&second), expected);
+    assert_eq!(second.status.code(), Some(2));
+    assert_eq!(stderr(&sweep), expected);
+    assert!(!dir.join("manifest.json").exists());
+    // The kernel releases the claim of a killed command: no stale lock.
+    ok(&flashpoint(&[
+        "run",
+        "scenarios/west2025.toml",
+        "--reps",
+        "10",
+        "--quiet",
+        "--out",
+        s(&dir),
+    ]));
+    assert_eq!(
+        String::from_utf8(read(&dir.join("runs.csv")))
+            .expect("utf-8")
+            .lines()
+            .count(),
+        11
+    );
+}

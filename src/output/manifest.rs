@@ -131,14 +131,49 @@ pub struct OutputDir {
     dir: PathBuf,
     outputs: BTreeMap<String, String>,
     written: Vec<PathBuf>,
+    _lock: OutDirLock,
 }
 
-/// Creates `dir` (and its parents) if needed, and refuses it if it already
-/// holds a result: a `manifest.json`, or the `manifest.json.partial` of an
-/// interrupted run. `hint` ends the message (how to go on). Nothing is
-/// overwritten.
-pub fn claim_out_dir(dir: &Path, hint: &str) -> Result<()> {
+/// An `--out` directory claimed by this process for the command's life: an
+/// exclusive `flock(2)` on the directory itself, so no marker file is left
+/// behind and the kernel releases the claim when the process ends, however
+/// it ends (a killed command leaves no stale lock). Dropping it releases it.
+#[derive(Debug)]
+#[must_use = "the claim lasts as long as the value"]
+pub struct OutDirLock {
+    _dir: std::fs::File,
+}
+
+/// Claims `dir` (which must exist) for this process: refused with "DIR is in
+/// use by another flashpoint command" while another command holds it.
+/// `run`, `sweep` (`--resume` included), `merge`, the analyses and `check
+/// --update` all take it before they write.
+pub fn lock_out_dir(dir: &Path) -> Result<OutDirLock> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
+    // SAFETY: flock on a file descriptor we own; no memory is involved.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            return Err(Error::Usage(format!(
+                "{} is in use by another flashpoint command; wait for it to finish or choose another --out",
+                dir.display()
+            )));
+        }
+        return Err(Error::io(dir, e));
+    }
+    Ok(OutDirLock { _dir: file })
+}
+
+/// Creates `dir` (and its parents) if needed, claims it for this process
+/// ([`lock_out_dir`]) and refuses it if it already holds a result: a
+/// `manifest.json`, or the `manifest.json.partial` of an interrupted run.
+/// The check is made under the claim, so two commands cannot both pass it.
+/// `hint` ends the message (how to go on). Nothing is overwritten. Hold the
+/// returned claim until the command has written its manifest.
+pub fn claim_out_dir(dir: &Path, hint: &str) -> Result<OutDirLock> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let lock = lock_out_dir(dir)?;
     let manifest = dir.join("manifest.json");
     if manifest.exists() || super::atomic::partial_path(&manifest).exists() {
         return Err(Error::Usage(format!(
@@ -146,7 +181,7 @@ pub fn claim_out_dir(dir: &Path, hint: &str) -> Result<()> {
             dir.display()
         )));
     }
-    Ok(())
+    Ok(lock)
 }
 
 impl OutputDir {
@@ -154,11 +189,12 @@ impl OutputDir {
     /// needed, refused if it already holds a result). Call it before the
     /// work, so a refusal costs nothing.
     pub fn create(dir: &Path) -> Result<OutputDir> {
-        claim_out_dir(dir, " or delete it")?;
+        let lock = claim_out_dir(dir, " or delete it")?;
         Ok(OutputDir {
             dir: dir.to_path_buf(),
             outputs: BTreeMap::new(),
             written: Vec::new(),
+            _lock: lock,
         })
     }
 
@@ -178,6 +214,7 @@ impl OutputDir {
             dir,
             outputs,
             mut written,
+            _lock,
         } = self;
         let manifest = Manifest {
             flashpoint_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -656,16 +656,19 @@ fn execute_job(
     let write_summary = out.is_some() && job.shard.is_none();
     let mut written = Vec::new();
 
+    // Held until the manifest is written: no other command writes here.
+    let mut _claim = None;
     if let Some(dir) = out {
         if resume {
             std::fs::create_dir_all(dir).map_err(io(dir))?;
+            _claim = Some(crate::output::manifest::lock_out_dir(dir)?);
         } else {
             let hint = if job.sweep {
                 ", or --resume an interrupted sweep"
             } else {
                 " or delete it"
             };
-            crate::output::manifest::claim_out_dir(dir, hint)?;
+            _claim = Some(crate::output::manifest::claim_out_dir(dir, hint)?);
         }
     }
     let summary_file = match (out, write_summary) {
