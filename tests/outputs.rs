@@ -184,3 +184,96 @@ fn an_out_directory_in_use_by_another_command_is_refused() {
         11
     );
 }
+
+#[test]
+fn single_file_outputs_never_overwrite_a_result_and_need_force_for_a_file() {
+    let base = temp_dir("outputs-overwrite");
+    let result = base.join("result");
+    small_run(&result);
+    let files = ["runs.csv", "summary.csv", "manifest.json"];
+    let before: Vec<Vec<u8>> = files.iter().map(|f| read(&result.join(f))).collect();
+    for file in files {
+        let target = result.join(file);
+        for force in [false, true] {
+            let mut args = vec![
+                "run",
+                "scenarios/west2025.toml",
+                "--reps",
+                "5",
+                "--quiet",
+                "--events-cameo",
+                s(&target),
+            ];
+            if force {
+                args.push("--force");
+            }
+            let out = flashpoint(&args);
+            assert_eq!(
+                stderr(&out),
+                format!(
+                    "error: {} is a file of the result in {}; choose another path\n",
+                    target.display(),
+                    result.display()
+                )
+            );
+            assert_eq!(out.status.code(), Some(2));
+        }
+    }
+    let after: Vec<Vec<u8>> = files.iter().map(|f| read(&result.join(f))).collect();
+    assert!(before == after, "a file of the result was overwritten");
+    ok(&flashpoint(&["check", s(&result)]));
+
+    // An ordinary existing file: refused without --force, replaced with it.
+    let cameo = base.join("events.csv");
+    std::fs::write(&cameo, "keep me\n").expect("write");
+    let args = [
+        "run",
+        "scenarios/west2025.toml",
+        "--reps",
+        "5",
+        "--quiet",
+        "--events-cameo",
+        s(&cameo),
+    ];
+    let out = flashpoint(&args);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {} already exists; choose another path or pass --force to overwrite it\n",
+            cameo.display()
+        )
+    );
+    assert_eq!(read(&cameo), b"keep me\n");
+    ok(&flashpoint(&[&args[..], &["--force"]].concat()));
+    assert!(read(&cameo).starts_with(b"date,source,target,"));
+
+    // plot --out, and plot's default DIR/plot.svg.
+    let svg = base.join("chart.svg");
+    std::fs::write(&svg, "keep me\n").expect("write");
+    let out = flashpoint(&["plot", s(&result), "--out", s(&svg)]);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {} already exists; choose another path or pass --force to overwrite it\n",
+            svg.display()
+        )
+    );
+    assert_eq!(read(&svg), b"keep me\n");
+    ok(&flashpoint(&[
+        "plot",
+        s(&result),
+        "--out",
+        s(&svg),
+        "--force",
+    ]));
+    assert!(read(&svg).starts_with(b"<svg"));
+    ok(&flashpoint(&["plot", s(&result)]));
+    let out = flashpoint(&["plot", s(&result)]);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: {} already exists; choose another path or pass --force to overwrite it\n",
+            result.join("plot.svg").display()
+        )
+    );
+}

@@ -184,6 +184,65 @@ pub fn claim_out_dir(dir: &Path, hint: &str) -> Result<OutDirLock> {
     Ok(lock)
 }
 
+/// The names of the files a result directory may hold besides those its
+/// manifest lists (an interrupted run's files are not listed anywhere yet).
+const RESULT_FILES: [&str; 8] = [
+    "runs.csv",
+    "summary.csv",
+    "points.csv",
+    "events.csv",
+    "timeseries.csv",
+    "timeseries_summary.csv",
+    "timeseries_state.bin",
+    "tie_audit.csv",
+];
+
+/// Checks that `path` may be written as a single output file (`run
+/// --events-cameo FILE`, `plot --out FILE`): never a file of a result (the
+/// manifest of the directory it is in, a file that manifest lists, a file a
+/// run writes, or any `.partial`), whatever `force` says; and an existing
+/// file only with `force`. Call it before the work.
+pub fn claim_out_file(path: &Path, force: bool) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let manifest = dir.join("manifest.json");
+    let partial = super::atomic::partial_path(&manifest);
+    let holds_result = manifest.exists() || partial.exists();
+    let listed = || {
+        [&manifest, &partial].iter().any(|m| {
+            std::fs::read(m)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .is_some_and(|v| v["outputs"].get(&name).is_some())
+        })
+    };
+    let of_result = name.ends_with(".partial")
+        || (holds_result
+            && (name.starts_with("manifest.json")
+                || RESULT_FILES.contains(&name.as_str())
+                || listed()));
+    if of_result {
+        return Err(Error::Usage(format!(
+            "{} is a file of the result in {}; choose another path",
+            path.display(),
+            dir.display()
+        )));
+    }
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        return Err(Error::Usage(format!(
+            "{} already exists; choose another path or pass --force to overwrite it",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 impl OutputDir {
     /// Claims `dir` for an analysis's files ([`claim_out_dir`]: created if
     /// needed, refused if it already holds a result). Call it before the
