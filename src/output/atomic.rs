@@ -149,11 +149,18 @@ pub fn partial_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Writes `bytes` to `path` atomically; returns their SHA-256 (hex).
+/// Writes `bytes` to `path` atomically; returns their SHA-256 (hex). On any
+/// failure (a full disk, say) the partial file is removed: nothing is left.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<String> {
     let mut f = AtomicFile::create(path)?;
-    f.write_all(bytes)?;
-    f.commit()
+    if let Err(e) = f.write_all(bytes) {
+        f.discard();
+        return Err(e);
+    }
+    let tmp = f.tmp.clone();
+    f.commit().inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 /// Lower-case hex of a digest.
