@@ -164,7 +164,13 @@ fn an_out_directory_in_use_by_another_command_is_refused() {
     first.wait().expect("wait");
     assert_eq!(stderr(&second), expected);
     assert_eq!(second.status.code(), Some(2));
-    assert_eq!(stderr(&sweep), expected);
+    assert_eq!(
+        stderr(&sweep),
+        format!(
+            "error: {} is in use by another flashpoint command; wait for it to finish\n",
+            dir.display()
+        )
+    );
     assert!(!dir.join("manifest.json").exists());
     // The kernel releases the claim of a killed command: no stale lock.
     ok(&flashpoint(&[
@@ -276,4 +282,166 @@ fn single_file_outputs_never_overwrite_a_result_and_need_force_for_a_file() {
             result.join("plot.svg").display()
         )
     );
+}
+
+/// Every file of `dir` by name (a directory inside fails the test).
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|e| {
+            let e = e.expect("entry");
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                read(&e.path()),
+            )
+        })
+        .collect()
+}
+
+/// [`snapshot`] with the one field that varies between identical runs
+/// (the manifest's `created` time) blanked.
+fn snapshot_same(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = snapshot(dir);
+    if let Some(m) = files.get_mut("manifest.json") {
+        let text = String::from_utf8_lossy(m).into_owned();
+        *m = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("\"created\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_bytes();
+    }
+    files
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).expect("mkdir");
+    for (name, bytes) in snapshot(from) {
+        std::fs::write(to.join(name), bytes).expect("write");
+    }
+}
+
+/// The operations (`fault-point OP N PATH`) of a command, traced.
+fn fault_points(args: &[&str]) -> Vec<(String, u64, String)> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("FLASHPOINT_FAULT", "trace")
+        .output()
+        .expect("runs");
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.strip_prefix("fault-point ")?.splitn(3, ' ');
+            Some((
+                f.next()?.to_string(),
+                f.next()?.parse().ok()?,
+                f.next()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn with_fault(args: &[&str], fault: &str) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("FLASHPOINT_FAULT", fault)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn check_update_leaves_the_golden_old_or_new_under_every_fault() {
+    let base = temp_dir("outputs-update");
+    let scenario = base.join("scenario.toml");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/west2025.toml"),
+    )
+    .expect("scenario");
+    std::fs::write(&scenario, &text).expect("write");
+    let golden = base.join("golden");
+    ok(&flashpoint(&[
+        "run",
+        s(&scenario),
+        "--reps",
+        "20",
+        "--seed",
+        "3",
+        "--trace",
+        "2",
+        "--quiet",
+        "--out",
+        s(&golden),
+    ]));
+    // The scenario changes: every file of the result changes.
+    let changed = text.replace("prob = \"close_prob\"", "prob = \"0.2\"");
+    assert_ne!(changed, text);
+    std::fs::write(&scenario, changed).expect("write");
+    let old = snapshot_same(&golden);
+    let pristine = base.join("pristine");
+    copy_dir(&golden, &pristine);
+    let args = ["check", s(&golden), "--update", "--threads", "1"];
+    let points = fault_points(&args);
+    let new = snapshot_same(&golden);
+    assert_eq!(
+        old.keys().collect::<Vec<_>>(),
+        new.keys().collect::<Vec<_>>()
+    );
+    for name in ["runs.csv", "summary.csv", "events.csv"] {
+        assert!(old[name] != new[name], "{name} did not change");
+    }
+    // Only the operations of the update itself (not of the re-run into the
+    // temporary directory, whose failure leaves the golden untouched).
+    let temp = std::env::temp_dir();
+    let update_points: Vec<_> = points
+        .iter()
+        .filter(|(_, _, path)| !Path::new(path).starts_with(&temp))
+        .collect();
+    assert!(update_points.len() >= 8, "{points:?}");
+    for (op, n, path) in update_points {
+        for action in ["enospc", "kill"] {
+            copy_dir(&pristine, &golden);
+            let out = with_fault(&args, &format!("{op}:{n}:{action}"));
+            let now = snapshot_same(&golden);
+            assert!(
+                now == old || now == new,
+                "{op}:{n}:{action} ({path}) left a golden that is neither old nor new: {:?}",
+                now.keys().collect::<Vec<_>>()
+            );
+            // A failed sync of the parent after the swap is not an error:
+            // the update is done (only its durability is not certain).
+            if action == "enospc" && !(out.status.success() && now == new) {
+                assert_eq!(out.status.code(), Some(2), "{op}:{n}:{action}");
+                let err = stderr(&out);
+                assert!(
+                    err.contains("No space left on device") && err.contains(s(&golden)),
+                    "{op}:{n}: {err}"
+                );
+                let left = names(&base);
+                assert!(
+                    left.iter().all(|n| !n.starts_with('.')),
+                    "{op}:{n}: {left:?}"
+                );
+                let golden_names = names(&golden);
+                assert!(
+                    golden_names.iter().all(|n| !n.ends_with(".partial")),
+                    "{op}:{n}: {golden_names:?}"
+                );
+            }
+        }
+    }
+    // A killed update's staging directory is swept by the next one.
+    ok(&flashpoint(&args));
+    let left = names(&base);
+    assert!(left.iter().all(|n| !n.starts_with('.')), "{left:?}");
+    assert!(snapshot_same(&golden) == new);
 }

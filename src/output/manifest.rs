@@ -149,6 +149,10 @@ pub struct OutDirLock {
 /// `run`, `sweep` (`--resume` included), `merge`, the analyses and `check
 /// --update` all take it before they write.
 pub fn lock_out_dir(dir: &Path) -> Result<OutDirLock> {
+    lock(dir, "")
+}
+
+fn lock(dir: &Path, hint: &str) -> Result<OutDirLock> {
     use std::os::fd::AsRawFd;
     let file = std::fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
     // SAFETY: flock on a file descriptor we own; no memory is involved.
@@ -156,7 +160,7 @@ pub fn lock_out_dir(dir: &Path) -> Result<OutDirLock> {
         let e = std::io::Error::last_os_error();
         if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
             return Err(Error::Usage(format!(
-                "{} is in use by another flashpoint command; wait for it to finish or choose another --out",
+                "{} is in use by another flashpoint command; wait for it to finish{hint}",
                 dir.display()
             )));
         }
@@ -173,7 +177,7 @@ pub fn lock_out_dir(dir: &Path) -> Result<OutDirLock> {
 /// returned claim until the command has written its manifest.
 pub fn claim_out_dir(dir: &Path, hint: &str) -> Result<OutDirLock> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let lock = lock_out_dir(dir)?;
+    let lock = lock(dir, " or choose another --out")?;
     let manifest = dir.join("manifest.json");
     if manifest.exists() || super::atomic::partial_path(&manifest).exists() {
         return Err(Error::Usage(format!(
