@@ -445,3 +445,68 @@ fn check_update_leaves_the_golden_old_or_new_under_every_fault() {
     assert!(left.iter().all(|n| !n.starts_with('.')), "{left:?}");
     assert!(snapshot_same(&golden) == new);
 }
+
+#[test]
+fn check_removes_its_temporary_directory_on_signals_and_sweeps_stale_ones() {
+    let base = temp_dir("outputs-check-tmp");
+    let tmp = base.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("mkdir");
+    let golden = base.join("golden");
+    small_run(&golden);
+    // A manifest that asks for far more replications than the test waits
+    // for: the check is still re-running when it gets the signal.
+    let manifest = golden.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    let long = text.replacen("\"reps\": 20,", "\"reps\": 100000000,", 1);
+    assert_ne!(long, text);
+    std::fs::write(&manifest, long).expect("write");
+    for signal in ["INT", "TERM", "HUP"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+            .args(["check", s(&golden), "--threads", "1"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("TMPDIR", &tmp)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        // Until the re-run has written into its temporary directory.
+        while !std::fs::read_dir(&tmp)
+            .expect("read_dir")
+            .flatten()
+            .any(|e| std::fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_some()))
+        {
+            assert!(child.try_wait().expect("wait").is_none(), "check exited");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        let status = child.wait().expect("wait");
+        assert!(!status.success(), "SIG{signal}: {status}");
+        assert_eq!(names(&tmp), Vec::<String>::new(), "SIG{signal} left it");
+    }
+    // After SIGKILL nothing can clean up: the next check removes what a
+    // dead process left, and nothing of a live one.
+    let mut dead = std::process::Command::new("true").spawn().expect("spawn");
+    let dead_pid = dead.id();
+    dead.wait().expect("wait");
+    let stale = tmp.join(format!("flashpoint-check-{dead_pid}-1-0"));
+    let live = tmp.join(format!("flashpoint-check-{}-1-0", std::process::id()));
+    for d in [&stale, &live] {
+        std::fs::create_dir_all(d).expect("mkdir");
+        std::fs::write(d.join("runs.csv.partial"), "x\n").expect("write");
+    }
+    std::fs::write(&manifest, text).expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+        .args(["check", s(&golden)])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TMPDIR", &tmp)
+        .output()
+        .expect("runs");
+    ok(&out);
+    assert_eq!(
+        names(&tmp),
+        vec![format!("flashpoint-check-{}-1-0", std::process::id())]
+    );
+}

@@ -3,6 +3,7 @@
 //! output.
 
 pub mod atomic;
+pub mod cleanup;
 pub mod fault;
 pub mod format;
 pub mod manifest;

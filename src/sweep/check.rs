@@ -340,7 +340,9 @@ pub fn resolve_scenario(manifest: &Manifest, dir: &Path) -> Result<PathBuf> {
     )))
 }
 
-/// Removes a directory when dropped.
+/// Removes a directory when dropped or when the process is interrupted
+/// (SIGINT, SIGTERM, SIGHUP); one left by a killed process is removed by the
+/// next `check` ([`crate::output::cleanup`]).
 struct TempDir(PathBuf);
 
 impl TempDir {
@@ -350,11 +352,14 @@ impl TempDir {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
+        let prefix = format!("flashpoint-{tag}-");
+        crate::output::cleanup::sweep_stale(&std::env::temp_dir(), &prefix);
         let path = std::env::temp_dir().join(format!(
             "flashpoint-{tag}-{}-{nanos}-{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
+        crate::output::cleanup::remove_on_signal(&path);
         std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         Ok(TempDir(path))
     }
@@ -363,6 +368,7 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+        crate::output::cleanup::forget(&self.0);
     }
 }
 
