@@ -714,7 +714,7 @@ fn execute_job(
                     .expect("a manifest always serializes")
                     + "\n";
                 let partial = partial_path(&dir.join("manifest.json"));
-                std::fs::write(&partial, json).map_err(io(&partial))?;
+                write_atomic(&partial, json.as_bytes()).map_err(io(&partial))?;
             }
             if !job.no_runs {
                 let mut f = AtomicFile::create(&runs_path).map_err(io(&runs_path))?;
