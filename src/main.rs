@@ -71,6 +71,9 @@ enum Command {
         /// without it, the first six metrics of sensitivity.csv are drawn.
         #[arg(long, value_name = "NAME")]
         metric: Option<String>,
+        /// Replace the output file if it already exists (never a file of a result).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -252,6 +255,9 @@ struct RunArgs {
     /// Write the first N replications' events (--trace N, default 1) as a CAMEO dyadic event stream to FILE.
     #[arg(long, value_name = "FILE")]
     events_cameo: Option<PathBuf>,
+    /// Replace the --events-cameo FILE if it already exists (never a file of a result).
+    #[arg(long, requires = "events_cameo")]
+    force: bool,
     #[command(flatten)]
     timeseries: TimeseriesArgs,
     /// No progress on stderr.
@@ -365,12 +371,18 @@ fn run(cli: Cli) -> Result<(), Error> {
                 ));
             }
             let n_threads = threads(a.threads)?;
+            // Refused before the work (and again when written, after the
+            // run's own files are in place: it may not replace one of them).
+            if let Some(file) = &a.events_cameo {
+                flashpoint::output::manifest::claim_out_file(file, a.force)?;
+            }
             let cameo = a.events_cameo.map(|file| cameo_stream::CameoConfig {
                 scenario_path: a.scenario.clone(),
                 overrides: a.set.clone(),
                 seed: a.seed,
                 reps: if a.trace > 0 { a.trace.min(a.reps) } else { 1 },
                 file,
+                force: a.force,
             });
             let config = RunConfig {
                 scenario_path: a.scenario,
@@ -550,6 +562,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             out,
             point,
             metric,
+            force,
         } => {
             let out = out.map(flashpoint::plot::PlotOut::new).transpose()?;
             let path = flashpoint::plot::plot(&flashpoint::plot::PlotConfig {
@@ -557,6 +570,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 out,
                 point,
                 metric,
+                force,
             })?;
             print(&format!("wrote {}\n", path.display()))
         }

@@ -46,6 +46,8 @@ pub struct PlotConfig {
     pub point: u64,
     /// Only this metric's sensitivity chart (`metric` or `metric=category`).
     pub metric: Option<String>,
+    /// Replace the output file if it exists (never a file of a result).
+    pub force: bool,
 }
 
 /// The picture formats `plot` writes.
@@ -328,6 +330,11 @@ fn load_main(config: &PlotConfig) -> Result<MainData> {
 /// PNG (see [`PlotOut`]); returns the path written.
 pub fn plot(config: &PlotConfig) -> Result<PathBuf> {
     let dir = &config.dir;
+    let (out, format) = match &config.out {
+        Some(out) => (out.path().to_path_buf(), out.format()),
+        None => (dir.join("plot.svg"), PlotFormat::Svg),
+    };
+    crate::output::manifest::claim_out_file(&out, config.force)?;
     let has_summary = dir.join("summary.csv").exists();
     let sens_path = dir.join("sensitivity.csv");
     let has_sens = sens_path.exists();
@@ -426,10 +433,6 @@ pub fn plot(config: &PlotConfig) -> Result<PathBuf> {
         }
         root.present().map_err(plot_error)?;
     }
-    let (out, format) = match &config.out {
-        Some(out) => (out.path().to_path_buf(), out.format()),
-        None => (dir.join("plot.svg"), PlotFormat::Svg),
-    };
     let bytes = match format {
         PlotFormat::Svg => svg.into_bytes(),
         #[cfg(feature = "png")]

@@ -100,11 +100,14 @@ pub struct CameoConfig {
     pub reps: u64,
     /// The file to write.
     pub file: PathBuf,
+    /// Replace `file` if it exists (never a file of a result).
+    pub force: bool,
 }
 
 /// Loads the scenario and writes the CAMEO stream of its first replications
 /// to `config.file`, atomically. Returns the path written.
 pub fn write_cameo_stream(config: &CameoConfig) -> Result<PathBuf> {
+    crate::output::manifest::claim_out_file(&config.file, config.force)?;
     let (scenario, _) = crate::sweep::load_scenario(&config.scenario_path)?;
     let params = super::checked_params(&scenario, &config.overrides, "--set")?;
     let seed = config.seed.unwrap_or(scenario.seed);

@@ -18,11 +18,21 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
-    /// Creates (truncates) `<path>.partial`.
+    /// Creates `<path>.partial` afresh: a stale one is removed first (a
+    /// symbolic link itself, never its target), then the file is created
+    /// exclusively, which never follows a link planted in between.
     pub fn create(path: &Path) -> io::Result<AtomicFile> {
         let tmp = partial_path(path);
         fault::before(Op::Create, &tmp)?;
-        let file = FaultFile::new(File::create(&tmp)?, &tmp);
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        let file = FaultFile::new(file, &tmp);
         Ok(AtomicFile {
             tmp,
             path: path.to_path_buf(),
@@ -31,14 +41,16 @@ impl AtomicFile {
         })
     }
 
-    /// Opens an existing `<path>.partial` for appending after its first `len` bytes.
+    /// Opens an existing `<path>.partial` for appending after its first `len`
+    /// bytes. It must be a regular file: a symbolic link (or a FIFO, a
+    /// device) is refused, never followed.
     pub fn append(path: &Path, len: u64) -> io::Result<AtomicFile> {
         let tmp = partial_path(path);
         let mut hash = Sha256::new();
-        let mut prefix = File::open(&tmp)?.take(len);
+        let mut prefix = open_regular(&tmp, false)?.take(len);
         io::copy(&mut prefix, &mut HashWriter(&mut hash))?;
         fault::before(Op::Create, &tmp)?;
-        let file = std::fs::OpenOptions::new().write(true).open(&tmp)?;
+        let file = open_regular(&tmp, true)?;
         file.set_len(len)?;
         let mut writer = BufWriter::with_capacity(1 << 16, FaultFile::new(file, &tmp));
         io::Seek::seek(writer.get_mut().get_mut(), io::SeekFrom::Start(len))?;
@@ -101,6 +113,32 @@ impl Write for AtomicFile {
     }
 }
 
+/// Opens an existing regular file (for reading, or for writing), refusing
+/// a symbolic link (`O_NOFOLLOW`) or any other kind of file with "PATH is
+/// not a regular file; remove it".
+pub fn open_regular(path: &Path, write: bool) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let not_regular = || {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file; remove it", path.display()),
+        )
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(!write)
+        .write(write)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => not_regular(),
+            _ => e,
+        })?;
+    if !file.metadata()?.is_file() {
+        return Err(not_regular());
+    }
+    Ok(file)
+}
+
 /// Renames `from` to `to` (a [`fault`] point: every rename into place goes
 /// through here).
 pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
@@ -118,11 +156,18 @@ pub fn partial_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Writes `bytes` to `path` atomically; returns their SHA-256 (hex).
+/// Writes `bytes` to `path` atomically; returns their SHA-256 (hex). On any
+/// failure (a full disk, say) the partial file is removed: nothing is left.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<String> {
     let mut f = AtomicFile::create(path)?;
-    f.write_all(bytes)?;
-    f.commit()
+    if let Err(e) = f.write_all(bytes) {
+        f.discard();
+        return Err(e);
+    }
+    let tmp = f.tmp.clone();
+    f.commit().inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 /// Lower-case hex of a digest.

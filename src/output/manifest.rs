@@ -131,19 +131,117 @@ pub struct OutputDir {
     dir: PathBuf,
     outputs: BTreeMap<String, String>,
     written: Vec<PathBuf>,
+    _lock: OutDirLock,
 }
 
-/// Creates `dir` (and its parents) if needed, and refuses it if it already
-/// holds a result: a `manifest.json`, or the `manifest.json.partial` of an
-/// interrupted run. `hint` ends the message (how to go on). Nothing is
-/// overwritten.
-pub fn claim_out_dir(dir: &Path, hint: &str) -> Result<()> {
+/// An `--out` directory claimed by this process for the command's life: an
+/// exclusive `flock(2)` on the directory itself, so no marker file is left
+/// behind and the kernel releases the claim when the process ends, however
+/// it ends (a killed command leaves no stale lock). Dropping it releases it.
+#[derive(Debug)]
+#[must_use = "the claim lasts as long as the value"]
+pub struct OutDirLock {
+    _dir: std::fs::File,
+}
+
+/// Claims `dir` (which must exist) for this process: refused with "DIR is in
+/// use by another flashpoint command" while another command holds it.
+/// `run`, `sweep` (`--resume` included), `merge`, the analyses and `check
+/// --update` all take it before they write.
+pub fn lock_out_dir(dir: &Path) -> Result<OutDirLock> {
+    lock(dir, "")
+}
+
+fn lock(dir: &Path, hint: &str) -> Result<OutDirLock> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
+    // SAFETY: flock on a file descriptor we own; no memory is involved.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            return Err(Error::Usage(format!(
+                "{} is in use by another flashpoint command; wait for it to finish{hint}",
+                dir.display()
+            )));
+        }
+        return Err(Error::io(dir, e));
+    }
+    Ok(OutDirLock { _dir: file })
+}
+
+/// Creates `dir` (and its parents) if needed, claims it for this process
+/// ([`lock_out_dir`]) and refuses it if it already holds a result: a
+/// `manifest.json`, or the `manifest.json.partial` of an interrupted run.
+/// The check is made under the claim, so two commands cannot both pass it.
+/// `hint` ends the message (how to go on). Nothing is overwritten. Hold the
+/// returned claim until the command has written its manifest.
+pub fn claim_out_dir(dir: &Path, hint: &str) -> Result<OutDirLock> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let lock = lock(dir, " or choose another --out")?;
     let manifest = dir.join("manifest.json");
     if manifest.exists() || super::atomic::partial_path(&manifest).exists() {
         return Err(Error::Usage(format!(
             "{} already holds a result; choose another --out{hint}",
             dir.display()
+        )));
+    }
+    Ok(lock)
+}
+
+/// The names of the files a result directory may hold besides those its
+/// manifest lists (an interrupted run's files are not listed anywhere yet).
+const RESULT_FILES: [&str; 8] = [
+    "runs.csv",
+    "summary.csv",
+    "points.csv",
+    "events.csv",
+    "timeseries.csv",
+    "timeseries_summary.csv",
+    "timeseries_state.bin",
+    "tie_audit.csv",
+];
+
+/// Checks that `path` may be written as a single output file (`run
+/// --events-cameo FILE`, `plot --out FILE`): never a file of a result (the
+/// manifest of the directory it is in, a file that manifest lists, a file a
+/// run writes, or any `.partial`), whatever `force` says; and an existing
+/// file only with `force`. Call it before the work.
+pub fn claim_out_file(path: &Path, force: bool) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let manifest = dir.join("manifest.json");
+    let partial = super::atomic::partial_path(&manifest);
+    let holds_result = manifest.exists() || partial.exists();
+    let listed = || {
+        [&manifest, &partial].iter().any(|m| {
+            std::fs::read(m)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .is_some_and(|v| v["outputs"].get(&name).is_some())
+        })
+    };
+    let of_result = name.ends_with(".partial")
+        || (holds_result
+            && (name.starts_with("manifest.json")
+                || RESULT_FILES.contains(&name.as_str())
+                || listed()));
+    if of_result {
+        return Err(Error::Usage(format!(
+            "{} is a file of the result in {}; choose another path",
+            path.display(),
+            dir.display()
+        )));
+    }
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        return Err(Error::Usage(format!(
+            "{} already exists; choose another path or pass --force to overwrite it",
+            path.display()
         )));
     }
     Ok(())
@@ -154,11 +252,12 @@ impl OutputDir {
     /// needed, refused if it already holds a result). Call it before the
     /// work, so a refusal costs nothing.
     pub fn create(dir: &Path) -> Result<OutputDir> {
-        claim_out_dir(dir, " or delete it")?;
+        let lock = claim_out_dir(dir, " or delete it")?;
         Ok(OutputDir {
             dir: dir.to_path_buf(),
             outputs: BTreeMap::new(),
             written: Vec::new(),
+            _lock: lock,
         })
     }
 
@@ -178,6 +277,7 @@ impl OutputDir {
             dir,
             outputs,
             mut written,
+            _lock,
         } = self;
         let manifest = Manifest {
             flashpoint_version: env!("CARGO_PKG_VERSION").to_string(),

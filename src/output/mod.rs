@@ -3,11 +3,21 @@
 //! output.
 
 pub mod atomic;
+pub mod cleanup;
 pub mod fault;
 pub mod format;
 pub mod manifest;
+pub mod swap;
 pub mod tables;
 pub mod timeseries;
 
+use std::path::Path;
+
 pub use atomic::{sha256_hex, write_atomic, AtomicFile};
 pub use format::{fmt_f64, push_f64};
+
+/// Whether process `pid` is alive on this machine (`/proc/<pid>` exists):
+/// how stale temporary and staging directories are told from live ones.
+pub fn process_alive(pid: u32) -> bool {
+    Path::new("/proc").join(pid.to_string()).exists()
+}

@@ -12,15 +12,16 @@
 //! [`check`] returns a [`CheckReport`]: per file, identical or the first
 //! differing rows side by side; for `summary.csv`, every metric whose mean
 //! moved, by how much and by how many standard errors of the difference.
-//! With `update`, the golden files are replaced by the fresh ones (each
-//! atomically, `manifest.json` last).
+//! With `update`, the golden files are replaced by the fresh ones all at
+//! once ([`crate::output::swap`]): after a failure or a kill the golden
+//! directory is old or new, never mixed.
 
 use super::{
     load_scenario, run, sweep, RunConfig, SweepConfig, TimeseriesOptions, DEFAULT_TIMESERIES_REPS,
 };
 use crate::error::{Error, Result};
 use crate::output::manifest::Manifest;
-use crate::output::{sha256_hex, write_atomic};
+use crate::output::sha256_hex;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -339,7 +340,9 @@ pub fn resolve_scenario(manifest: &Manifest, dir: &Path) -> Result<PathBuf> {
     )))
 }
 
-/// Removes a directory when dropped.
+/// Removes a directory when dropped or when the process is interrupted
+/// (SIGINT, SIGTERM, SIGHUP); one left by a killed process is removed by the
+/// next `check` ([`crate::output::cleanup`]).
 struct TempDir(PathBuf);
 
 impl TempDir {
@@ -349,11 +352,14 @@ impl TempDir {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
+        let prefix = format!("flashpoint-{tag}-");
+        crate::output::cleanup::sweep_stale(&std::env::temp_dir(), &prefix);
         let path = std::env::temp_dir().join(format!(
             "flashpoint-{tag}-{}-{nanos}-{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
+        crate::output::cleanup::remove_on_signal(&path);
         std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         Ok(TempDir(path))
     }
@@ -362,6 +368,7 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+        crate::output::cleanup::forget(&self.0);
     }
 }
 
@@ -476,6 +483,11 @@ pub fn check(config: &CheckConfig) -> Result<CheckReport> {
         Some(p) => p.clone(),
         None => resolve_scenario(&golden, dir)?,
     };
+    // No other command writes the golden while it is being updated.
+    let _claim = config
+        .update
+        .then(|| crate::output::manifest::lock_out_dir(dir))
+        .transpose()?;
     let mut notes = Vec::new();
     let tmp = TempDir::new("check")?;
     rerun(&golden, &scenario_path, config.threads, &tmp.0, &mut notes)?;
@@ -533,16 +545,21 @@ pub fn check(config: &CheckConfig) -> Result<CheckReport> {
     }
     let mut updated = Vec::new();
     if config.update {
-        for name in fresh.outputs.keys() {
-            let bytes = std::fs::read(tmp.0.join(name)).map_err(|e| Error::io(&tmp.0, e))?;
-            let path = dir.join(name);
-            write_atomic(&path, &bytes).map_err(|e| Error::io(&path, e))?;
-            updated.push(path);
-        }
-        let bytes = std::fs::read(tmp.0.join("manifest.json")).map_err(|e| Error::io(&tmp.0, e))?;
-        let path = dir.join("manifest.json");
-        write_atomic(&path, &bytes).map_err(|e| Error::io(&path, e))?;
-        updated.push(path);
+        // Staged whole, then swapped in: the golden is old or new, never mixed.
+        let mut new: Vec<(String, PathBuf)> = fresh
+            .outputs
+            .keys()
+            .map(|name| (name.clone(), tmp.0.join(name)))
+            .collect();
+        new.push(("manifest.json".into(), tmp.0.join("manifest.json")));
+        let dropped: Vec<String> = golden
+            .outputs
+            .keys()
+            .filter(|name| !fresh.outputs.contains_key(*name))
+            .cloned()
+            .collect();
+        crate::output::swap::replace_files(dir, &new, &dropped)?;
+        updated = new.iter().map(|(name, _)| dir.join(name)).collect();
     }
     Ok(CheckReport {
         dir: dir.clone(),

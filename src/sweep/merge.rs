@@ -272,7 +272,7 @@ pub fn merge(
             }
         }
     }
-    crate::output::manifest::claim_out_dir(out, " or delete it")?;
+    let _claim = crate::output::manifest::claim_out_dir(out, " or delete it")?;
     // Every file is written as `<name>.partial` and renamed when whole; a
     // merge that fails (a malformed row, a full disk) removes its partial
     // files, so nothing half-written stays behind.

@@ -674,9 +674,10 @@ fn resume_point(
         return Ok((0, 0));
     }
     let runs = partial_path(&dir.join("runs.csv"));
-    let file = match std::fs::File::open(&runs) {
+    let file = match crate::output::atomic::open_regular(&runs, false) {
         Ok(f) => f,
-        Err(_) => return Ok((0, 0)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
+        Err(e) => return Err(Error::io(dir.join("runs.csv"), e)),
     };
     let mut reader = std::io::BufReader::new(file);
     let header = runs_header(&job.keys(), cols);
@@ -757,9 +758,16 @@ fn execute_job(
     let write_summary = out.is_some() && job.shard.is_none();
     let mut written = Vec::new();
 
+    // Held until the manifest is written: no other command writes here.
     // Every refusal comes before any file is touched.
+    let mut _claim = None;
     let resume = match out {
-        Some(dir) if resume => resume_state(job, dir, &cols)?,
+        Some(dir) if resume => {
+            if dir.is_dir() {
+                _claim = Some(crate::output::manifest::lock_out_dir(dir)?);
+            }
+            resume_state(job, dir, &cols)?
+        }
         _ => false,
     };
     if let Some(dir) = out {
@@ -771,7 +779,10 @@ fn execute_job(
             } else {
                 " or delete it"
             };
-            crate::output::manifest::claim_out_dir(dir, hint)?;
+            // A `--resume` that found nothing to continue sweeps afresh
+            // under a claim of its own (a second lock would refuse itself).
+            _claim = None;
+            _claim = Some(crate::output::manifest::claim_out_dir(dir, hint)?);
             if job.sweep {
                 // The record of the interrupted sweep, which `--resume` reads.
                 let json = serde_json::to_string_pretty(&job.manifest())
