@@ -10,4 +10,4 @@ pub mod tables;
 pub mod timeseries;
 
 pub use atomic::{sha256_hex, write_atomic, AtomicFile};
-pub use format::{fmt_f64, push_f64};
+pub use format::{fmt_f64, push_f64, push_padded};

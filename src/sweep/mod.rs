@@ -1001,17 +1001,13 @@ pub fn render_table(report: &RunReport) -> String {
         .collect();
     let mut out = String::new();
     let line = |cells: [&str; 4], out: &mut String| {
-        out.push_str(&format!(
-            "{:<w0$}  {:>w1$}  {:<w2$}  {:>w3$}\n",
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3]
-        ));
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                out.push_str("  ");
+            }
+            crate::output::push_padded(out, cell, widths[i], i % 2 == 0);
+        }
+        out.push('\n');
     };
     line(header, &mut out);
     for r in &rows {
