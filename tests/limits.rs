@@ -242,3 +242,66 @@ fn sensitivity_refuses_designs_it_cannot_hold() {
         "error: --bootstrap 10000000000000: at most 100000 resamples"
     );
 }
+
+/// Runs the binary under a data-segment limit of `kib` KiB (`ulimit -d`).
+fn flashpoint_limited(kib: u64, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -d {kib} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_flashpoint"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("sh runs")
+}
+
+#[test]
+fn trace_streams_events_csv_in_bounded_memory() {
+    // 30,000 traced replications make a 63 MB events.csv; the run must fit
+    // in 40 MB of data segment, so the file cannot be held in memory.
+    let base = temp_dir("limits-trace");
+    let big = base.join("big");
+    let small = base.join("small");
+    let o = flashpoint_limited(
+        40 * 1024,
+        &[
+            "run",
+            "scenarios/west2025.toml",
+            "--reps",
+            "30000",
+            "--trace",
+            "30000",
+            "--threads",
+            "1",
+            "--quiet",
+            "--out",
+            big.to_str().expect("utf-8 path"),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = flashpoint(&[
+        "run",
+        "scenarios/west2025.toml",
+        "--reps",
+        "30000",
+        "--trace",
+        "3",
+        "--threads",
+        "1",
+        "--quiet",
+        "--out",
+        small.to_str().expect("utf-8 path"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let big = common::read(&big.join("events.csv"));
+    let small = common::read(&small.join("events.csv"));
+    assert!(big.len() > 60_000_000, "events.csv has {} bytes", big.len());
+    assert!(
+        big.starts_with(&small),
+        "the first three replications' rows differ"
+    );
+    assert_eq!(
+        big[small.len()..].split(|b| *b == b',').next(),
+        Some(&b"3"[..])
+    );
+}

@@ -838,12 +838,13 @@ fn execute_job(
             ts.commit(dir, &mut outputs, &mut written)?;
         }
         if job.trace > 0 {
-            let text = trace_csv(scenario, &plan, job.trace)?;
             let path = dir.join("events.csv");
-            outputs.insert(
-                "events.csv".into(),
-                write_atomic(&path, text.as_bytes()).map_err(io(&path))?,
-            );
+            let mut file = AtomicFile::create(&path).map_err(io(&path))?;
+            if let Err(e) = write_trace_csv(scenario, &plan, job.trace, &mut file, &path) {
+                file.discard();
+                return Err(e);
+            }
+            outputs.insert("events.csv".into(), file.commit().map_err(io(&path))?);
             written.push(path);
         }
         if let Some(audit) = &tie_audit {
@@ -906,8 +907,15 @@ pub const EVENTS_HEADER: &str =
 
 /// Re-runs the first `n` replications of point 0 with tracing (replications
 /// are pure functions of their key, so these are the same replications) and
-/// renders `events.csv`.
-pub fn trace_csv(scenario: &Scenario, plan: &Plan<'_>, n: u64) -> Result<String> {
+/// writes `events.csv` to `file` (at `path`, for errors), one replication's
+/// rows at a time: memory holds one replication's events, whatever `n`.
+pub fn write_trace_csv(
+    scenario: &Scenario,
+    plan: &Plan<'_>,
+    n: u64,
+    file: &mut impl Write,
+    path: &Path,
+) -> Result<()> {
     let mut engine = Engine::new(scenario);
     let mut out = vec![0.0; columns(scenario).len()];
     let mut trace: Vec<TraceEvent> = Vec::new();
@@ -953,8 +961,10 @@ pub fn trace_csv(scenario: &Scenario, plan: &Plan<'_>, n: u64) -> Result<String>
                 actor(ev.target)
             );
         }
+        file.write_all(text.as_bytes()).map_err(io(path))?;
+        text.clear();
     }
-    Ok(text)
+    Ok(())
 }
 
 /// Renders the run's summary as a readable table: mean and 95% CI of each
