@@ -305,3 +305,18 @@ fn trace_streams_events_csv_in_bounded_memory() {
         Some(&b"3"[..])
     );
 }
+
+#[test]
+fn too_many_actors_are_refused_at_load() {
+    let mut text = String::from("[scenario]\nname = \"crowd\"\nhorizon = 1\n\n");
+    for i in 0..4097 {
+        text.push_str(&format!("[[actor]]\nid = \"A{i}\"\n"));
+    }
+    assert_eq!(
+        common::load_error(&text),
+        "test.toml:1:1: error: too many actors (4097; at most 4096)
+     1 | [scenario]
+       | ^
+test.toml: 1 error found"
+    );
+}
