@@ -143,12 +143,8 @@ pub fn load_scenario(path: &Path) -> Result<(Scenario, String)> {
         path: path.display().to_string(),
         error,
     })?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        Error::Usage(format!(
-            "{}: the scenario is not UTF-8 text",
-            path.display()
-        ))
-    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| crate::scenario::not_utf8(&path.display().to_string(), e.as_bytes()))?;
     let scenario = crate::scenario::parse(&path.display().to_string(), &text)?;
     Ok((scenario, sha256_hex(text.as_bytes())))
 }
