@@ -24,6 +24,9 @@ use flashpoint::scenario::{load, Scenario};
 use flashpoint::stats::wilson;
 use std::path::PathBuf;
 
+#[path = "fuzz/mutate.rs"]
+mod mutate;
+
 /// Standard errors allowed between an engine estimate and its analytic
 /// value. For a normal estimate, P(|Z| > 4) = 6.3e-5.
 const Z: f64 = 4.0;
@@ -813,4 +816,59 @@ fn loading_is_linear_in_the_file() {
     let s = flashpoint::scenario::parse("big.toml", &many_dyads(448))
         .unwrap_or_else(|e| panic!("{}", &e.to_string()[..200]));
     assert_eq!(s.dyads.len(), 448 * 447 / 2);
+}
+
+/// The scenario fuzzer at length: 6,000 mutants (one to three mutations
+/// each) of the bundled scenarios, none of which may panic or hang, and each
+/// of which loads and runs or fails with `file:line:col`. Prints how many
+/// loaded, were rejected with a location, and failed in a replication.
+#[test]
+#[ignore = "heavy: cargo test --release -- --ignored"]
+fn thousands_of_mutants_load_and_run_or_fail_with_a_location() {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, TestRng, TestRunner};
+    let corpus = mutate::corpus();
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &[7; 32]),
+    );
+    let strategy = (
+        proptest::prelude::any::<usize>(),
+        proptest::collection::vec(mutate::mutation(), 1..4),
+    );
+    let (mut ran, mut rejected, mut failed_in_run) = (0, 0, 0);
+    let mut run_errors = std::collections::BTreeMap::<String, usize>::new();
+    for _ in 0..6000 {
+        let (file, mutations) = strategy.new_tree(&mut runner).expect("a mutant").current();
+        let (name, bytes) = &corpus[file % corpus.len()];
+        let mutant = mutations
+            .iter()
+            .fold(bytes.clone(), |b, m| mutate::apply(&b, m));
+        match mutate::check(&mutant) {
+            Err(e) => panic!("{name} with {mutations:?}: {}", &e[..e.len().min(600)]),
+            Ok(None)
+                if flashpoint::scenario::parse(
+                    "m",
+                    std::str::from_utf8(&mutant).unwrap_or("\u{0}"),
+                )
+                .is_ok() =>
+            {
+                ran += 1
+            }
+            Ok(None) => rejected += 1,
+            Ok(Some(message)) => {
+                failed_in_run += 1;
+                let kind: String = message
+                    .chars()
+                    .filter(|c| !c.is_ascii_digit())
+                    .take(70)
+                    .collect();
+                *run_errors.entry(kind).or_default() += 1;
+            }
+        }
+    }
+    println!("[fuzz] {ran} ran, {rejected} rejected with a location, {failed_in_run} failed in a replication");
+    for (kind, n) in &run_errors {
+        println!("[fuzz]   {n:5}  {kind}");
+    }
 }
