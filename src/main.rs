@@ -353,11 +353,23 @@ fn parse_set(s: &str) -> Result<(String, f64), String> {
     Ok((name.trim().to_string(), value))
 }
 
+/// `--threads` above this many per core is refused (but at least
+/// [`MIN_THREAD_CAP`] are always allowed): past the cores, threads only add
+/// scheduling work, and tens of thousands of them stall the machine.
+const THREADS_PER_CORE: usize = 4;
+/// The thread cap on a machine with few cores.
+const MIN_THREAD_CAP: usize = 256;
+
 fn threads(n: Option<usize>) -> Result<usize, Error> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = cores.saturating_mul(THREADS_PER_CORE).max(MIN_THREAD_CAP);
     match n {
         Some(0) => Err(Error::Usage("--threads must be at least 1".into())),
+        Some(n) if n > cap => Err(Error::Usage(format!(
+            "--threads {n} is more than {cap}, the most allowed on this machine ({cores} cores; {THREADS_PER_CORE} per core, at least {MIN_THREAD_CAP}); results do not depend on the thread count, so give at most {cap}"
+        ))),
         Some(n) => Ok(n),
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        None => Ok(cores),
     }
 }
 

@@ -243,3 +243,33 @@ fn output_column_names_cannot_collide() {
     ));
     assert!(e.contains("threshold 0.5 is listed twice"), "{e}");
 }
+
+#[test]
+fn a_file_that_is_not_utf8_is_located_at_its_first_invalid_byte() {
+    let dir = common::temp_dir("bad-input-utf8");
+    let file = dir.join("latin1.toml");
+    let mut bytes = BASE.as_bytes().to_vec();
+    let at = BASE.find("horizon = 30").expect("horizon") + "horizon = ".len();
+    bytes.insert(at, 0xff);
+    std::fs::write(&file, &bytes).expect("write the scenario");
+    let shown = file.to_str().expect("utf-8 path");
+    let o = common::flashpoint(&["validate", shown]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "error: {shown}:3:11: error: byte 0xff is not UTF-8 text
+     3 | horizon = \u{fffd}30
+       |           ^
+       = help: save the scenario as UTF-8
+{shown}: 1 error found
+"
+        )
+    );
+    let e = flashpoint::scenario::load(&file).expect_err("not UTF-8");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{shown}:3:11: error: byte 0xff")),
+        "{e}"
+    );
+}

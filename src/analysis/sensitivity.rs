@@ -658,6 +658,36 @@ pub fn sensitivity_csv(method: Method, reps: u64, rows: &[IndexRow]) -> String {
     s
 }
 
+/// The most parameter points a design may have (`N·(k + 1)` for Morris,
+/// `N·(k + 2)` for Sobol): their values and per-metric means are held in memory.
+pub const MAX_POINTS: u64 = 1_000_000;
+/// The most bootstrap resamples.
+pub const MAX_BOOTSTRAP: usize = 100_000;
+
+/// Refuses a design of more than [`MAX_POINTS`] points, or with more
+/// (point, replication) pairs than a 64-bit index counts, before anything
+/// is allocated.
+fn check_size(method: Method, k: usize, reps: u64) -> Result<()> {
+    let (n, per, formula) = match method {
+        Method::Morris { trajectories } => (trajectories, k as u128 + 1, "N × (k + 1)"),
+        Method::Sobol { n } => (n, k as u128 + 2, "N × (k + 2)"),
+    };
+    let points = n as u128 * per;
+    if points > u128::from(MAX_POINTS) {
+        return Err(Error::Usage(format!(
+            "--method {}:{n} needs {formula} = {points} parameter points for k = {k} varied parameters; at most {MAX_POINTS} are allowed: give a smaller N",
+            method.name()
+        )));
+    }
+    if points * u128::from(reps) > u128::from(u64::MAX) {
+        return Err(Error::Usage(format!(
+            "--reps {reps} with {points} parameter points is more replications than flashpoint counts (at most {} in all); give fewer --reps",
+            u64::MAX
+        )));
+    }
+    Ok(())
+}
+
 /// Runs a `sensitivity` request and writes `sensitivity.csv` and `manifest.json`.
 pub fn sensitivity(config: &SensitivityConfig) -> Result<SensitivityReport> {
     if config.reps == 0 {
@@ -666,9 +696,16 @@ pub fn sensitivity(config: &SensitivityConfig) -> Result<SensitivityReport> {
     if config.bootstrap < 100 {
         return Err(Error::Usage("--bootstrap must be at least 100".into()));
     }
+    if config.bootstrap > MAX_BOOTSTRAP {
+        return Err(Error::Usage(format!(
+            "--bootstrap {}: at most {MAX_BOOTSTRAP} resamples",
+            config.bootstrap
+        )));
+    }
     let (scenario, sha256) = crate::sweep::load_scenario(&config.scenario_path)?;
     let base = checked_params(&scenario, &config.overrides, "--set")?;
     let vary = resolve_vary(&scenario, &config.vary, &config.overrides)?;
+    check_size(config.method, vary.len(), config.reps)?;
     let seed = config.seed.unwrap_or(scenario.seed);
     // Refused before the work if it already holds a result.
     let out_dir = config.out.as_deref().map(OutputDir::create).transpose()?;

@@ -40,6 +40,12 @@ const HAZARD_WORK_PER_EVENT: u64 = 100;
 const RANGE_SLACK: f64 = 4.0;
 /// … or expects at most this many candidates up to the horizon.
 const RANGE_CANDIDATES: f64 = 4.0;
+/// Rule firings that may be pending at once, besides the schedule's entries:
+/// a rule that emits more events than it consumes (a branching cycle, a wide
+/// delayed fan-out) grows the queue faster than the event budget can stop it,
+/// so the queue has its own bound (at most about 40 MB per replication in
+/// flight).
+pub const MAX_PENDING: usize = 1 << 20;
 
 /// Why a replication could not finish.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +57,17 @@ pub enum SimError {
         /// Time at which it was exceeded.
         time: f64,
         /// Rules that emitted the most recent events, in declaration order.
+        rules: Vec<String>,
+    },
+    /// The queue of pending events outgrew its bound (the schedule's entries
+    /// plus [`MAX_PENDING`]): most likely a branching rule cycle or a wide
+    /// fan-out.
+    Pending {
+        /// The bound on pending events.
+        limit: usize,
+        /// Time at which it was exceeded.
+        time: f64,
+        /// Rules with the most pending firings, in declaration order.
         rules: Vec<String>,
     },
     /// A run-time value broke its contract.
@@ -69,6 +86,11 @@ impl fmt::Display for SimError {
                 f,
                 "event budget of {budget} exceeded at t = {time}; the latest events come from the rules {}: a zero-delay cycle? raise `event_budget` in [scenario] if the events are intended",
                 rules.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(" -> ")
+            ),
+            SimError::Pending { limit, time, rules } => write!(
+                f,
+                "more than {limit} events pending at t = {time}; most of them come from the rules {}: a rule cycle that branches, or a fan-out too wide? make each event trigger fewer firings (`once`, `cooldown`, a `when` guard)",
+                rules.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
             ),
             SimError::Invalid { time, message } => write!(f, "at t = {time}: {message}"),
         }
@@ -160,6 +182,8 @@ pub struct Engine<'s> {
     /// The history slots (filtered and windowed event reads).
     histories: Vec<history::Slot>,
     queue: Queue,
+    /// The queue's bound: the schedule's entries plus [`MAX_PENDING`].
+    pending_limit: usize,
     rule_last_emit: Vec<f64>,
     rule_pending: Vec<u32>,
     rule_emitted: Vec<bool>,
@@ -374,6 +398,7 @@ impl<'s> Engine<'s> {
             last: vec![f64::NEG_INFINITY; scenario.events.len()],
             histories: vec![history::Slot::new(); scenario.histories.len()],
             queue: Queue::default(),
+            pending_limit: scenario.schedule.len().saturating_add(MAX_PENDING),
             rule_last_emit: vec![f64::NEG_INFINITY; scenario.rules.len()],
             rule_pending: vec![0; scenario.rules.len()],
             rule_emitted: vec![false; scenario.rules.len()],
@@ -976,6 +1001,9 @@ impl<'s> Engine<'s> {
         if !(delay >= 0.0 && delay.is_finite()) {
             return Err(self.invalid(format!("rule `{}` drew a delay of {delay}", rule.name)));
         }
+        if self.queue.len() >= self.pending_limit {
+            return Err(self.pending_error());
+        }
         let priority = match alt {
             0 => rule.priority,
             i => rule.choose[i - 1].priority,
@@ -1219,6 +1247,38 @@ impl<'s> Engine<'s> {
             )));
         }
         Ok(self.hazard_rng[h].uniform() * bound < rate)
+    }
+
+    fn pending_error(&self) -> SimError {
+        // The rules with the most pending firings: the largest counts that
+        // together make up at least nine tenths of them, at most eight.
+        let mut by_count: Vec<(u32, usize)> = self
+            .rule_pending
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(r, c)| (*c, r))
+            .collect();
+        by_count.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let total: u64 = by_count.iter().map(|(c, _)| u64::from(*c)).sum();
+        let mut covered = 0u64;
+        let mut chosen = Vec::new();
+        for (c, r) in by_count.into_iter().take(8) {
+            if covered * 10 >= total * 9 {
+                break;
+            }
+            covered += u64::from(c);
+            chosen.push(r);
+        }
+        chosen.sort_unstable();
+        SimError::Pending {
+            limit: self.pending_limit,
+            time: self.now,
+            rules: chosen
+                .iter()
+                .map(|r| self.s.rules[*r].name.clone())
+                .collect(),
+        }
     }
 
     fn budget_error(&self) -> SimError {

@@ -441,7 +441,7 @@ impl<'a> Checker<'a> {
 
     fn param(&mut self, name: &str, span: &Span) -> Checked {
         let scope = self.scope;
-        if let Some(idx) = scope.params.iter().position(|p| p == name) {
+        if let Some(idx) = scope.param_index(name) {
             self.reads.params = true;
             self.code.push(Node::Param(index(idx)));
             return Checked::leaf(Some(Type::Num), false);
@@ -449,11 +449,11 @@ impl<'a> Checker<'a> {
         let mut error = ExprError::new(span.clone(), format!("unknown parameter `{name}`"));
         if let Some(best) = suggest(name, scope.params.iter().map(String::as_str)) {
             error = error.with_help(format!("did you mean `{best}`?"));
-        } else if scope.actors.iter().any(|a| a == name) || name == "source" || name == "target" {
+        } else if scope.actor_index(name).is_some() || name == "source" || name == "target" {
             error = error.with_help(format!("`{name}` is an actor; use `{name}.<variable>`"));
         } else if FUNCTIONS.contains(&name) {
             error = error.with_help(format!("`{name}` is a function; call it as `{name}(...)`"));
-        } else if scope.events.iter().any(|e| e == name) {
+        } else if scope.event_index(name).is_some() {
             error = error.with_help(format!("`{name}` is an event; use `count({name})`"));
         }
         self.errors.push(error);
@@ -479,7 +479,7 @@ impl<'a> Checker<'a> {
             return None;
         }
         let scope = self.scope;
-        match scope.actors.iter().position(|a| a == name) {
+        match scope.actor_index(name) {
             Some(idx) => match u16::try_from(idx) {
                 Ok(idx) => Some(ActorRef::Fixed(idx)),
                 Err(_) => {
@@ -512,7 +512,7 @@ impl<'a> Checker<'a> {
     ) -> Option<(ActorRef, u32, Type)> {
         let actor = self.actor(actor_name, actor_span);
         let scope = self.scope;
-        let var = scope.vars.iter().position(|v| v.name == field);
+        let var = scope.var_index(field);
         let Some(var) = var else {
             let candidates: Vec<&str> = scope
                 .vars
@@ -620,7 +620,7 @@ impl<'a> Checker<'a> {
             return None;
         };
         let scope = self.scope;
-        if let Some(idx) = scope.events.iter().position(|e| e == name) {
+        if let Some(idx) = scope.event_index(name) {
             return Some(index(idx));
         }
         let mut error = ExprError::new(arg.span.clone(), format!("unknown event `{name}`"));
@@ -927,7 +927,7 @@ pub(crate) mod tests {
         dyads[1] = Some(0); // POL, BLR
         dyads[3] = Some(0); // BLR, POL
         dyads[5] = Some(1); // BLR, RUS
-        Scope {
+        let mut scope = Scope {
             params: names(&["rate", "threshold", "alpha"]),
             actors: names(&["POL", "BLR", "RUS"]),
             vars: vec![
@@ -943,7 +943,10 @@ pub(crate) mod tests {
             ],
             events: names(&["incursion", "talks", "war"]),
             dyads,
-        }
+            index: Default::default(),
+        };
+        scope.reindex();
+        scope
     }
 
     pub(crate) const RULE: Context = Context { event_actors: true };

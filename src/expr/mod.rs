@@ -112,6 +112,92 @@ pub struct Scope {
     /// `dyads[a * actors.len() + b]`: the dyad index whose tension `tension(a, b)` reads,
     /// if any (a symmetric dyad appears under both orders).
     pub dyads: Vec<Option<u32>>,
+    /// Name → position maps over the lists above, built by [`Scope::reindex`]
+    /// so that resolving a name is not a scan; a list that grew since falls
+    /// back to a scan.
+    pub index: ScopeIndex,
+}
+
+/// Name → first position in each list of a [`Scope`], as of its last
+/// [`Scope::reindex`].
+#[derive(Debug, Clone, Default)]
+pub struct ScopeIndex {
+    params: NameIndex,
+    actors: NameIndex,
+    vars: NameIndex,
+    events: NameIndex,
+}
+
+#[derive(Debug, Clone, Default)]
+struct NameIndex {
+    /// The length of the list when it was indexed.
+    len: usize,
+    first: std::collections::HashMap<String, usize>,
+}
+
+impl NameIndex {
+    fn build<'a>(names: impl Iterator<Item = &'a str>) -> NameIndex {
+        let mut first = std::collections::HashMap::new();
+        let mut len = 0;
+        for (i, name) in names.enumerate() {
+            first.entry(name.to_string()).or_insert(i);
+            len = i + 1;
+        }
+        NameIndex { len, first }
+    }
+
+    fn find<'a>(
+        &self,
+        mut names: impl ExactSizeIterator<Item = &'a str>,
+        name: &str,
+    ) -> Option<usize> {
+        if names.len() == self.len {
+            self.first.get(name).copied()
+        } else {
+            names.position(|n| n == name)
+        }
+    }
+}
+
+impl Scope {
+    /// Rebuilds the name index (in time linear in the names); call it after
+    /// filling the lists.
+    pub fn reindex(&mut self) {
+        self.index = ScopeIndex {
+            params: NameIndex::build(self.params.iter().map(String::as_str)),
+            actors: NameIndex::build(self.actors.iter().map(String::as_str)),
+            vars: NameIndex::build(self.vars.iter().map(|v| v.name.as_str())),
+            events: NameIndex::build(self.events.iter().map(String::as_str)),
+        };
+    }
+
+    /// Position of parameter `name`.
+    pub fn param_index(&self, name: &str) -> Option<usize> {
+        self.index
+            .params
+            .find(self.params.iter().map(String::as_str), name)
+    }
+
+    /// Position of actor `name`.
+    pub fn actor_index(&self, name: &str) -> Option<usize> {
+        self.index
+            .actors
+            .find(self.actors.iter().map(String::as_str), name)
+    }
+
+    /// Position of state variable `name`.
+    pub fn var_index(&self, name: &str) -> Option<usize> {
+        self.index
+            .vars
+            .find(self.vars.iter().map(|v| v.name.as_str()), name)
+    }
+
+    /// Position of event type `name`.
+    pub fn event_index(&self, name: &str) -> Option<usize> {
+        self.index
+            .events
+            .find(self.events.iter().map(String::as_str), name)
+    }
 }
 
 /// Where an expression is compiled, which decides the names it may use.

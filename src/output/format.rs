@@ -30,6 +30,21 @@ pub fn fmt_f64(x: f64) -> String {
     s
 }
 
+/// Appends `text` padded with spaces to `width` characters: spaces after it
+/// when `left` aligned, before it otherwise. Unlike `{:<w$}` in a format
+/// string, any width works (the standard library panics on a width above
+/// 65535, which a long identifier in a scenario reaches).
+pub fn push_padded(out: &mut String, text: &str, width: usize, left: bool) {
+    let pad = width.saturating_sub(text.chars().count());
+    if !left {
+        out.extend(std::iter::repeat_n(' ', pad));
+    }
+    out.push_str(text);
+    if left {
+        out.extend(std::iter::repeat_n(' ', pad));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

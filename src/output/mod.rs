@@ -14,7 +14,7 @@ pub mod timeseries;
 use std::path::Path;
 
 pub use atomic::{sha256_hex, write_atomic, AtomicFile};
-pub use format::{fmt_f64, push_f64};
+pub use format::{fmt_f64, push_f64, push_padded};
 
 /// Whether process `pid` is alive on this machine (`/proc/<pid>` exists):
 /// how stale temporary and staging directories are told from live ones.

@@ -17,6 +17,9 @@ const RESERVED: &[&str] = &[
 
 /// Largest accepted event budget: bounds the memory one replication may use.
 const MAX_EVENT_BUDGET: i64 = 100_000_000;
+/// The most actors a scenario may declare: `tension(source, target)` is read
+/// from an actors × actors table.
+const MAX_ACTORS: usize = 4096;
 
 pub(super) fn compile(source: &str) -> Result<Scenario, Vec<Diagnostic>> {
     let raw: RawFile = match toml::from_str(source) {
@@ -171,20 +174,19 @@ impl Compiler<'_> {
         let dyads = self.dyads(&raw.tension);
 
         // Event ids first: every expression may count any event.
-        for (i, ev) in raw.event.iter().enumerate() {
+        let mut seen = std::collections::HashSet::new();
+        for ev in &raw.event {
             let id = &ev.get_ref().id;
             self.check_name(id, "event");
             if id.get_ref() == crate::engine::HORIZON {
                 self.err(id.span(), "`horizon` names the end of a replication in the `terminal` column; choose another event id");
             }
-            if raw.event[..i]
-                .iter()
-                .any(|e| e.get_ref().id.get_ref() == id.get_ref())
-            {
+            if !seen.insert(id.get_ref().as_str()) {
                 self.err(id.span(), format!("duplicate event id `{}`", id.get_ref()));
             }
             self.scope.events.push(id.get_ref().clone());
         }
+        self.scope.reindex();
         let events: Vec<EventType> = raw
             .event
             .iter()
@@ -197,12 +199,10 @@ impl Compiler<'_> {
             .filter_map(|s| self.schedule_entry(s.get_ref(), &timeconv, horizon))
             .collect();
         let mut rules: Vec<Rule> = Vec::new();
-        for (i, r) in raw.rule.iter().enumerate() {
+        let mut seen = std::collections::HashSet::new();
+        for r in &raw.rule {
             let name = &r.get_ref().name;
-            if raw.rule[..i]
-                .iter()
-                .any(|o| o.get_ref().name.get_ref() == name.get_ref())
-            {
+            if !seen.insert(name.get_ref().as_str()) {
                 self.err(
                     name.span(),
                     format!("duplicate rule name `{}`", name.get_ref()),
@@ -219,12 +219,10 @@ impl Compiler<'_> {
             }
         }
         let mut hazards = Vec::new();
-        for (i, h) in raw.hazard.iter().enumerate() {
+        let mut seen = std::collections::HashSet::new();
+        for h in &raw.hazard {
             let name = &h.get_ref().name;
-            if raw.hazard[..i]
-                .iter()
-                .any(|o| o.get_ref().name.get_ref() == name.get_ref())
-            {
+            if !seen.insert(name.get_ref().as_str()) {
                 self.err(
                     name.span(),
                     format!("duplicate hazard name `{}`", name.get_ref()),
@@ -387,17 +385,18 @@ impl Compiler<'_> {
 
     fn actors(&mut self, raw: &[Spanned<RawActor>]) -> Vec<Actor> {
         let mut actors = Vec::new();
-        if raw.len() > usize::from(u16::MAX) {
-            self.err(0..0, "too many actors (at most 65535)");
+        if raw.len() > MAX_ACTORS {
+            self.err(
+                0..0,
+                format!("too many actors ({}; at most {MAX_ACTORS})", raw.len()),
+            );
             return actors;
         }
-        for (i, a) in raw.iter().enumerate() {
+        let mut seen = std::collections::HashSet::new();
+        for a in raw {
             let a = a.get_ref();
             self.check_name(&a.id, "actor");
-            if raw[..i]
-                .iter()
-                .any(|o| o.get_ref().id.get_ref() == a.id.get_ref())
-            {
+            if !seen.insert(a.id.get_ref().as_str()) {
                 self.err(
                     a.id.span(),
                     format!("duplicate actor id `{}`", a.id.get_ref()),
@@ -414,6 +413,8 @@ impl Compiler<'_> {
 
     /// Collects state variables (one type per name) and the initial state matrix.
     fn state(&mut self, raw: &[Spanned<RawActor>]) -> Vec<f64> {
+        let mut first_var: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::new();
         for a in raw {
             for (name, value) in &a.get_ref().state {
                 let ty = match value.get_ref() {
@@ -433,7 +434,10 @@ impl Compiler<'_> {
                         format!("state variable `{}` is not an identifier", name.get_ref()),
                     );
                 }
-                match self.scope.vars.iter().find(|v| &v.name == name.get_ref()) {
+                match first_var
+                    .get(name.get_ref().as_str())
+                    .map(|&i| &self.scope.vars[i])
+                {
                     Some(v) if v.ty != ty => {
                         let msg = format!(
                             "state variable `{}` is a {} here but a {} for another actor",
@@ -444,24 +448,23 @@ impl Compiler<'_> {
                         self.err(value.span(), msg);
                     }
                     Some(_) => {}
-                    None => self.scope.vars.push(VarDecl {
-                        name: name.get_ref().clone(),
-                        ty,
-                    }),
+                    None => {
+                        first_var.insert(name.get_ref().as_str(), self.scope.vars.len());
+                        self.scope.vars.push(VarDecl {
+                            name: name.get_ref().clone(),
+                            ty,
+                        });
+                    }
                 }
             }
         }
+        self.scope.reindex();
         let n_vars = self.scope.vars.len();
         let mut state = vec![0.0; raw.len() * n_vars];
         self.scope.declared = vec![false; raw.len() * n_vars];
         for (ai, a) in raw.iter().enumerate() {
             for (name, value) in &a.get_ref().state {
-                let Some(vi) = self
-                    .scope
-                    .vars
-                    .iter()
-                    .position(|v| &v.name == name.get_ref())
-                else {
+                let Some(vi) = self.scope.var_index(name.get_ref()) else {
                     continue;
                 };
                 let x = match value.get_ref() {
@@ -481,7 +484,7 @@ impl Compiler<'_> {
     }
 
     fn actor_index(&mut self, name: &Spanned<String>) -> Option<u16> {
-        match self.scope.actors.iter().position(|a| a == name.get_ref()) {
+        match self.scope.actor_index(name.get_ref()) {
             Some(i) => Some(i as u16),
             None => {
                 let known = self.scope.actors.clone();
@@ -504,6 +507,7 @@ impl Compiler<'_> {
         let n = self.scope.actors.len();
         self.scope.dyads = vec![None; n * n];
         let mut dyads = Vec::new();
+        let mut labels = std::collections::HashSet::new();
         for t in raw {
             let span = t.span();
             let t = t.get_ref();
@@ -583,7 +587,7 @@ impl Compiler<'_> {
                 self.scope.dyads[bi * n + ai] = Some(idx);
             }
             let label = format!("{}_{}", self.scope.actors[ai], self.scope.actors[bi]);
-            if dyads.iter().any(|d: &Dyad| d.label == label) {
+            if !labels.insert(label.clone()) {
                 self.err(
                     t.between.span(),
                     format!("the metric names of this dyad (`tension_{label}_…`) collide with another dyad's; rename an actor"),
@@ -738,7 +742,7 @@ impl Compiler<'_> {
     }
 
     fn event_index(&mut self, name: &Spanned<String>) -> Option<u32> {
-        match self.scope.events.iter().position(|e| e == name.get_ref()) {
+        match self.scope.event_index(name.get_ref()) {
             Some(i) => Some(i as u32),
             None => {
                 let known = self.scope.events.clone();
@@ -1144,14 +1148,17 @@ impl Compiler<'_> {
         _actors: &[Actor],
     ) -> Vec<Outcome> {
         let ctx = Context::default();
-        let builtin = builtin_names(&self.scope.events, dyads);
+        let builtin: std::collections::HashSet<String> = builtin_names(&self.scope.events, dyads)
+            .into_iter()
+            .collect();
+        let mut seen = std::collections::HashSet::new();
         let mut outcomes = Vec::new();
-        for (i, o) in raw.iter().enumerate() {
+        for o in raw {
             let span = o.span();
             let o = o.get_ref();
             self.check_name(&o.name, "outcome");
             let name = o.name.get_ref();
-            if raw[..i].iter().any(|p| p.get_ref().name.get_ref() == name)
+            if !seen.insert(name.as_str())
                 || builtin.contains(name)
                 || name == "rep"
                 || name == "point"

@@ -76,11 +76,33 @@ impl LoadError {
 /// Reads and compiles a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
     let shown = path.display().to_string();
-    let source = std::fs::read_to_string(path).map_err(|error| LoadError::Io {
+    let bytes = std::fs::read(path).map_err(|error| LoadError::Io {
         path: shown.clone(),
         error,
     })?;
-    parse(&shown, &source)
+    match String::from_utf8(bytes) {
+        Ok(source) => parse(&shown, &source),
+        Err(e) => Err(not_utf8(&shown, e.as_bytes())),
+    }
+}
+
+/// The error for a scenario file that is not UTF-8 text, located at its
+/// first invalid byte (the line is shown with invalid bytes as `�`).
+pub fn not_utf8(path: &str, bytes: &[u8]) -> LoadError {
+    let valid = match std::str::from_utf8(bytes) {
+        Ok(_) => bytes.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    let byte = bytes.get(valid).copied().unwrap_or(0);
+    LoadError::Invalid {
+        path: path.to_string(),
+        source: String::from_utf8_lossy(bytes).into_owned(),
+        diagnostics: vec![Diagnostic::new(
+            valid..valid + 1,
+            format!("byte 0x{byte:02x} is not UTF-8 text"),
+        )
+        .with_help("save the scenario as UTF-8")],
+    }
 }
 
 /// Compiles scenario text; `path` is used only in error messages.

@@ -254,9 +254,14 @@ fn render_lines(out: &mut String, lines: &[LineDiff]) {
         }
         let w0 = l.fields.iter().map(|f| f.0.len()).max().unwrap_or(0).max(6);
         let w1 = l.fields.iter().map(|f| f.1.len()).max().unwrap_or(0).max(6);
-        let _ = writeln!(out, "        {:<w0$}  {:<w1$}  fresh", "column", "golden");
-        for (c, g, f) in &l.fields {
-            let _ = writeln!(out, "        {c:<w0$}  {g:<w1$}  {f}");
+        for (c, g, f) in
+            std::iter::once(&("column".into(), "golden".into(), "fresh".into())).chain(&l.fields)
+        {
+            out.push_str("        ");
+            crate::output::push_padded(out, c, w0, true);
+            out.push_str("  ");
+            crate::output::push_padded(out, g, w1, true);
+            let _ = writeln!(out, "  {f}");
         }
     }
 }
@@ -278,16 +283,19 @@ fn render_moved(out: &mut String, file: &str, moved: &[MovedMetric]) {
         .max()
         .unwrap_or(0)
         .max(6);
+    out.push_str("        ");
+    crate::output::push_padded(out, "metric", w, true);
     let _ = writeln!(
         out,
-        "        {:<w$}  {:>12}  {:>12}  {:>12}  {:>8}",
-        "metric", "golden", "fresh", "change", "z"
+        "  {:>12}  {:>12}  {:>12}  {:>8}",
+        "golden", "fresh", "change", "z"
     );
     for m in moved.iter().take(MOVED_SHOWN) {
+        out.push_str("        ");
+        crate::output::push_padded(out, &m.key, w, true);
         let _ = writeln!(
             out,
-            "        {:<w$}  {:>12.6}  {:>12.6}  {:>+12.6}  {:>8.2}",
-            m.key,
+            "  {:>12.6}  {:>12.6}  {:>+12.6}  {:>8.2}",
             m.golden,
             m.fresh,
             m.delta(),

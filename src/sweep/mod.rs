@@ -143,12 +143,8 @@ pub fn load_scenario(path: &Path) -> Result<(Scenario, String)> {
         path: path.display().to_string(),
         error,
     })?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        Error::Usage(format!(
-            "{}: the scenario is not UTF-8 text",
-            path.display()
-        ))
-    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| crate::scenario::not_utf8(&path.display().to_string(), e.as_bytes()))?;
     let scenario = crate::scenario::parse(&path.display().to_string(), &text)?;
     Ok((scenario, sha256_hex(text.as_bytes())))
 }
@@ -956,12 +952,13 @@ fn execute_job(
             ts.commit(dir, &mut outputs, &mut written)?;
         }
         if job.trace > 0 {
-            let text = trace_csv(scenario, &plan, job.trace)?;
             let path = dir.join("events.csv");
-            outputs.insert(
-                "events.csv".into(),
-                write_atomic(&path, text.as_bytes()).map_err(io(&path))?,
-            );
+            let mut file = AtomicFile::create(&path).map_err(io(&path))?;
+            if let Err(e) = write_trace_csv(scenario, &plan, job.trace, &mut file, &path) {
+                file.discard();
+                return Err(e);
+            }
+            outputs.insert("events.csv".into(), file.commit().map_err(io(&path))?);
             written.push(path);
         }
         if let Some(audit) = &tie_audit {
@@ -1023,8 +1020,15 @@ pub const EVENTS_HEADER: &str =
 
 /// Re-runs the first `n` replications of point 0 with tracing (replications
 /// are pure functions of their key, so these are the same replications) and
-/// renders `events.csv`.
-pub fn trace_csv(scenario: &Scenario, plan: &Plan<'_>, n: u64) -> Result<String> {
+/// writes `events.csv` to `file` (at `path`, for errors), one replication's
+/// rows at a time: memory holds one replication's events, whatever `n`.
+pub fn write_trace_csv(
+    scenario: &Scenario,
+    plan: &Plan<'_>,
+    n: u64,
+    file: &mut impl Write,
+    path: &Path,
+) -> Result<()> {
     let mut engine = Engine::new(scenario);
     let mut out = vec![0.0; columns(scenario).len()];
     let mut trace: Vec<TraceEvent> = Vec::new();
@@ -1070,8 +1074,10 @@ pub fn trace_csv(scenario: &Scenario, plan: &Plan<'_>, n: u64) -> Result<String>
                 actor(ev.target)
             );
         }
+        file.write_all(text.as_bytes()).map_err(io(path))?;
+        text.clear();
     }
-    Ok(text)
+    Ok(())
 }
 
 /// Renders the run's summary as a readable table: mean and 95% CI of each
@@ -1118,17 +1124,13 @@ pub fn render_table(report: &RunReport) -> String {
         .collect();
     let mut out = String::new();
     let line = |cells: [&str; 4], out: &mut String| {
-        out.push_str(&format!(
-            "{:<w0$}  {:>w1$}  {:<w2$}  {:>w3$}\n",
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3]
-        ));
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                out.push_str("  ");
+            }
+            crate::output::push_padded(out, cell, widths[i], i % 2 == 0);
+        }
+        out.push('\n');
     };
     line(header, &mut out);
     for r in &rows {
