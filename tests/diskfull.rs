@@ -50,6 +50,9 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// A directory's files by name.
+type Files = BTreeMap<String, Vec<u8>>;
+
 /// The operations of `args` (`fault-point OP N PATH`), traced.
 fn fault_points(args: &[String]) -> Vec<(String, u64, String)> {
     let out = run_with(args, "trace");
@@ -79,7 +82,7 @@ fn strike_every_operation(
     make: &dyn Fn(&Path) -> Vec<String>,
     file_output: bool,
     resumable: bool,
-    after: &dyn Fn(&Path, &BTreeMap<String, Vec<u8>>),
+    after: &dyn Fn(&Path, &Files),
 ) {
     let base = temp_dir(&format!("diskfull-{name}"));
     let reference_out = base.join(if file_output { "ref.svg" } else { "ref" });
