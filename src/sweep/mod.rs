@@ -752,6 +752,9 @@ fn execute_job(
     let full_points = job.full_points();
     let range = job.range();
     let write_summary = out.is_some() && job.shard.is_none();
+    // Errors name the file in the output directory.
+    let out_file = |name: &str| out.map_or_else(|| PathBuf::from(name), |d| d.join(name));
+    let (summary_path, timeseries_path) = (out_file("summary.csv"), out_file("timeseries.csv"));
     let mut written = Vec::new();
 
     // Held until the manifest is written: no other command writes here.
@@ -872,7 +875,7 @@ fn execute_job(
             }
             let (point, rep) = (index / job.reps, index % job.reps);
             acc.add(point, row)
-                .map_err(|e| Error::io("summary.csv", e))?;
+                .map_err(|e| Error::io(&summary_path, e))?;
             if runs.is_some() {
                 push_run_row(
                     &mut text,
@@ -895,7 +898,7 @@ fn execute_job(
                 let index = block.first + i as u64;
                 let len = *rows as usize * n_series;
                 ts.add(index, &block.grid[offset..offset + len])
-                    .map_err(|e| Error::io("timeseries.csv", e))?;
+                    .map_err(|e| Error::io(&timeseries_path, e))?;
                 offset += len;
             }
         }
@@ -913,7 +916,7 @@ fn execute_job(
         }
     };
     sunk?;
-    let (summary_file, summary, events) = acc.finish().map_err(|e| Error::io("summary.csv", e))?;
+    let (summary_file, summary, events) = acc.finish().map_err(|e| Error::io(&summary_path, e))?;
     let seconds = started.elapsed().as_secs_f64();
     // `run --tie-audit`: before any file is committed, so that a failed
     // audit leaves no result and `tie_audit.csv` precedes the manifest.
