@@ -273,3 +273,15 @@ fn a_file_that_is_not_utf8_is_located_at_its_first_invalid_byte() {
         "{e}"
     );
 }
+
+#[test]
+fn a_tension_invalid_at_the_default_parameters_is_a_load_error() {
+    let text = mutated("initial = 0.3", "initial = 0.3\nhalf_life = \"p - 1\"");
+    assert_eq!(
+        load_error(&text),
+        "test.toml:16:1: error: tension POL_BLR: half-life -0.5 must be positive (at the parameters' default values)
+    16 | [[tension]]
+       | ^^^^^^^^^^^
+test.toml: 1 error found"
+    );
+}

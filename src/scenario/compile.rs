@@ -171,7 +171,8 @@ impl Compiler<'_> {
         let params = self.params(raw.params);
         let actors = self.actors(&raw.actor);
         let initial_state = self.state(&raw.actor);
-        let dyads = self.dyads(&raw.tension);
+        let defaults: Vec<f64> = params.iter().map(|p| p.value).collect();
+        let dyads = self.dyads(&raw.tension, &defaults);
 
         // Event ids first: every expression may count any event.
         let mut seen = std::collections::HashSet::new();
@@ -503,7 +504,11 @@ impl Compiler<'_> {
         }
     }
 
-    fn dyads(&mut self, raw: &[Spanned<RawTension>]) -> Vec<Dyad> {
+    /// The tensions; each one's initial value, baseline and half-life are
+    /// checked now when they are constant, and at the parameters' default
+    /// values when they depend on parameters (the scenario's own point must
+    /// run).
+    fn dyads(&mut self, raw: &[Spanned<RawTension>], defaults: &[f64]) -> Vec<Dyad> {
         let n = self.scope.actors.len();
         self.scope.dyads = vec![None; n * n];
         let mut dyads = Vec::new();
@@ -612,6 +617,11 @@ impl Compiler<'_> {
                 if let Err(msg) = dyad.values(&ParamEnv::NONE) {
                     self.err(span.clone(), msg);
                 }
+            } else if let Err(msg) = dyad.values(&ParamEnv(defaults)) {
+                self.err(
+                    span.clone(),
+                    format!("{msg} (at the parameters' default values)"),
+                );
             }
             dyads.push(dyad);
         }
