@@ -635,9 +635,18 @@ fn check_command(a: &CheckArgs) -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            report_error(&e);
             ExitCode::from(2)
         }
+    }
+}
+
+/// Prints an error on stderr: `error: …`, except for a scenario's located
+/// diagnostics, which carry their own `file:line:col: error:` prefix.
+fn report_error(e: &Error) {
+    match e {
+        Error::Load(flashpoint::scenario::LoadError::Invalid { .. }) => eprintln!("{e}"),
+        _ => eprintln!("error: {e}"),
     }
 }
 
@@ -649,7 +658,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            report_error(&e);
             match e {
                 Error::Usage(_) => ExitCode::from(2),
                 _ => ExitCode::FAILURE,

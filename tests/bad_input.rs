@@ -67,9 +67,62 @@ test.toml: 1 error found"
 fn unknown_field_lists_the_valid_ones() {
     let e = load_error(&mutated("horizon = 30", "horizn = 30"));
     assert!(
-        e.starts_with("test.toml:3:1: error: unknown field `horizn`, expected one of"),
+        e.starts_with("test.toml:3:1: error: unknown key `horizn`"),
         "{e}"
     );
+    assert!(
+        e.contains("= help: did you mean `horizon`? the keys here are `name`, `description`,"),
+        "{e}"
+    );
+}
+
+/// serde's words (`invalid type: string "x", expected f64`) become the
+/// scenario's, and a mistake in one rule does not hide one in another.
+#[test]
+fn shape_errors_are_in_plain_words_and_all_reported() {
+    let text = r#"[scenario]
+name = "t"
+horizon = 10
+[params]
+p = "x"
+[[actor]]
+id = "A"
+[[event]]
+id = "ping"
+[[tension]]
+between = ["A", "A"]
+range = [0.0, "inf"]
+[[rule]]
+name = "r"
+actor = "A"
+on = "ping"
+emit = { event = "ping" }
+cooldown = "x"
+[[rule]]
+name = "r2"
+actor = "A"
+on = "ping"
+emit = ["a", "b"]
+[[rule]]
+name = "r3"
+actor = "A"
+on = "ping"
+emit = { event = "ping" }
+once = "yes"
+priority = 1.5
+"#;
+    let e = load_error(text);
+    for expected in [
+        "test.toml:5:5: error: `p` must be a number or a table like `{ value = 0.5, min = 0, max = 1 }`",
+        "test.toml:12:15: error: `range` must be a number, not the string \"inf\"",
+        "test.toml:18:12: error: `cooldown` must be a number, not the string \"x\"",
+        "test.toml:23:8: error: `emit` must be a table like `{ event = \"…\", target = \"…\" }`, not a list",
+        "test.toml:29:8: error: `once` must be `true` or `false`, not the string \"yes\"",
+        "test.toml: 5 errors found",
+    ] {
+        assert!(e.contains(expected), "expected {expected:?} in:\n{e}");
+    }
+    assert!(!e.contains("f64") && !e.contains("Raw"), "{e}");
 }
 
 #[test]
@@ -258,7 +311,7 @@ fn a_file_that_is_not_utf8_is_located_at_its_first_invalid_byte() {
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
         format!(
-            "error: {shown}:3:11: error: byte 0xff is not UTF-8 text
+            "{shown}:3:11: error: byte 0xff is not UTF-8 text
      3 | horizon = \u{fffd}30
        |           ^
        = help: save the scenario as UTF-8

@@ -956,7 +956,7 @@ impl<'s> Engine<'s> {
             };
             if !(0.0..=1.0).contains(&p) {
                 return Err(self.invalid(format!(
-                    "rule `{}`: probability {p} is outside [0, 1]",
+                    "rule `{}`: probability {p} is outside [0, 1]; write `clamp(…, 0, 1)` around `prob` if values past the bounds mean never or always",
                     rule.name
                 )));
             }

@@ -745,9 +745,11 @@ impl<'a> Checker<'a> {
             _ => {
                 let mut error =
                     ExprError::new(name_span.clone(), format!("unknown function `{name}`"));
-                if let Some(best) = suggest(name, FUNCTIONS.iter().copied()) {
-                    error = error.with_help(format!("did you mean `{best}`?"));
-                }
+                let known = FUNCTIONS.join(", ");
+                error = error.with_help(match suggest(name, FUNCTIONS.iter().copied()) {
+                    Some(best) => format!("did you mean `{best}`? the functions are {known}"),
+                    None => format!("the functions are {known}"),
+                });
                 self.errors.push(error);
                 // Still check the arguments for errors of their own, except bare
                 // names: without the function we cannot tell what they name.
@@ -1002,7 +1004,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             errors("sine(war)"),
-            "0..4: unknown function `sine` [did you mean `since`?]"
+            "0..4: unknown function `sine` [did you mean `since`? the functions are tension, count, since, first, last, min, max, clamp, exp, ln, sqrt, abs, floor, sin, cos]"
         );
         assert_eq!(
             errors("tension(POL, RUS)"),

@@ -22,14 +22,7 @@ const MAX_EVENT_BUDGET: i64 = 100_000_000;
 const MAX_ACTORS: usize = 4096;
 
 pub(super) fn compile(source: &str) -> Result<Scenario, Vec<Diagnostic>> {
-    let raw: RawFile = match toml::from_str(source) {
-        Ok(raw) => raw,
-        Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim_end_matches('.').to_string();
-            return Err(vec![Diagnostic::new(span, first_lower(&message))]);
-        }
-    };
+    let raw: RawFile = super::structure::read(source)?;
     let mut c = Compiler {
         source,
         diags: Vec::new(),
@@ -42,14 +35,6 @@ pub(super) fn compile(source: &str) -> Result<Scenario, Vec<Diagnostic>> {
     } else {
         c.diags.sort_by_key(|d| (d.span.start, d.span.end));
         Err(c.diags)
-    }
-}
-
-fn first_lower(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 
@@ -731,7 +716,10 @@ impl Compiler<'_> {
                 None => {
                     let d = Diagnostic::new(
                         code.span(),
-                        format!("unknown CAMEO code `{}`", code.get_ref()),
+                        format!(
+                            "unknown CAMEO code `{}` (not in the CAMEO/Goldstein table, data/cameo-goldstein.csv)",
+                            code.get_ref()
+                        ),
                     )
                     .with_suggestion(
                         code.get_ref(),
