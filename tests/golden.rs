@@ -50,3 +50,17 @@ fn golden_manifests_hold_the_checksums_of_their_files() {
         }
     }
 }
+
+/// Every golden records the scenario-language version this build reads.
+#[test]
+fn goldens_record_the_language_version() {
+    for dir in ["results/west2025", "results/west2025-sweep"] {
+        let text = std::fs::read_to_string(format!("{dir}/manifest.json")).expect("manifest");
+        let m: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(
+            m["language_version"],
+            flashpoint::scenario::LANGUAGE_VERSION,
+            "{dir}"
+        );
+    }
+}

@@ -18,6 +18,11 @@ pub const RNG_DESCRIPTION: &str =
 pub struct Manifest {
     /// Version of flashpoint that wrote it.
     pub flashpoint_version: String,
+    /// Version of the scenario language the scenario was read as
+    /// ([`crate::scenario::LANGUAGE_VERSION`]; 0 in manifests written before
+    /// it was recorded).
+    #[serde(default)]
+    pub language_version: u32,
     /// `run`, `sweep`, `compare`, `paths` or `sensitivity`.
     pub kind: String,
     /// UTC time the output was completed (the only field that varies between identical runs).
@@ -281,6 +286,7 @@ impl OutputDir {
         } = self;
         let manifest = Manifest {
             flashpoint_version: env!("CARGO_PKG_VERSION").to_string(),
+            language_version: crate::scenario::LANGUAGE_VERSION,
             kind: record.kind.into(),
             created: utc_now(),
             command: record.command,

@@ -13,6 +13,12 @@ mod streams;
 mod structure;
 
 pub use describe::describe;
+
+/// The version of the scenario language this build reads, recorded in every
+/// manifest. Version 2 added `choose`, history windows and filters, and
+/// streams keyed by name (CHANGELOG.md); every version-1 scenario reads the
+/// same under it, with new random streams.
+pub const LANGUAGE_VERSION: u32 = 2;
 pub use model::*;
 
 use crate::diag::{render, Diagnostic};

@@ -218,6 +218,7 @@ impl Job<'_> {
         });
         Manifest {
             flashpoint_version: env!("CARGO_PKG_VERSION").to_string(),
+            language_version: crate::scenario::LANGUAGE_VERSION,
             kind: if self.sweep { "sweep" } else { "run" }.into(),
             created: crate::output::manifest::utc_now(),
             command: self.command.clone(),
