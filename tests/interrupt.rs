@@ -35,6 +35,7 @@ fn err(args: &[&str]) -> String {
 fn manifest_with(params: BTreeMap<String, f64>, points: Vec<Vec<f64>>) -> Manifest {
     Manifest {
         flashpoint_version: "0".into(),
+        language_version: 2,
         kind: "sweep".into(),
         created: String::new(),
         command: Vec::new(),
