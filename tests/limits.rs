@@ -320,3 +320,31 @@ fn too_many_actors_are_refused_at_load() {
 test.toml: 1 error found"
     );
 }
+
+/// A 1 MB `description` (one line, and many words) validates and runs: the
+/// issue saw `validate` and `run` abort asking for 60 GB; with the name index
+/// and streamed output it is not reproduced, and this keeps it so.
+#[test]
+fn a_one_megabyte_description_validates_and_runs() {
+    let dir = temp_dir("limits-description");
+    for (name, description) in [
+        ("line.toml", "x".repeat(1 << 20)),
+        ("words.toml", "word ".repeat(1 << 18)),
+    ] {
+        let text = named("A").replacen(
+            "name = \"long\"",
+            &format!("name = \"long\"\ndescription = \"{description}\""),
+            1,
+        );
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        let path = path.to_str().expect("utf-8");
+        for args in [
+            vec!["validate", path],
+            vec!["run", path, "--reps", "3", "--quiet"],
+        ] {
+            let o = flashpoint(&args);
+            assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        }
+    }
+}
