@@ -4,7 +4,8 @@
 //! This module owns the numbers a sweep reports per (point, outcome): means
 //! with normal-theory 95% intervals ([`Moments`]), exact sums and correctly
 //! rounded means ([`ExactSum`]), Wilson intervals for event probabilities
-//! ([`wilson`]), and quantiles ([`Quantiles`]). It does no I/O and knows
+//! ([`wilson`]), quantiles ([`Quantiles`]), and the two-sample
+//! Kolmogorov–Smirnov test on two quantile states ([`ks_two_sample`]). It does no I/O and knows
 //! nothing of scenarios; [`ExactSum::to_parts`] and [`Quantiles::to_parts`]
 //! give their states as plain data for `output/` to save.
 //!
@@ -15,6 +16,9 @@
 //! mean and quantile, is a pure function of the multiset of values added,
 //! whatever the order and however the values were split into parts and
 //! merged (what the shards of a sweep need).
+
+mod ks;
+pub use ks::{ks_two_sample, KsTest};
 
 /// The two-sided 95% standard-normal quantile, `Φ⁻¹(0.975)`.
 pub const Z95: f64 = 1.959963984540054;

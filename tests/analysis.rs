@@ -431,9 +431,71 @@ fn tie_audit_passes_an_order_free_scenario() {
     let csv = ties::tie_csv(&report.rows);
     assert!(csv.starts_with(ties::TIE_HEADER));
     assert!(
-        csv.lines().skip(1).all(|l| l.ends_with(",0,false")),
+        csv.lines().skip(1).all(|l| l.ends_with(",0,false,0,1")),
         "{csv}"
     );
+}
+
+/// Tie order that moves a metric's distribution but not its mean: with `a`
+/// first (the default order) `x` stays 0.5; with `b` first a rule sets it to
+/// 0 or 1 with equal weights. The paired mean difference is 0 in
+/// expectation, so only the KS test can flag it. Shuffled, `b` comes first
+/// with probability 1/2, and the rule's zero-delay firing (a fresh key)
+/// then beats `a`, whose key is the larger of two, with probability 2/3:
+/// `x` moves in 1/3 of the replications, half to 0, so D = 1/6, far past
+/// the 1e-4 level at 2000 replications.
+const TIE_SPREADS: &str = r#"
+[scenario]
+name = "spread"
+horizon = 10
+[[actor]]
+id = "A"
+state = { x = 0.5, a_done = false }
+[[event]]
+id = "a"
+effects = ["A.a_done = true"]
+[[event]]
+id = "b"
+[[event]]
+id = "low"
+effects = ["A.x = 0"]
+[[event]]
+id = "high"
+effects = ["A.x = 1"]
+[[schedule]]
+event = "a"
+at = 1
+[[schedule]]
+event = "b"
+at = 1
+[[rule]]
+name = "spread"
+actor = "A"
+on = "b"
+when = "not A.a_done"
+choose = [ { event = "low", weight = 1 }, { event = "high", weight = 1 } ]
+[[outcome]]
+name = "x"
+value = "A.x"
+"#;
+
+#[test]
+fn tie_audit_flags_a_distribution_that_moves_without_its_mean() {
+    let s = scenario(TIE_SPREADS);
+    let report = ties::tie_audit(&s, &[], 3, 2000, 2).expect("runs");
+    let x = report
+        .rows
+        .iter()
+        .find(|r| r.metric.name == "x")
+        .expect("row");
+    assert!(x.z.abs() < 4.0, "the mean alone would not flag it: {x:?}");
+    // D's standard error here is about sqrt(p(1-p)/n) <= 0.012: 4 of them.
+    assert!((x.ks_d - 1.0 / 6.0).abs() < 0.05, "{x:?}");
+    assert!(
+        (x.n_changed as f64 / 2000.0 - 1.0 / 3.0).abs() < 4.0 * 0.0106,
+        "{x:?}"
+    );
+    assert!(x.ks_p < 1e-10 && x.flagged, "{x:?}");
 }
 
 // ------------------------------------------------------------------ sensitivity

@@ -11,10 +11,13 @@
 //! orderings replication by replication.
 //!
 //! For each metric, with `d_r` = shuffled − default in replication `r`:
-//! `z = mean(d) / se(d)`. A metric is **flagged** when `|z| > 4` (the
-//! distribution moved beyond Monte Carlo error: a false alarm has probability
-//! below 1e-4 per metric under a normal approximation), or when every
-//! replication moved by the same non-zero amount (`se = 0`, `mean ≠ 0`).
+//! `z = mean(d) / se(d)`, and the two-sample Kolmogorov–Smirnov test of the
+//! metric's values under the two orders ([`crate::stats::ks_two_sample`] on
+//! bounded quantile states). A metric is **flagged** when `|z| > 4` (the
+//! mean moved beyond Monte Carlo error: a false alarm has probability below
+//! 1e-4 per metric under a normal approximation), when every replication
+//! moved by the same non-zero amount (`se = 0`, `mean ≠ 0`), or when the KS
+//! p-value is below [`KS_FLAG`] (the distribution moved, whatever the mean).
 //! `n_changed` counts replications in which the metric differs at all: a
 //! metric can change in individual replications without its distribution
 //! moving (the order matters for which path a replication takes, not for
@@ -26,11 +29,14 @@ use crate::error::Result;
 use crate::output::push_f64;
 use crate::rng::replication_key;
 use crate::scenario::Scenario;
-use crate::stats::Moments;
+use crate::stats::{ks_two_sample, Moments, Quantiles};
 use crate::sweep::harness::RepError;
 
 /// `|z|` above which a metric is flagged.
 pub const Z_FLAG: f64 = 4.0;
+
+/// KS p-value below which a metric is flagged (its distribution moved).
+pub const KS_FLAG: f64 = 1e-4;
 
 /// The audit of one metric.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +57,14 @@ pub struct TieRow {
     pub z: f64,
     /// Replications in which the metric differs between the orderings.
     pub n_changed: u64,
-    /// Whether the distribution changed beyond Monte Carlo error.
+    /// Two-sample Kolmogorov–Smirnov statistic between the metric's values
+    /// under the two orderings (NaN without values).
+    pub ks_d: f64,
+    /// Its asymptotic p-value (conservative here: the samples are paired and
+    /// positively correlated, and metrics may be discrete).
+    pub ks_p: f64,
+    /// Whether the mean (`|z| > Z_FLAG`) or the distribution
+    /// (`ks_p < KS_FLAG`) changed beyond Monte Carlo error.
     pub flagged: bool,
 }
 
@@ -75,7 +88,7 @@ impl TieReport {
 
 /// Header of `tie_audit.csv`.
 pub const TIE_HEADER: &str =
-    "metric,kind,category,n,mean_default,mean_shuffled,diff,se,z,n_changed,flagged\n";
+    "metric,kind,category,n,mean_default,mean_shuffled,diff,se,z,n_changed,flagged,ks_d,ks_p\n";
 
 #[derive(Clone, Default)]
 struct Acc {
@@ -83,6 +96,8 @@ struct Acc {
     default: Moments,
     shuffled: Moments,
     changed: u64,
+    q_default: Quantiles,
+    q_shuffled: Quantiles,
 }
 
 /// Runs replications `0..reps` with ties in scheduling order and in random
@@ -130,6 +145,8 @@ pub fn tie_audit(
                         acc.d.add(b - a);
                         acc.default.add(a);
                         acc.shuffled.add(b);
+                        acc.q_default.add(a);
+                        acc.q_shuffled.add(b);
                     }
                 }
             }
@@ -142,6 +159,8 @@ pub fn tie_audit(
                 t.default.merge(&b.default);
                 t.shuffled.merge(&b.shuffled);
                 t.changed += b.changed;
+                t.q_default.merge(&b.q_default);
+                t.q_shuffled.merge(&b.q_shuffled);
             }
         },
     )?;
@@ -165,6 +184,8 @@ pub fn tie_audit(
             } else {
                 f64::NAN
             };
+            let ks = ks_two_sample(&acc.q_default, &acc.q_shuffled);
+            let (ks_d, ks_p) = ks.map_or((f64::NAN, f64::NAN), |t| (t.d, t.p));
             TieRow {
                 metric,
                 n: acc.d.count(),
@@ -174,7 +195,9 @@ pub fn tie_audit(
                 se,
                 z,
                 n_changed: acc.changed,
-                flagged: z.abs() > Z_FLAG,
+                flagged: z.abs() > Z_FLAG || ks_p < KS_FLAG,
+                ks_d,
+                ks_p,
             }
         })
         .collect();
@@ -204,7 +227,14 @@ pub fn tie_csv(rows: &[TieRow]) -> String {
                 push_f64(&mut s, v);
             }
         }
-        let _ = writeln!(s, ",{},{}", r.n_changed, r.flagged);
+        let _ = write!(s, ",{},{}", r.n_changed, r.flagged);
+        for v in [r.ks_d, r.ks_p] {
+            s.push(',');
+            if !v.is_nan() {
+                push_f64(&mut s, v);
+            }
+        }
+        s.push('\n');
     }
     s
 }
@@ -219,11 +249,11 @@ pub fn render(report: &TieReport) -> String {
     );
     if flagged.is_empty() {
         out.push_str(&format!(
-            "no metric's distribution moved beyond Monte Carlo error (|z| <= {Z_FLAG})\n"
+            "no metric's mean or distribution moved beyond Monte Carlo error (|z| <= {Z_FLAG}, KS p >= {KS_FLAG})\n"
         ));
     } else {
         out.push_str(&format!(
-            "{} metric(s) moved beyond Monte Carlo error (|z| > {Z_FLAG}): results depend on tie order; give the events distinct `priority` values\n",
+            "{} metric(s) moved beyond Monte Carlo error (|z| > {Z_FLAG} or KS p < {KS_FLAG}): results depend on tie order; give the events distinct `priority` values\n",
             flagged.len()
         ));
     }
