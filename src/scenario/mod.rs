@@ -10,6 +10,7 @@ mod history;
 mod model;
 mod raw;
 mod streams;
+mod template;
 
 pub use describe::describe;
 pub use model::*;

@@ -172,6 +172,9 @@ pub struct EventType {
 /// An exogenous event at a fixed time.
 #[derive(Debug, Clone)]
 pub struct ScheduleEntry {
+    /// The instance's suffix (`[POL]`) when the entry comes from a template
+    /// (`each`), else empty; part of its stream name.
+    pub instance: String,
     /// Event type.
     pub event: u32,
     /// Time.
