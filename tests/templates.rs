@@ -328,3 +328,37 @@ fn the_documented_example_loads_and_gives_its_instances() {
     }
     assert!(incidents.iter().sum::<f64>() > 0.0);
 }
+
+#[test]
+fn emit_to_a_group_emits_one_event_per_member_in_member_order() {
+    // Each reply to X adds to X.alert and records the order of arrival:
+    // POL's reply sees order 0, LTU's 1, LVA's 2.
+    let text = with(
+        r#"
+[[event]]
+id = "warn"
+effects = ["target.alert = count(warn)"]
+[[schedule]]
+event = "incident"
+at = 1
+source = "BLR"
+[[rule]]
+name = "warn_all"
+actor = "BLR"
+on = "incident"
+once = true
+emit = { event = "warn", target = "frontline" }
+[[outcome]]
+name = "order"
+value = "100 * POL.alert + 10 * LTU.alert + LVA.alert"
+"#,
+    );
+    let s = scenario(&text);
+    assert_eq!(column_values(&s, "count_warn", 1, 1), [3.0]);
+    assert_eq!(column_values(&s, "order", 1, 1), [123.0]);
+    // A terminal event ends the replication at the member that emits it.
+    let terminal = text.replace("id = \"warn\"\n", "id = \"warn\"\nterminal = true\n");
+    let s = scenario(&terminal);
+    assert_eq!(column_values(&s, "count_warn", 1, 1), [1.0]);
+    assert_eq!(column_values(&s, "order", 1, 1), [100.0]);
+}

@@ -545,6 +545,16 @@ impl Compiler<'_> {
         }
     }
 
+    /// The members of the group `name` names, unless a template variable
+    /// of that name is bound.
+    fn group_members(&self, name: &Spanned<String>) -> Option<Vec<u16>> {
+        if self.scope.aliases.iter().any(|(v, _)| v == name.get_ref()) {
+            return None;
+        }
+        let group = self.groups.iter().find(|g| g.id == *name.get_ref())?;
+        Some(group.members.clone())
+    }
+
     /// Compiles a table once per instance of its `each` (once if it has
     /// none), with the instance's variables bound and its name suffix set.
     /// An error found in an instance names it (`in \`NAME[POL]\``); one that
@@ -1061,6 +1071,7 @@ impl Compiler<'_> {
                 };
                 let emit_target = match &emit.target {
                     None => Some(None),
+                    Some(t) if self.group_members(t).is_some() => Some(None),
                     Some(t) => self.actor_ref(t, true).map(Some),
                 };
                 (emit_event, emit_source, emit_target)
@@ -1108,6 +1119,10 @@ impl Compiler<'_> {
             emit_event: emit_event?,
             emit_source: emit_source?,
             emit_target: emit_target?,
+            emit_targets: (r.emit.as_ref())
+                .and_then(|e| e.get_ref().target.as_ref())
+                .and_then(|t| self.group_members(t))
+                .unwrap_or_default(),
             choose: choose?,
             recheck: r.recheck.unwrap_or(true),
             once: r.once,

@@ -274,6 +274,10 @@ pub struct Rule {
     pub emit_source: ActorRef,
     /// Its target.
     pub emit_target: Option<ActorRef>,
+    /// `emit.target` naming a group: the emission is one event to each of
+    /// these actors, in order, instead of one to `emit_target` (empty
+    /// otherwise).
+    pub emit_targets: Vec<u16>,
     /// `choose`: the alternatives, exactly one of which is emitted (empty
     /// for a rule with `emit`).
     pub choose: Vec<Alternative>,
