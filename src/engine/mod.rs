@@ -1065,6 +1065,26 @@ impl<'s> Engine<'s> {
         let target = target.map_or(NONE16, |t| view.actor(t));
         self.rule_last_emit[ri] = self.now;
         self.rule_emitted[ri] = true;
+        if alt == 0 && !rule.emit_targets.is_empty() {
+            // `emit` to a group: one event per member, in member order,
+            // each happening in full before the next; a terminal one ends it.
+            let mut trace = trace;
+            for &member in &self.s.rules[ri].emit_targets {
+                let cause = entry.cause;
+                if self.happen(
+                    params,
+                    event,
+                    source,
+                    member,
+                    r,
+                    cause,
+                    trace.as_deref_mut(),
+                )? {
+                    return Ok(true);
+                }
+            }
+            return Ok(false);
+        }
         self.happen(params, event, source, target, r, entry.cause, trace)
     }
 

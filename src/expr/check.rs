@@ -479,6 +479,9 @@ impl<'a> Checker<'a> {
             return None;
         }
         let scope = self.scope;
+        if let Some((_, idx)) = scope.aliases.iter().find(|(alias, _)| alias == name) {
+            return Some(ActorRef::Fixed(*idx));
+        }
         match scope.actor_index(name) {
             Some(idx) => match u16::try_from(idx) {
                 Ok(idx) => Some(ActorRef::Fixed(idx)),
@@ -945,6 +948,7 @@ pub(crate) mod tests {
             ],
             events: names(&["incursion", "talks", "war"]),
             dyads,
+            aliases: Vec::new(),
             index: Default::default(),
         };
         scope.reindex();

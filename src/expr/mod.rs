@@ -112,6 +112,10 @@ pub struct Scope {
     /// `dyads[a * actors.len() + b]`: the dyad index whose tension `tension(a, b)` reads,
     /// if any (a symmetric dyad appears under both orders).
     pub dyads: Vec<Option<u32>>,
+    /// Template variables bound to actors (`each = { X = "frontline" }`):
+    /// while one instance is compiled, `X` names the actor `X` is bound to
+    /// wherever an actor id may appear. Empty outside templates.
+    pub aliases: Vec<(String, u16)>,
     /// Name → position maps over the lists above, built by [`Scope::reindex`]
     /// so that resolving a name is not a scan; a list that grew since falls
     /// back to a scan.

@@ -4,6 +4,7 @@
 
 use super::model::*;
 use super::raw::*;
+use super::template;
 use crate::diag::Diagnostic;
 use crate::expr::{self, ActorRef, Context, Expr, ParamEnv, Scope, Type, VarDecl};
 use crate::time::{days_from_civil, is_valid_date, TimeUnit};
@@ -11,7 +12,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 /// Words that cannot be parameter or actor names.
-const RESERVED: &[&str] = &[
+pub(super) const RESERVED: &[&str] = &[
     "if", "then", "else", "and", "or", "not", "true", "false", "inf", "t", "source", "target",
 ];
 
@@ -28,6 +29,9 @@ pub(super) fn compile(source: &str) -> Result<Scenario, Vec<Diagnostic>> {
         diags: Vec::new(),
         scope: Scope::default(),
         histories: Default::default(),
+        groups: Vec::new(),
+        suffix: String::new(),
+        taken: Vec::new(),
     };
     let scenario = c.scenario(raw);
     if c.diags.is_empty() {
@@ -38,7 +42,7 @@ pub(super) fn compile(source: &str) -> Result<Scenario, Vec<Diagnostic>> {
     }
 }
 
-fn is_ident(s: &str) -> bool {
+pub(super) fn is_ident(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -49,6 +53,13 @@ struct Compiler<'s> {
     diags: Vec<Diagnostic>,
     scope: Scope,
     histories: super::history::Registry,
+    /// The scenario's groups.
+    groups: Vec<template::Group>,
+    /// The name suffix of the template instance being compiled (`[POL]`),
+    /// empty outside templates.
+    suffix: String,
+    /// Names a template variable may not take: (name, what it names).
+    taken: Vec<(String, &'static str)>,
 }
 
 impl Compiler<'_> {
@@ -156,6 +167,23 @@ impl Compiler<'_> {
         let params = self.params(raw.params);
         let actors = self.actors(&raw.actor);
         let initial_state = self.state(&raw.actor);
+        for g in &raw.group {
+            self.check_name(&g.get_ref().id, "group");
+        }
+        self.groups = template::groups(&raw.group, &self.scope.actors, &mut self.diags);
+        self.taken = (self.scope.params.iter().map(|p| (p.clone(), "a parameter")))
+            .chain(
+                self.scope
+                    .vars
+                    .iter()
+                    .map(|v| (v.name.clone(), "a state variable")),
+            )
+            .chain(
+                raw.event
+                    .iter()
+                    .map(|e| (e.get_ref().id.get_ref().clone(), "an event id")),
+            )
+            .collect();
         let defaults: Vec<f64> = params.iter().map(|p| p.value).collect();
         let dyads = self.dyads(&raw.tension, &defaults);
 
@@ -179,11 +207,15 @@ impl Compiler<'_> {
             .map(|e| self.event(e.get_ref(), goldstein_scale))
             .collect();
         let event_priority: Vec<i32> = events.iter().map(|e| e.priority).collect();
-        let schedule: Vec<ScheduleEntry> = raw
-            .schedule
-            .iter()
-            .filter_map(|s| self.schedule_entry(s.get_ref(), &timeconv, horizon))
-            .collect();
+        let mut schedule: Vec<ScheduleEntry> = Vec::new();
+        for s in &raw.schedule {
+            let entry = s.get_ref();
+            let (each, distinct) = (entry.each.as_ref(), entry.distinct.as_ref());
+            let label = entry.event.get_ref().clone();
+            schedule.extend(self.each(&label, s.span(), each, distinct, |c| {
+                c.schedule_entry(entry, &timeconv, horizon)
+            }));
+        }
         let mut rules: Vec<Rule> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for r in &raw.rule {
@@ -194,9 +226,12 @@ impl Compiler<'_> {
                     format!("duplicate rule name `{}`", name.get_ref()),
                 );
             }
-            if let Some(rule) = self.rule(r.get_ref(), &event_priority) {
-                rules.push(rule);
-            }
+            let raw_rule = r.get_ref();
+            let (each, distinct) = (raw_rule.each.as_ref(), raw_rule.distinct.as_ref());
+            let label = raw_rule.name.get_ref().clone();
+            rules.extend(self.each(&label, r.span(), each, distinct, |c| {
+                c.rule(raw_rule, &event_priority)
+            }));
         }
         let mut rules_on = vec![Vec::new(); self.scope.events.len()];
         for (i, r) in rules.iter().enumerate() {
@@ -214,9 +249,12 @@ impl Compiler<'_> {
                     format!("duplicate hazard name `{}`", name.get_ref()),
                 );
             }
-            if let Some(hz) = self.hazard(h.get_ref(), &event_priority) {
-                hazards.push(hz);
-            }
+            let raw_hazard = h.get_ref();
+            let (each, distinct) = (raw_hazard.each.as_ref(), raw_hazard.distinct.as_ref());
+            let label = raw_hazard.name.get_ref().clone();
+            hazards.extend(self.each(&label, h.span(), each, distinct, |c| {
+                c.hazard(raw_hazard, &event_priority)
+            }));
         }
         let outcomes = self.outcomes(&raw.outcome, &dyads, &actors);
         let streams =
@@ -470,14 +508,89 @@ impl Compiler<'_> {
     }
 
     fn actor_index(&mut self, name: &Spanned<String>) -> Option<u16> {
+        let bound = self.scope.aliases.iter().find(|(v, _)| v == name.get_ref());
+        if let Some((_, a)) = bound {
+            return Some(*a);
+        }
         match self.scope.actor_index(name.get_ref()) {
             Some(i) => Some(i as u16),
+            None if self.groups.iter().any(|g| g.id == *name.get_ref()) => {
+                let d = Diagnostic::new(
+                    name.span(),
+                    format!("`{}` is a group, not an actor", name.get_ref()),
+                )
+                .with_help(format!(
+                    "bind a variable to it, `each = {{ X = \"{}\" }}`, and write `X` here",
+                    name.get_ref()
+                ));
+                self.diags.push(d);
+                None
+            }
             None => {
                 let known = self.scope.actors.clone();
                 self.err_unknown(name.span(), "actor", name.get_ref(), &known);
                 None
             }
         }
+    }
+
+    /// The members of the group `name` names, unless a template variable
+    /// of that name is bound.
+    fn group_members(&self, name: &Spanned<String>) -> Option<Vec<u16>> {
+        if self.scope.aliases.iter().any(|(v, _)| v == name.get_ref()) {
+            return None;
+        }
+        let group = self.groups.iter().find(|g| g.id == *name.get_ref())?;
+        Some(group.members.clone())
+    }
+
+    /// Compiles a table once per instance of its `each` (once if it has
+    /// none), with the instance's variables bound and its name suffix set.
+    /// An error found in an instance names it (`in \`NAME[POL]\``); one that
+    /// every instance repeats at the same place is reported once.
+    fn each<T>(
+        &mut self,
+        label: &str,
+        table: Range<usize>,
+        each: Option<&Spanned<RawEach>>,
+        distinct: Option<&Spanned<bool>>,
+        mut compile: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Vec<T> {
+        let taken: Vec<(&str, &str)> = (self.taken.iter()).map(|(n, w)| (n.as_str(), *w)).collect();
+        let names = template::Names {
+            actors: &self.scope.actors,
+            groups: &self.groups,
+            taken: &taken,
+        };
+        let mut diags = Vec::new();
+        let instances = template::instances(each, distinct, self.source, table, &names, &mut diags);
+        self.diags.append(&mut diags);
+        let mut out = Vec::new();
+        let mut seen: Vec<(Range<usize>, String)> = Vec::new();
+        for instance in instances {
+            let before = self.diags.len();
+            self.suffix = instance.suffix;
+            self.scope.aliases = instance.bindings;
+            if let Some(x) = compile(self) {
+                out.push(x);
+            }
+            self.scope.aliases.clear();
+            let suffix = std::mem::take(&mut self.suffix);
+            if suffix.is_empty() {
+                continue;
+            }
+            let found = self.diags.split_off(before);
+            for mut d in found {
+                let key = (d.span.clone(), d.message.clone());
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                d.message = format!("{} (in `{label}{suffix}`)", d.message);
+                self.diags.push(d);
+            }
+        }
+        out
     }
 
     /// An actor id, or `source`/`target` where the context allows.
@@ -499,118 +612,135 @@ impl Compiler<'_> {
         let mut dyads = Vec::new();
         let mut labels = std::collections::HashSet::new();
         for t in raw {
-            let span = t.span();
-            let t = t.get_ref();
-            if t.between.get_ref().len() != 2 {
-                self.err(t.between.span(), "`between` must name exactly two actors");
-                continue;
-            }
-            let (Some(a), Some(b)) = (
-                self.actor_index(&t.between.get_ref()[0]),
-                self.actor_index(&t.between.get_ref()[1]),
-            ) else {
-                continue;
-            };
-            if a == b {
-                self.err(t.between.span(), "a dyad needs two different actors");
-                continue;
-            }
-            let (ai, bi) = (usize::from(a), usize::from(b));
-            let clash = self.scope.dyads[ai * n + bi].is_some()
-                || (!t.directed
-                    && self.scope.dyads[bi * n + ai].is_some_and(|d| !dyads_directed(&dyads, d)));
-            if clash {
-                self.err(
-                    t.between.span(),
-                    format!(
-                        "tension between `{}` and `{}` is declared twice",
-                        self.scope.actors[ai], self.scope.actors[bi]
-                    ),
-                );
-                continue;
-            }
-            let (lo, hi) = match &t.range {
-                None => (0.0, f64::INFINITY),
-                Some(r)
-                    if r.get_ref().len() == 2
-                        && !r.get_ref()[0].is_nan()
-                        && !r.get_ref()[1].is_nan()
-                        && r.get_ref()[0] <= r.get_ref()[1] =>
-                {
-                    (r.get_ref()[0], r.get_ref()[1])
-                }
-                Some(r) => {
-                    self.err(r.span(), "`range` must be [low, high] with low <= high");
-                    (f64::NEG_INFINITY, f64::INFINITY)
-                }
-            };
-            let ctx = Context::default();
-            let initial = self.dyad_value(&t.initial, ctx, "initial");
-            let baseline = match &t.baseline {
-                Some(b) => self.dyad_value(b, ctx, "baseline"),
-                None => initial.clone(),
-            };
-            let half_life = match &t.half_life {
-                Some(h) => self.dyad_value(h, ctx, "half_life"),
-                None => expr::compile("inf", &self.scope, ctx, Some(Type::Num)).ok(),
-            };
-            let (Some(initial), Some(baseline), Some(half_life)) = (initial, baseline, half_life)
-            else {
-                continue;
-            };
-            let mut thresholds = Vec::new();
-            for th in &t.thresholds {
-                if !th.get_ref().is_finite() {
-                    self.err(th.span(), "a threshold must be a finite number");
-                } else if thresholds.contains(th.get_ref()) {
-                    self.err(
-                        th.span(),
-                        format!("threshold {} is listed twice", th.get_ref()),
-                    );
-                } else {
-                    thresholds.push(*th.get_ref());
-                }
-            }
-            let idx = dyads.len() as u32;
-            self.scope.dyads[ai * n + bi] = Some(idx);
-            if !t.directed && self.scope.dyads[bi * n + ai].is_none() {
-                self.scope.dyads[bi * n + ai] = Some(idx);
-            }
-            let label = format!("{}_{}", self.scope.actors[ai], self.scope.actors[bi]);
-            if !labels.insert(label.clone()) {
-                self.err(
-                    t.between.span(),
-                    format!("the metric names of this dyad (`tension_{label}_…`) collide with another dyad's; rename an actor"),
-                );
-            }
-            let dyad = Dyad {
-                a,
-                b,
-                directed: t.directed,
-                initial,
-                baseline,
-                half_life,
-                lo,
-                hi,
-                thresholds,
-                label,
-            };
-            let constant = [&dyad.initial, &dyad.baseline, &dyad.half_life]
-                .iter()
-                .all(|e| e.constant().is_some());
-            if constant {
-                if let Err(msg) = dyad.values(&ParamEnv::NONE) {
-                    self.err(span.clone(), msg);
-                }
-            } else if let Err(msg) = dyad.values(&ParamEnv(defaults)) {
-                self.err(
-                    span.clone(),
-                    format!("{msg} (at the parameters' default values)"),
-                );
-            }
-            dyads.push(dyad);
+            let tension = t.get_ref();
+            let (each, distinct) = (tension.each.as_ref(), tension.distinct.as_ref());
+            self.each("tension", t.span(), each, distinct, |c| {
+                c.dyad(t, &mut dyads, &mut labels, defaults);
+                Some(())
+            });
         }
         dyads
+    }
+
+    /// Compiles one `[[tension]]` (or one instance of it) into `dyads`.
+    fn dyad(
+        &mut self,
+        t: &Spanned<RawTension>,
+        dyads: &mut Vec<Dyad>,
+        labels: &mut std::collections::HashSet<String>,
+        defaults: &[f64],
+    ) {
+        let n = self.scope.actors.len();
+        let span = t.span();
+        let t = t.get_ref();
+        if t.between.get_ref().len() != 2 {
+            self.err(t.between.span(), "`between` must name exactly two actors");
+            return;
+        }
+        let (Some(a), Some(b)) = (
+            self.actor_index(&t.between.get_ref()[0]),
+            self.actor_index(&t.between.get_ref()[1]),
+        ) else {
+            return;
+        };
+        if a == b {
+            self.err(t.between.span(), "a dyad needs two different actors");
+            return;
+        }
+        let (ai, bi) = (usize::from(a), usize::from(b));
+        let clash = self.scope.dyads[ai * n + bi].is_some()
+            || (!t.directed
+                && self.scope.dyads[bi * n + ai].is_some_and(|d| !dyads_directed(dyads, d)));
+        if clash {
+            self.err(
+                t.between.span(),
+                format!(
+                    "tension between `{}` and `{}` is declared twice",
+                    self.scope.actors[ai], self.scope.actors[bi]
+                ),
+            );
+            return;
+        }
+        let (lo, hi) = match &t.range {
+            None => (0.0, f64::INFINITY),
+            Some(r)
+                if r.get_ref().len() == 2
+                    && !r.get_ref()[0].is_nan()
+                    && !r.get_ref()[1].is_nan()
+                    && r.get_ref()[0] <= r.get_ref()[1] =>
+            {
+                (r.get_ref()[0], r.get_ref()[1])
+            }
+            Some(r) => {
+                self.err(r.span(), "`range` must be [low, high] with low <= high");
+                (f64::NEG_INFINITY, f64::INFINITY)
+            }
+        };
+        let ctx = Context::default();
+        let initial = self.dyad_value(&t.initial, ctx, "initial");
+        let baseline = match &t.baseline {
+            Some(b) => self.dyad_value(b, ctx, "baseline"),
+            None => initial.clone(),
+        };
+        let half_life = match &t.half_life {
+            Some(h) => self.dyad_value(h, ctx, "half_life"),
+            None => expr::compile("inf", &self.scope, ctx, Some(Type::Num)).ok(),
+        };
+        let (Some(initial), Some(baseline), Some(half_life)) = (initial, baseline, half_life)
+        else {
+            return;
+        };
+        let mut thresholds = Vec::new();
+        for th in &t.thresholds {
+            if !th.get_ref().is_finite() {
+                self.err(th.span(), "a threshold must be a finite number");
+            } else if thresholds.contains(th.get_ref()) {
+                self.err(
+                    th.span(),
+                    format!("threshold {} is listed twice", th.get_ref()),
+                );
+            } else {
+                thresholds.push(*th.get_ref());
+            }
+        }
+        let idx = dyads.len() as u32;
+        self.scope.dyads[ai * n + bi] = Some(idx);
+        if !t.directed && self.scope.dyads[bi * n + ai].is_none() {
+            self.scope.dyads[bi * n + ai] = Some(idx);
+        }
+        let label = format!("{}_{}", self.scope.actors[ai], self.scope.actors[bi]);
+        if !labels.insert(label.clone()) {
+            self.err(
+                t.between.span(),
+                format!("the metric names of this dyad (`tension_{label}_…`) collide with another dyad's; rename an actor"),
+            );
+        }
+        let dyad = Dyad {
+            a,
+            b,
+            directed: t.directed,
+            initial,
+            baseline,
+            half_life,
+            lo,
+            hi,
+            thresholds,
+            label,
+        };
+        let constant = [&dyad.initial, &dyad.baseline, &dyad.half_life]
+            .iter()
+            .all(|e| e.constant().is_some());
+        if constant {
+            if let Err(msg) = dyad.values(&ParamEnv::NONE) {
+                self.err(span.clone(), msg);
+            }
+        } else if let Err(msg) = dyad.values(&ParamEnv(defaults)) {
+            self.err(
+                span.clone(),
+                format!("{msg} (at the parameters' default values)"),
+            );
+        }
+        dyads.push(dyad);
     }
 
     /// A dyad's initial value, baseline or half-life: a number or an
@@ -773,6 +903,7 @@ impl Compiler<'_> {
             .as_ref()
             .map(|j| self.delay(j, Context::default(), true));
         Some(ScheduleEntry {
+            instance: self.suffix.clone(),
             event: event?,
             at: at?,
             source: source.flatten(),
@@ -875,6 +1006,15 @@ impl Compiler<'_> {
         let mut out = Vec::new();
         let mut ok = true;
         for name in v.get_ref().names() {
+            let bound = self.scope.aliases.iter().any(|(b, _)| b == name);
+            if let Some(g) = self.groups.iter().find(|g| g.id == name).filter(|_| !bound) {
+                for &m in &g.members {
+                    if !out.contains(&m) {
+                        out.push(m);
+                    }
+                }
+                continue;
+            }
             let spanned = Spanned::new(v.span(), name.to_string());
             match self.actor_index(&spanned) {
                 Some(i) => out.push(i),
@@ -939,6 +1079,7 @@ impl Compiler<'_> {
                 };
                 let emit_target = match &emit.target {
                     None => Some(None),
+                    Some(t) if self.group_members(t).is_some() => Some(None),
                     Some(t) => self.actor_ref(t, true).map(Some),
                 };
                 (emit_event, emit_source, emit_target)
@@ -966,7 +1107,7 @@ impl Compiler<'_> {
             return None;
         }
         Some(Rule {
-            name: r.name.get_ref().clone(),
+            name: format!("{}{}", r.name.get_ref(), self.suffix),
             actor: actor?,
             on,
             from: from?,
@@ -986,6 +1127,10 @@ impl Compiler<'_> {
             emit_event: emit_event?,
             emit_source: emit_source?,
             emit_target: emit_target?,
+            emit_targets: (r.emit.as_ref())
+                .and_then(|e| e.get_ref().target.as_ref())
+                .and_then(|t| self.group_members(t))
+                .unwrap_or_default(),
             choose: choose?,
             recheck: r.recheck.unwrap_or(true),
             once: r.once,
@@ -1120,7 +1265,7 @@ impl Compiler<'_> {
         }
         let max_rate = h.max_rate.as_ref().map(|m| self.expr(m, ctx, Type::Num));
         Some(Hazard {
-            name: h.name.get_ref().clone(),
+            name: format!("{}{}", h.name.get_ref(), self.suffix),
             event: event?,
             source: match source {
                 Some(s) => Some(s?),

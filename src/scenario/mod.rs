@@ -11,6 +11,7 @@ mod model;
 mod raw;
 mod streams;
 mod structure;
+mod template;
 
 pub use describe::describe;
 

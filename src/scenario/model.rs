@@ -172,6 +172,9 @@ pub struct EventType {
 /// An exogenous event at a fixed time.
 #[derive(Debug, Clone)]
 pub struct ScheduleEntry {
+    /// The instance's suffix (`[POL]`) when the entry comes from a template
+    /// (`each`), else empty; part of its stream name.
+    pub instance: String,
     /// Event type.
     pub event: u32,
     /// Time.
@@ -271,6 +274,10 @@ pub struct Rule {
     pub emit_source: ActorRef,
     /// Its target.
     pub emit_target: Option<ActorRef>,
+    /// `emit.target` naming a group: the emission is one event to each of
+    /// these actors, in order, instead of one to `emit_target` (empty
+    /// otherwise).
+    pub emit_targets: Vec<u16>,
     /// `choose`: the alternatives, exactly one of which is emitted (empty
     /// for a rule with `emit`).
     pub choose: Vec<Alternative>,

@@ -19,6 +19,8 @@ pub struct RawFile {
     #[serde(default)]
     pub actor: Vec<Spanned<RawActor>>,
     #[serde(default)]
+    pub group: Vec<Spanned<RawGroup>>,
+    #[serde(default)]
     pub tension: Vec<Spanned<RawTension>>,
     #[serde(default)]
     pub event: Vec<Spanned<RawEvent>>,
@@ -75,6 +77,8 @@ pub struct RawActor {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTension {
+    pub each: Option<Spanned<RawEach>>,
+    pub distinct: Option<Spanned<bool>>,
     pub between: Spanned<Vec<Spanned<String>>>,
     #[serde(default)]
     pub directed: bool,
@@ -104,6 +108,8 @@ pub struct RawEvent {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSchedule {
+    pub each: Option<Spanned<RawEach>>,
+    pub distinct: Option<Spanned<bool>>,
     pub event: Spanned<String>,
     pub at: Spanned<toml::Value>,
     pub source: Option<Spanned<String>>,
@@ -132,6 +138,8 @@ impl OneOrMany {
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
     pub name: Spanned<String>,
+    pub each: Option<Spanned<RawEach>>,
+    pub distinct: Option<Spanned<bool>>,
     pub actor: Spanned<String>,
     pub on: Spanned<OneOrMany>,
     pub from: Option<Spanned<OneOrMany>>,
@@ -201,6 +209,8 @@ pub enum RawDelay {
 #[serde(deny_unknown_fields)]
 pub struct RawHazard {
     pub name: Spanned<String>,
+    pub each: Option<Spanned<RawEach>>,
+    pub distinct: Option<Spanned<bool>>,
     pub event: Option<Spanned<String>>,
     pub choose: Option<Spanned<Vec<Spanned<RawChoice>>>>,
     pub source: Option<Spanned<String>>,
@@ -223,3 +233,14 @@ pub struct RawCase {
     pub label: Spanned<String>,
     pub when: ExprVal,
 }
+
+/// `[[group]]`: a named list of actors, for templates and rule filters.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    pub id: Spanned<String>,
+    pub members: Spanned<Vec<Spanned<String>>>,
+}
+
+/// A template's `each`: each variable bound to a group id or a list of actor ids.
+pub type RawEach = BTreeMap<Spanned<String>, Spanned<OneOrMany>>;

@@ -30,6 +30,7 @@ pub(super) fn read(source: &str) -> Result<RawFile, Vec<Diagnostic>> {
                 "params" => {
                     one::<BTreeMap<Spanned<String>, Spanned<RawParam>>>(source, value, &mut diags)
                 }
+                "group" => each::<RawGroup>(source, value, &mut diags),
                 "actor" => each::<RawActor>(source, value, &mut diags),
                 "tension" => each::<RawTension>(source, value, &mut diags),
                 "event" => each::<RawEvent>(source, value, &mut diags),

@@ -1068,6 +1068,12 @@ pub fn write_trace_csv(
             let rule = ev
                 .rule
                 .map_or("", |r| scenario.rules[r as usize].name.as_str());
+            // A template instance's name, `NAME[POL,BLR]`, holds a comma.
+            let rule = if rule.contains([',', '"']) {
+                format!("\"{}\"", rule.replace('"', "\"\""))
+            } else {
+                rule.to_string()
+            };
             let cause = ev.cause.map(|c| c.to_string()).unwrap_or_default();
             let tension = ev.tension_after.map(fmt_f64).unwrap_or_default();
             let _ = writeln!(
