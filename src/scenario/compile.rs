@@ -10,6 +10,8 @@ use crate::time::{days_from_civil, is_valid_date, TimeUnit};
 use std::ops::Range;
 use toml::Spanned;
 
+mod initial;
+
 /// Words that cannot be parameter or actor names.
 const RESERVED: &[&str] = &[
     "if", "then", "else", "and", "or", "not", "true", "false", "inf", "t", "source", "target",
@@ -167,7 +169,7 @@ impl Compiler<'_> {
 
         let params = self.params(raw.params);
         let actors = self.actors(&raw.actor);
-        let initial_state = self.state(&raw.actor);
+        let (initial_state, initial_exprs) = self.state(&raw.actor);
         let dyads = self.dyads(&raw.tension);
 
         // Event ids first: every expression may count any event.
@@ -266,6 +268,7 @@ impl Compiler<'_> {
             actors,
             scope: std::mem::take(&mut self.scope),
             initial_state,
+            initial_exprs,
             dyads,
             events,
             schedule,
@@ -412,17 +415,27 @@ impl Compiler<'_> {
         actors
     }
 
-    /// Collects state variables (one type per name) and the initial state matrix.
-    fn state(&mut self, raw: &[Spanned<RawActor>]) -> Vec<f64> {
-        for a in raw {
+    /// Collects state variables (one type per name), the initial state
+    /// matrix and the initial values given as expressions.
+    fn state(&mut self, raw: &[Spanned<RawActor>]) -> (Vec<f64>, Vec<InitialValue>) {
+        let mut exprs: Vec<(usize, &Spanned<String>, Expr)> = Vec::new();
+        for (ai, a) in raw.iter().enumerate() {
             for (name, value) in &a.get_ref().state {
                 let ty = match value.get_ref() {
                     toml::Value::Boolean(_) => Type::Bool,
                     toml::Value::Integer(_) | toml::Value::Float(_) => Type::Num,
+                    toml::Value::String(_) => {
+                        let Some(e) = self.initial_expr(value) else {
+                            continue;
+                        };
+                        let ty = e.ty();
+                        exprs.push((ai, name, e));
+                        ty
+                    }
                     _ => {
                         self.err(
                             value.span(),
-                            "a state variable must be a boolean or a number",
+                            "a state variable must be a boolean, a number or an expression (a string) of parameters and random draws",
                         );
                         continue;
                     }
@@ -468,6 +481,7 @@ impl Compiler<'_> {
                     toml::Value::Boolean(b) => f64::from(u8::from(*b)),
                     toml::Value::Integer(i) => *i as f64,
                     toml::Value::Float(f) => *f,
+                    toml::Value::String(_) => 0.0,
                     _ => continue,
                 };
                 if !x.is_finite() {
@@ -477,7 +491,19 @@ impl Compiler<'_> {
                 self.scope.declared[ai * n_vars + vi] = true;
             }
         }
-        state
+        let initial_exprs = (exprs.into_iter())
+            .filter_map(|(ai, name, value)| {
+                let vi = (self.scope.vars.iter()).position(|v| &v.name == name.get_ref())?;
+                let id = &self.scope.actors.get(ai)?;
+                Some(InitialValue {
+                    actor: ai as u16,
+                    slot: ai * n_vars + vi,
+                    value,
+                    stream: crate::rng::stream_id::named(crate::rng::stream_id::KIND_ACTOR, id),
+                })
+            })
+            .collect();
+        (state, initial_exprs)
     }
 
     fn actor_index(&mut self, name: &Spanned<String>) -> Option<u16> {
@@ -692,7 +718,10 @@ impl Compiler<'_> {
     }
 
     fn event(&mut self, ev: &RawEvent, goldstein_scale: Option<f64>) -> EventType {
-        let ctx = Context { event_actors: true };
+        let ctx = Context {
+            event_actors: true,
+            draws: true,
+        };
         let mut effects: Vec<expr::Statement> = ev
             .effects
             .iter()
@@ -731,6 +760,7 @@ impl Compiler<'_> {
             id: ev.id.get_ref().clone(),
             label: ev.label.clone(),
             cameo,
+            draws: effects.iter().any(|st| st.value.reads().draws),
             effects,
             terminal: ev.terminal,
             priority: ev.priority,
@@ -883,7 +913,10 @@ impl Compiler<'_> {
     }
 
     fn rule(&mut self, r: &RawRule, event_priority: &[i32]) -> Option<Rule> {
-        let ctx = Context { event_actors: true };
+        let ctx = Context {
+            event_actors: true,
+            draws: false,
+        };
         let actor = self.actor_index(&r.actor);
         let mut on = Vec::new();
         for name in r.on.get_ref().names() {
