@@ -713,6 +713,9 @@ impl<'s> Engine<'s> {
             self.tie_rng
                 .rekey_from(&self.base_rng, stream_id::tie_break());
         }
+        if let Some(message) = &self.point.cooldown_error {
+            return Err(self.invalid(message.clone()));
+        }
         for init in &s.initial_exprs {
             let rng = self.effect_rng.get_mut();
             rng.rekey_from(&self.base_rng, init.stream);
@@ -991,7 +994,7 @@ impl<'s> Engine<'s> {
         if rule.once && (self.rule_emitted[ri] || self.rule_pending[ri] > 0) {
             return Ok(());
         }
-        if self.now - self.rule_last_emit[ri] < rule.cooldown {
+        if self.now - self.rule_last_emit[ri] < self.point.cooldown[ri] {
             return Ok(());
         }
         let view = View {
@@ -1091,7 +1094,7 @@ impl<'s> Engine<'s> {
         if rule.once && self.rule_emitted[ri] {
             return Ok(false);
         }
-        if self.now - self.rule_last_emit[ri] < rule.cooldown {
+        if self.now - self.rule_last_emit[ri] < self.point.cooldown[ri] {
             return Ok(false);
         }
         let view = View {

@@ -11,6 +11,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 mod initial;
+mod point_values;
 
 /// Words that cannot be parameter or actor names.
 const RESERVED: &[&str] = &[
@@ -980,13 +981,9 @@ impl Compiler<'_> {
             },
             (None, None) => (None, None, None),
         };
-        let cooldown = match &r.cooldown {
-            None => 0.0,
-            Some(c) if c.get_ref().is_finite() && *c.get_ref() >= 0.0 => *c.get_ref(),
-            Some(c) => {
-                self.err(c.span(), "`cooldown` must be a non-negative number");
-                0.0
-            }
+        let (cooldown, cooldown_expr) = match &r.cooldown {
+            None => (0.0, None),
+            Some(c) => self.cooldown(c),
         };
         let priority = match (r.priority, emit_event) {
             (Some(p), _) => p,
@@ -1021,6 +1018,7 @@ impl Compiler<'_> {
             recheck: r.recheck.unwrap_or(true),
             once: r.once,
             cooldown,
+            cooldown_expr,
             priority,
         })
     }

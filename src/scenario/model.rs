@@ -300,8 +300,11 @@ pub struct Rule {
     pub recheck: bool,
     /// Act at most once per replication.
     pub once: bool,
-    /// Minimum time between two emissions.
+    /// Minimum time between two emissions (when given as a number).
     pub cooldown: f64,
+    /// The cooldown when given as an expression of parameters, evaluated
+    /// once per parameter point (then `cooldown` is unused).
+    pub cooldown_expr: Option<Expr>,
     /// Priority of the emitted event.
     pub priority: i32,
 }
