@@ -377,3 +377,15 @@ fn the_documented_example_runs() {
     let se = (72.0f64 / 4000.0).sqrt();
     assert!((m - 18.0).abs() < 4.0 * se, "mean {m}");
 }
+
+#[test]
+fn describe_shows_computed_and_random_initial_values() {
+    let s = scenario(
+        "[scenario]\nname = \"d\"\nhorizon = 1\n[params]\nk = 2.0\n[[actor]]\nid = \"A\"\nstate = { a = 1, b = \"k\", c = \"uniform(0, k)\" }\n",
+    );
+    let text = flashpoint::scenario::describe(&s);
+    assert!(
+        text.contains("a = 1, b = (from parameters), c = (random)"),
+        "{text}"
+    );
+}
