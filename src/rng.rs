@@ -115,6 +115,7 @@ pub fn replication_key(master_seed: u64, rep: u64, point: Option<u64>) -> [u8; 3
 /// | 3 | hazard (spontaneous events, thinning) | the hazard's `name` | [`named`](stream_id::named) |
 /// | 4 | tie breaking (a single stream) | | [`tie_break`](stream_id::tie_break): `4 << 32` |
 /// | 5 | sweep designs (a single stream) | | [`design`](stream_id::design): `5 << 32` |
+/// | 6 | an actor's initial state (random draws in `state`) | the actor's `id` | [`named`](stream_id::named) |
 ///
 /// Kind 0 is reserved and never used. Named streams have a non-zero top
 /// byte and the two single streams a zero one, so they never meet; two names
@@ -130,6 +131,9 @@ pub mod stream_id {
     pub const KIND_HAZARD: u64 = 3;
     /// Kind tag of the tie-breaking stream.
     pub const KIND_TIE_BREAK: u64 = 4;
+    /// Kind tag of the streams that draw actors' initial state (one per
+    /// actor, named by its id).
+    pub const KIND_ACTOR: u64 = 6;
 
     /// The 64-bit FNV-1a hash of `bytes`.
     pub const fn fnv1a64(bytes: &[u8]) -> u64 {
@@ -295,6 +299,210 @@ impl Stream {
             if libm::log(u) < 0.5 * x2 + d * (1.0 - v + libm::log(v)) {
                 return d * v;
             }
+        }
+    }
+}
+
+impl Stream {
+    /// A Poisson draw with the given mean. For `mean <= 16`, by inversion of
+    /// one [`Stream::uniform`] `u` (sequential search: the smallest `k` whose
+    /// CDF, summed in `f64` from `exp(-mean)`, exceeds `u`); a larger mean is
+    /// split into `n = ceil(mean / 16)` equal parts and the sum of `n`
+    /// independent draws of mean `mean / n` is returned (exact: a sum of
+    /// independent Poisson variables is Poisson). Consumes `max(1,
+    /// ceil(mean / 16))` words. Returns NaN, consuming nothing, unless
+    /// `0 <= mean <= POISSON_MAX_MEAN`.
+    pub fn poisson(&mut self, mean: f64) -> f64 {
+        if !(0.0..=POISSON_MAX_MEAN).contains(&mean) {
+            return f64::NAN;
+        }
+        let parts = libm::ceil(mean / POISSON_CHUNK).max(1.0);
+        let part = mean / parts;
+        let mut total = 0.0;
+        for _ in 0..parts as u64 {
+            total += self.poisson_small(part);
+        }
+        total
+    }
+
+    /// Inversion for a mean in `[0, 16]`; one word.
+    fn poisson_small(&mut self, mean: f64) -> f64 {
+        let u = self.uniform();
+        let mut p = libm::exp(-mean);
+        let mut cdf = p;
+        let mut k = 0u32;
+        // The CDF summed in f64 may stop short of `u` near 1; once the terms
+        // vanish, `k` is as far as the tail reaches.
+        while u >= cdf && p > 0.0 {
+            k += 1;
+            p *= mean / f64::from(k);
+            cdf += p;
+        }
+        f64::from(k)
+    }
+
+    /// A Bernoulli draw: 1.0 (true) when one [`Stream::uniform`] is below
+    /// `p`, else 0.0. Consumes one word. Returns NaN, consuming nothing,
+    /// unless `0 <= p <= 1`.
+    pub fn bernoulli(&mut self, p: f64) -> f64 {
+        if !(0.0..=1.0).contains(&p) {
+            return f64::NAN;
+        }
+        if self.uniform() < p {
+            1.0
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The largest mean [`Stream::poisson`] accepts (it consumes a word per 16
+/// of mean).
+pub const POISSON_MAX_MEAN: f64 = 1e6;
+
+/// The mean above which [`Stream::poisson`] splits its draw.
+const POISSON_CHUNK: f64 = 16.0;
+
+/// A random draw that a scenario expression makes (`uniform(a, b)` …): the
+/// draws allowed in event effects and initial state. Each takes one or two
+/// numeric parameters `a`, `b` (`b` unused for one-parameter draws).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Draw {
+    /// `uniform(a, b)`: `a + (b - a) * uniform()`, `a <= b`; one word.
+    Uniform,
+    /// `normal(mu, sigma)`: `mu + sigma * normal()`, `sigma >= 0`; two words.
+    Normal,
+    /// `lognormal(median, sigma)`: `median * exp(sigma * normal())`,
+    /// `median > 0`, `sigma >= 0`; two words.
+    LogNormal,
+    /// `exponential(mean)`: [`Stream::exponential`], `mean >= 0`; one word.
+    Exponential,
+    /// `poisson(mean)`: [`Stream::poisson`], `0 <= mean <= 1e6`;
+    /// `max(1, ceil(mean / 16))` words.
+    Poisson,
+    /// `bernoulli(p)` (a boolean): [`Stream::bernoulli`], `0 <= p <= 1`; one
+    /// word.
+    Bernoulli,
+}
+
+impl Draw {
+    /// The draw a function name makes, if it is one.
+    pub fn of_name(name: &str) -> Option<Draw> {
+        Some(match name {
+            "uniform" => Draw::Uniform,
+            "normal" => Draw::Normal,
+            "lognormal" => Draw::LogNormal,
+            "exponential" => Draw::Exponential,
+            "poisson" => Draw::Poisson,
+            "bernoulli" => Draw::Bernoulli,
+            _ => return None,
+        })
+    }
+
+    /// The function name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Draw::Uniform => "uniform",
+            Draw::Normal => "normal",
+            Draw::LogNormal => "lognormal",
+            Draw::Exponential => "exponential",
+            Draw::Poisson => "poisson",
+            Draw::Bernoulli => "bernoulli",
+        }
+    }
+
+    /// The names of its parameters (one or two).
+    pub fn params(self) -> &'static [&'static str] {
+        match self {
+            Draw::Uniform => &["a", "b"],
+            Draw::Normal => &["mu", "sigma"],
+            Draw::LogNormal => &["median", "sigma"],
+            Draw::Exponential | Draw::Poisson => &["mean"],
+            Draw::Bernoulli => &["p"],
+        }
+    }
+
+    /// Whether the draw is a boolean (`bernoulli`) rather than a number.
+    pub fn is_bool(self) -> bool {
+        self == Draw::Bernoulli
+    }
+
+    /// Checks the parameters: `Err` says what is wrong, in the scenario's
+    /// terms (`normal(mu, sigma) needs sigma >= 0, got -1`).
+    pub fn check(self, a: f64, b: f64) -> Result<(), String> {
+        let bad = |need: &str, got: f64| {
+            let params = self.params().join(", ");
+            Err(format!(
+                "`{}({params})` needs {need}, got {got}",
+                self.name()
+            ))
+        };
+        let finite = |what: &str, v: f64| {
+            if v.is_finite() {
+                Ok(())
+            } else {
+                bad(&format!("a finite `{what}`"), v)
+            }
+        };
+        match self {
+            Draw::Uniform => {
+                finite("a", a)?;
+                finite("b", b)?;
+                if a > b {
+                    return Err(format!(
+                        "`uniform(a, b)` needs a <= b, got a = {a}, b = {b}"
+                    ));
+                }
+            }
+            Draw::Normal => {
+                finite("mu", a)?;
+                finite("sigma", b)?;
+                if b < 0.0 {
+                    return bad("sigma >= 0", b);
+                }
+            }
+            Draw::LogNormal => {
+                finite("median", a)?;
+                finite("sigma", b)?;
+                if a <= 0.0 {
+                    return bad("median > 0", a);
+                }
+                if b < 0.0 {
+                    return bad("sigma >= 0", b);
+                }
+            }
+            Draw::Exponential => {
+                finite("mean", a)?;
+                if a < 0.0 {
+                    return bad("mean >= 0", a);
+                }
+            }
+            Draw::Poisson => {
+                finite("mean", a)?;
+                if !(0.0..=POISSON_MAX_MEAN).contains(&a) {
+                    return bad("0 <= mean <= 1e6", a);
+                }
+            }
+            Draw::Bernoulli => {
+                if !(0.0..=1.0).contains(&a) {
+                    return bad("0 <= p <= 1", a);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One draw from `s` with parameters already passed by [`Draw::check`]
+    /// (words consumed as each variant says; unchecked parameters may give
+    /// NaN but never panic or loop).
+    pub fn sample(self, s: &mut Stream, a: f64, b: f64) -> f64 {
+        match self {
+            Draw::Uniform => a + (b - a) * s.uniform(),
+            Draw::Normal => a + b * s.normal(),
+            Draw::LogNormal => a * libm::exp(b * s.normal()),
+            Draw::Exponential => s.exponential(a),
+            Draw::Poisson => s.poisson(a),
+            Draw::Bernoulli => s.bernoulli(a),
         }
     }
 }
@@ -809,6 +1017,134 @@ mod tests {
             let z = (mean - dist.mean()) / se;
             assert!(z.abs() < 5.0, "{dist:?}: mean {mean}, z = {z}");
         }
+    }
+
+    /// Upper 1e-4 point of the chi-square distribution with `df` degrees
+    /// of freedom (Wilson–Hilferty).
+    fn chi_square_critical(df: f64) -> f64 {
+        let z = 3.719;
+        let a = 2.0 / (9.0 * df);
+        df * (1.0 - a + z * a.sqrt()).powi(3)
+    }
+
+    #[test]
+    fn poisson_passes_chi_square() {
+        for (i, &mean) in [0.5, 4.0, 16.0, 40.0, 300.0].iter().enumerate() {
+            let mut s = Stream::new(&replication_key(8, i as u64, None), 3);
+            let mut counts: Vec<f64> = Vec::new();
+            for _ in 0..N {
+                let k = s.poisson(mean);
+                assert!(k >= 0.0 && k.fract() == 0.0, "{k}");
+                let k = k as usize;
+                if counts.len() <= k {
+                    counts.resize(k + 1, 0.0);
+                }
+                counts[k] += 1.0;
+            }
+            // Bins of expected count >= 5 in order; what is left, with the
+            // tail beyond, joins the last bin.
+            let n = N as f64;
+            let mut pmf = vec![libm::exp(-mean)];
+            while pmf.len() < counts.len().max((mean * 3.0) as usize + 20) {
+                let k = pmf.len() as f64;
+                pmf.push(pmf[pmf.len() - 1] * mean / k);
+            }
+            counts.resize(pmf.len(), 0.0);
+            let mut cells: Vec<(f64, f64)> = Vec::new();
+            let (mut obs, mut exp) = (0.0, 0.0);
+            for (k, &p) in pmf.iter().enumerate() {
+                obs += counts[k];
+                exp += p * n;
+                if exp >= 5.0 {
+                    cells.push((obs, exp));
+                    (obs, exp) = (0.0, 0.0);
+                }
+            }
+            cells.pop();
+            let obs_rest = n - cells.iter().map(|c| c.0).sum::<f64>();
+            let exp_rest = n - cells.iter().map(|c| c.1).sum::<f64>();
+            cells.push((obs_rest, exp_rest));
+            let chi2: f64 = cells.iter().map(|&(o, e)| (o - e) * (o - e) / e).sum();
+            let bins = cells.len();
+            let df = (bins - 1) as f64;
+            assert!(
+                chi2 < chi_square_critical(df),
+                "mean {mean}: chi2 {chi2} on {df} df"
+            );
+        }
+    }
+
+    #[test]
+    fn poisson_chi_square_has_power() {
+        // The test above rejects a Poisson of the wrong mean.
+        let mut s = Stream::new(&replication_key(8, 0, None), 3);
+        let draws: Vec<f64> = (0..N).map(|_| s.poisson(4.4)).collect();
+        let mut pmf = vec![(-4.0f64).exp()];
+        for k in 1..40 {
+            pmf.push(pmf[k - 1] * 4.0 / k as f64);
+        }
+        let chi2: f64 = (0..12)
+            .map(|k| {
+                let obs = draws.iter().filter(|&&x| x as usize == k).count() as f64;
+                let exp = pmf[k] * N as f64;
+                (obs - exp) * (obs - exp) / exp
+            })
+            .sum();
+        assert!(chi2 > chi_square_critical(11.0), "{chi2}");
+    }
+
+    #[test]
+    fn bernoulli_shares_are_within_four_standard_errors() {
+        for (i, &p) in [0.0, 0.3, 0.5, 1.0].iter().enumerate() {
+            let mut s = Stream::new(&replication_key(9, i as u64, None), 3);
+            let k: f64 = (0..N).map(|_| s.bernoulli(p)).sum();
+            let share = k / N as f64;
+            let se = (p * (1.0 - p) / N as f64).sqrt();
+            assert!((share - p).abs() <= 4.0 * se, "p {p}: share {share}");
+        }
+    }
+
+    #[test]
+    fn draws_consume_the_documented_number_of_words() {
+        let key = replication_key(4, 0, None);
+        let words = |f: &dyn Fn(&mut Stream) -> f64, n: usize| {
+            let mut a = Stream::new(&key, 7);
+            let mut b = Stream::new(&key, 7);
+            f(&mut a);
+            for _ in 0..n {
+                b.next_u64();
+            }
+            assert_eq!(a.next_u64(), b.next_u64(), "expected {n} words");
+        };
+        words(&|s| Draw::Uniform.sample(s, 0.0, 1.0), 1);
+        words(&|s| Draw::Normal.sample(s, 0.0, 1.0), 2);
+        words(&|s| Draw::LogNormal.sample(s, 1.0, 1.0), 2);
+        words(&|s| Draw::Exponential.sample(s, 2.0, 0.0), 1);
+        words(&|s| Draw::Bernoulli.sample(s, 0.5, 0.0), 1);
+        words(&|s| Draw::Poisson.sample(s, 0.0, 0.0), 1);
+        words(&|s| Draw::Poisson.sample(s, 16.0, 0.0), 1);
+        words(&|s| Draw::Poisson.sample(s, 16.5, 0.0), 2);
+        words(&|s| Draw::Poisson.sample(s, 1000.0, 0.0), 63);
+        // Refused parameters consume nothing.
+        words(&|s| s.poisson(-1.0), 0);
+        words(&|s| s.poisson(2e6), 0);
+        words(&|s| s.bernoulli(1.5), 0);
+        assert!(Stream::new(&key, 7).poisson(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn draw_checks_say_what_is_wrong() {
+        assert_eq!(
+            Draw::Normal.check(0.0, -1.0).unwrap_err(),
+            "`normal(mu, sigma)` needs sigma >= 0, got -1"
+        );
+        assert_eq!(
+            Draw::Uniform.check(f64::INFINITY, 1.0).unwrap_err(),
+            "`uniform(a, b)` needs a finite `a`, got inf"
+        );
+        assert!(Draw::Bernoulli.check(f64::NAN, 0.0).is_err());
+        assert!(Draw::Uniform.check(1.0, 1.0).is_ok());
+        assert!(Draw::Exponential.check(0.0, 0.0).is_ok());
     }
 
     #[test]

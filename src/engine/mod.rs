@@ -27,7 +27,7 @@ use crate::expr::{self, ActorRef, AssignOp, Input, Interval, Lvalue};
 use crate::rng::{stream_id, Stream};
 use crate::scenario::{Alternative, OutcomeKind, Scenario};
 use queue::{Action, Entry, Queue};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 const NONE16: u16 = u16::MAX;
@@ -205,6 +205,12 @@ pub struct Engine<'s> {
     rule_rng: Vec<Stream>,
     hazard_rng: Vec<Stream>,
     tie_rng: Stream,
+    /// Per schedule entry whose event draws in its effects: its stream,
+    /// after its jitter draws (`None` for the others).
+    schedule_rng: Vec<Option<Stream>>,
+    /// The stream an event's drawing effects use: the emitting source's
+    /// stream, swapped in for the effects and back out after them.
+    effect_rng: RefCell<Stream>,
     /// The tie-break stream of the current key, at word 0, never drawn
     /// from: what the other streams are re-keyed from.
     base_rng: Stream,
@@ -219,6 +225,17 @@ pub struct Engine<'s> {
     options: RunOptions,
     /// The time-series sampler of [`Engine::run_sampled`], if sampling.
     grid: Option<grid::Grid>,
+}
+
+/// The source that emitted an event: its drawing effects use its stream.
+#[derive(Debug, Clone, Copy)]
+enum Origin {
+    /// A schedule entry, by index.
+    Schedule(u32),
+    /// A rule, by index.
+    Rule(u32),
+    /// A hazard, by index.
+    Hazard(u32),
 }
 
 /// Reads the simulation state for expressions; `source`/`target` are the
@@ -435,6 +452,8 @@ impl<'s> Engine<'s> {
                 .map(|&id| Stream::new(&key, id))
                 .collect(),
             tie_rng: Stream::new(&key, stream_id::tie_break()),
+            schedule_rng: vec![None; scenario.schedule.len()],
+            effect_rng: RefCell::new(Stream::new(&key, stream_id::tie_break())),
             base_rng: Stream::new(&key, stream_id::tie_break()),
             recent_rules: [NONE32; 64],
             threshold_offsets,
@@ -493,8 +512,15 @@ impl<'s> Engine<'s> {
         // Scheduled events, each jittered from its own stream.
         for (i, entry) in s.schedule.iter().enumerate() {
             let mut at = entry.at;
+            // An entry whose event draws in its effects keeps its stream,
+            // after the jitter draws, for them.
+            let draws = s.events[entry.event as usize].draws;
+            if draws {
+                self.schedule_rng[i] = Some(Stream::new(key, s.streams.schedule[i]));
+            }
             if let Some(j) = &entry.jitter {
-                let mut rng = Stream::new(key, s.streams.schedule[i]);
+                let mut rng = (self.schedule_rng[i].take())
+                    .unwrap_or_else(|| Stream::new(key, s.streams.schedule[i]));
                 let view = View {
                     e: self,
                     params,
@@ -509,6 +535,9 @@ impl<'s> Engine<'s> {
                     ))
                 })?;
                 at = (at + dist.sample(&mut rng)).clamp(0.0, s.horizon);
+                if draws {
+                    self.schedule_rng[i] = Some(rng);
+                }
             }
             let tie = self.next_tie();
             self.queue.push(Entry {
@@ -607,6 +636,7 @@ impl<'s> Engine<'s> {
                         target.unwrap_or(NONE16),
                         NONE32,
                         NONE32,
+                        Origin::Hazard(h as u32),
                         trace.as_deref_mut(),
                     )? {
                         break self.now;
@@ -628,6 +658,7 @@ impl<'s> Engine<'s> {
                         entry.trig_target,
                         NONE32,
                         NONE32,
+                        Origin::Schedule(i),
                         trace.as_deref_mut(),
                     )?
                 }
@@ -707,6 +738,31 @@ impl<'s> Engine<'s> {
             self.tie_rng
                 .rekey_from(&self.base_rng, stream_id::tie_break());
         }
+        if let Some(message) = &self.point.cooldown_error {
+            return Err(self.invalid(message.clone()));
+        }
+        for init in &s.initial_exprs {
+            let rng = self.effect_rng.get_mut();
+            rng.rekey_from(&self.base_rng, init.stream);
+            let value = init
+                .value
+                .eval_with_rng(&crate::expr::ParamEnv(params), rng);
+            let var = &s.scope.vars[init.slot % self.n_vars].name;
+            let actor = &s.actors[usize::from(init.actor)].id;
+            match value {
+                Ok(v) if v.is_finite() => self.state[init.slot] = v,
+                Ok(v) => {
+                    return Err(self.invalid(format!(
+                        "actor `{actor}`: the initial value of `{var}` is {v}; it must be finite"
+                    )))
+                }
+                Err(m) => {
+                    return Err(self.invalid(format!(
+                        "actor `{actor}`: the initial value of `{var}`: {m}"
+                    )))
+                }
+            }
+        }
         self.recent_rules = [NONE32; 64];
         self.ended_by = None;
         for (i, d) in s.dyads.iter().enumerate() {
@@ -729,6 +785,21 @@ impl<'s> Engine<'s> {
             });
         }
         Ok(())
+    }
+
+    /// Swaps the stream of `origin` with [`Engine::effect_rng`]: once before
+    /// an event's drawing effects, once after them.
+    fn swap_effect_rng(&mut self, origin: Origin) {
+        let rng = self.effect_rng.get_mut();
+        match origin {
+            Origin::Rule(r) => std::mem::swap(rng, &mut self.rule_rng[r as usize]),
+            Origin::Hazard(h) => std::mem::swap(rng, &mut self.hazard_rng[h as usize]),
+            Origin::Schedule(i) => {
+                if let Some(own) = &mut self.schedule_rng[i as usize] {
+                    std::mem::swap(rng, own);
+                }
+            }
+        }
     }
 
     fn next_tie(&mut self) -> u64 {
@@ -808,6 +879,7 @@ impl<'s> Engine<'s> {
         target: u16,
         rule: u32,
         cause: u32,
+        origin: Origin,
         trace: Option<&mut Vec<TraceEvent>>,
     ) -> Result<bool, SimError> {
         let s = self.s;
@@ -830,6 +902,10 @@ impl<'s> Engine<'s> {
             }
         }
         let event = &s.events[e];
+        let draws = event.draws;
+        if draws {
+            self.swap_effect_rng(origin);
+        }
         for (k, st) in event.effects.iter().enumerate() {
             let view = View {
                 e: self,
@@ -839,6 +915,11 @@ impl<'s> Engine<'s> {
             };
             let value = match self.point.effect(e, k) {
                 Some(v) => v,
+                None if draws && st.value.reads().draws => {
+                    let mut rng = self.effect_rng.borrow_mut();
+                    (st.value.eval_with_rng(&view, &mut rng))
+                        .map_err(|m| self.invalid(format!("event `{}`: {m}", event.id)))?
+                }
                 None => st.value.eval(&view),
             };
             match st.target {
@@ -875,6 +956,9 @@ impl<'s> Engine<'s> {
                     self.set_tension(d, new);
                 }
             }
+        }
+        if draws {
+            self.swap_effect_rng(origin);
         }
         if let Some(trace) = trace {
             let tension_after = self
@@ -935,7 +1019,7 @@ impl<'s> Engine<'s> {
         if rule.once && (self.rule_emitted[ri] || self.rule_pending[ri] > 0) {
             return Ok(());
         }
-        if self.now - self.rule_last_emit[ri] < rule.cooldown {
+        if self.now - self.rule_last_emit[ri] < self.point.cooldown[ri] {
             return Ok(());
         }
         let view = View {
@@ -1038,7 +1122,7 @@ impl<'s> Engine<'s> {
         if rule.once && self.rule_emitted[ri] {
             return Ok(false);
         }
-        if self.now - self.rule_last_emit[ri] < rule.cooldown {
+        if self.now - self.rule_last_emit[ri] < self.point.cooldown[ri] {
             return Ok(false);
         }
         let view = View {
@@ -1078,6 +1162,7 @@ impl<'s> Engine<'s> {
                     member,
                     r,
                     cause,
+                    Origin::Rule(r),
                     trace.as_deref_mut(),
                 )? {
                     return Ok(true);
@@ -1085,7 +1170,16 @@ impl<'s> Engine<'s> {
             }
             return Ok(false);
         }
-        self.happen(params, event, source, target, r, entry.cause, trace)
+        self.happen(
+            params,
+            event,
+            source,
+            target,
+            r,
+            entry.cause,
+            Origin::Rule(r),
+            trace,
+        )
     }
 
     /// The hazard with the earliest candidate (first declared on ties).

@@ -19,6 +19,11 @@ pub(super) struct PointCache {
     effect_offset: Vec<usize>,
     /// Per effect of every event, in order: its value, if parameter-only.
     effects: Vec<Option<f64>>,
+    /// Per rule: its cooldown (its literal, or its expression's value).
+    pub(super) cooldown: Vec<f64>,
+    /// Why a cooldown expression's value is not a valid cooldown, if one
+    /// is not (the first such rule).
+    pub(super) cooldown_error: Option<String>,
     /// Per rule: its probability, if it has one and it is parameter-only.
     pub(super) prob: Vec<Option<f64>>,
     /// Per rule: its delay distribution (or the reason it is invalid), if
@@ -61,6 +66,20 @@ impl PointCache {
             .iter()
             .map(|r| r.prob.as_ref().and_then(|p| fixed(p, params)))
             .collect();
+        self.cooldown = (s.rules.iter())
+            .map(|r| match &r.cooldown_expr {
+                Some(e) => e.eval(&env),
+                None => r.cooldown,
+            })
+            .collect();
+        self.cooldown_error = (s.rules.iter().zip(&self.cooldown))
+            .find(|(r, c)| r.cooldown_expr.is_some() && !(c.is_finite() && **c >= 0.0))
+            .map(|(r, c)| {
+                format!(
+                    "rule `{}`: `cooldown` is {c}; it must be a non-negative number",
+                    r.name
+                )
+            });
         self.delay = s
             .rules
             .iter()

@@ -14,6 +14,7 @@ use super::{ActorRef, AssignOp, Context, Expr, ExprError, Lvalue, ParamEnv, Read
 use super::{HistoryKey, HistoryRequest};
 use super::{Statement, Type};
 use crate::diag::suggest;
+use crate::rng::Draw;
 
 /// Compiles an expression: parses it, resolves names in `scope`, checks types
 /// (against `expected`, if given) and generates code.
@@ -89,8 +90,27 @@ pub fn compile_statement(
 
 /// The built-in functions, for suggestions.
 const FUNCTIONS: &[&str] = &[
-    "tension", "count", "since", "first", "last", "min", "max", "clamp", "exp", "ln", "sqrt",
-    "abs", "floor", "sin", "cos",
+    "tension",
+    "count",
+    "since",
+    "first",
+    "last",
+    "min",
+    "max",
+    "clamp",
+    "exp",
+    "ln",
+    "sqrt",
+    "abs",
+    "floor",
+    "sin",
+    "cos",
+    "uniform",
+    "normal",
+    "lognormal",
+    "exponential",
+    "poisson",
+    "bernoulli",
 ];
 
 fn type_name(ty: Type) -> &'static str {
@@ -745,6 +765,10 @@ impl<'a> Checker<'a> {
                     ..x
                 }
             }
+            _ if Draw::of_name(name).is_some() => {
+                let draw = Draw::of_name(name).expect("matched above");
+                self.draw(draw, args, named, span)
+            }
             _ => {
                 let mut error =
                     ExprError::new(name_span.clone(), format!("unknown function `{name}`"));
@@ -893,6 +917,80 @@ impl<'a> Checker<'a> {
         Checked::leaf(Some(Type::Num), false)
     }
 
+    /// A random draw: `uniform(a, b)`, `poisson(mean)`, … Allowed only
+    /// where the context allows draws; literal parameters are checked here.
+    fn draw(&mut self, draw: Draw, args: &[Ast], named: &[NamedArg], span: &Span) -> Checked {
+        let name = draw.name();
+        let checked: Vec<Checked> = args.iter().map(|a| self.numeric_arg(name, a)).collect();
+        let params = draw.params();
+        let failed = |c: &Checked| c.ty.is_none();
+        if !self.ctx.draws {
+            self.error(
+                span,
+                format!("random draws are allowed only in event effects and initial state, not here (`{name}`)"),
+            );
+            return Checked::leaf(None, false);
+        }
+        if let Some(arg) = named.first() {
+            self.error(&arg.name_span, format!("`{name}` takes no named arguments"));
+            return Checked::leaf(None, false);
+        }
+        if checked.len() != params.len() {
+            let plural = if params.len() == 1 { "" } else { "s" };
+            self.error(
+                span,
+                format!(
+                    "`{name}({})` takes {} argument{plural}, found {}",
+                    params.join(", "),
+                    params.len(),
+                    args.len()
+                ),
+            );
+            return Checked::leaf(None, false);
+        }
+        if checked.iter().any(failed) {
+            return Checked::leaf(None, false);
+        }
+        if checked.iter().all(|c| c.constant) {
+            // Each constant argument was folded into one `Const`.
+            let n = self.code.len();
+            let value = |i: usize| match self.code.get(n - params.len() + i) {
+                Some(Node::Const(v)) => Some(*v),
+                _ => None,
+            };
+            let a = value(0);
+            let b = if params.len() == 2 {
+                value(1)
+            } else {
+                Some(0.0)
+            };
+            if let (Some(a), Some(b)) = (a, b) {
+                if let Err(message) = draw.check(a, b) {
+                    self.error(span, message);
+                    return Checked::leaf(None, false);
+                }
+            }
+        }
+        self.reads.draws = true;
+        self.code.push(Node::Draw(draw));
+        let stack = checked
+            .iter()
+            .enumerate()
+            .map(|(i, c)| i + c.stack)
+            .max()
+            .unwrap_or(1);
+        Checked {
+            ty: Some(if draw.is_bool() {
+                Type::Bool
+            } else {
+                Type::Num
+            }),
+            constant: false,
+            stack,
+            open: checked.iter().map(|c| c.open).max().unwrap_or(0),
+        }
+    }
+
     fn numeric_arg(&mut self, function: &str, arg: &Ast) -> Checked {
         let checked = self.expr(arg);
         self.want(checked, Type::Num, &arg.span, || {
@@ -955,7 +1053,10 @@ pub(crate) mod tests {
         scope
     }
 
-    pub(crate) const RULE: Context = Context { event_actors: true };
+    pub(crate) const RULE: Context = Context {
+        event_actors: true,
+        draws: false,
+    };
 
     fn errors_in(src: &str, ctx: Context, expected: Option<Type>) -> String {
         match compile(src, &scope(), ctx, expected) {
@@ -1008,7 +1109,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             errors("sine(war)"),
-            "0..4: unknown function `sine` [did you mean `since`? the functions are tension, count, since, first, last, min, max, clamp, exp, ln, sqrt, abs, floor, sin, cos]"
+            "0..4: unknown function `sine` [did you mean `since`? the functions are tension, count, since, first, last, min, max, clamp, exp, ln, sqrt, abs, floor, sin, cos, uniform, normal, lognormal, exponential, poisson, bernoulli]"
         );
         assert_eq!(
             errors("tension(POL, RUS)"),

@@ -21,6 +21,7 @@
 //! same nodes either way.
 
 use super::{ActorRef, Env};
+use crate::rng::Draw;
 
 /// The most stack slots (and, for the interval evaluator, open branches) any
 /// compiled expression may need.
@@ -60,6 +61,10 @@ pub(crate) enum Node {
     /// Replace the top of the stack, a window `W`, by the number of events
     /// of a history slot in `(time - W, time]`.
     WindowCount(u32),
+    /// A random draw: replace the top of the stack (one-parameter draws) or
+    /// pop `b`, pop `a` and push the draw (two-parameter ones), through
+    /// [`Env::draw`]. Only code compiled with `Context::draws` has it.
+    Draw(Draw),
     /// Unary operators and functions: replace the top of the stack.
     Neg,
     Not,
@@ -442,6 +447,8 @@ fn eval_on<E: Env, const N: usize>(code: &[Node], env: &E) -> f64 {
             Node::HistLast(h) => push!(env.hist_last(h)),
             Node::HistSince(h) => push!(env.time() - env.hist_last(h)),
             Node::WindowCount(h) => unary!(|w| env.window_count(h, w)),
+            Node::Draw(d) if d.params().len() == 1 => unary!(|a| env.draw(d, a, 0.0)),
+            Node::Draw(d) => binary!(|a, b| env.draw(d, a, b)),
             Node::Neg => unary!(|a| -a),
             Node::Not => unary!(|a| truth(a == 0.0)),
             Node::Exp => unary!(|a| libm::exp(a)),

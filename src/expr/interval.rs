@@ -492,6 +492,16 @@ fn eval_on<E: IntervalEnv, const N: usize>(code: &[Node], env: &E) -> Interval {
                 hi: -a.lo
             }),
             Node::Not => unary!(not),
+            Node::Draw(d) => {
+                // Draws appear only in effects and initial state, which are
+                // never bounded; anything is sound.
+                sp -= d.params().len() - 1;
+                stack[sp - 1] = if d.is_bool() {
+                    Interval::new(0.0, 1.0)
+                } else {
+                    Interval::new(f64::NEG_INFINITY, f64::INFINITY)
+                };
+            }
             Node::Exp => unary!(exp),
             Node::Ln => unary!(ln),
             Node::Sqrt => unary!(sqrt),

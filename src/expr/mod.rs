@@ -50,6 +50,8 @@ pub use check::{compile, compile_statement};
 pub use interval::Interval;
 pub use parse::{parse, parse_statement, Ast, AstKind, BinaryOp, NamedArg, StatementAst, UnaryOp};
 
+use crate::rng::{Draw, Stream};
+use std::cell::RefCell;
 use std::ops::Range;
 
 /// Byte range inside the expression string.
@@ -209,6 +211,10 @@ impl Scope {
 pub struct Context {
     /// Whether `source` and `target` (the actors of the event in context) may be used.
     pub event_actors: bool,
+    /// Whether random draws (`uniform(a, b)`, `poisson(mean)`, …) may be
+    /// used: in event effects and initial state only. Code with draws must
+    /// be evaluated by [`Expr::eval_with_rng`].
+    pub draws: bool,
 }
 
 /// What a compiled expression reads; used for validation and hazard bounds.
@@ -226,6 +232,8 @@ pub struct Reads {
     pub events: bool,
     /// `source` or `target`.
     pub event_actors: bool,
+    /// A random draw (see [`Context::draws`]).
+    pub draws: bool,
 }
 
 /// A compiled, type-checked expression: names resolved to indices, stored in a
@@ -301,7 +309,7 @@ impl Expr {
     /// The value, if the expression reads nothing at all (only literals).
     pub fn constant(&self) -> Option<f64> {
         let r = self.reads;
-        if r.params || r.time || r.tension || r.state || r.events || r.event_actors {
+        if r.params || r.time || r.tension || r.state || r.events || r.event_actors || r.draws {
             return None;
         }
         Some(self.eval(&ParamEnv::NONE))
@@ -311,13 +319,32 @@ impl Expr {
     /// that its value is fixed for a parameter point (see [`ParamEnv`]).
     pub fn param_only(&self) -> bool {
         let r = self.reads;
-        !(r.time || r.tension || r.state || r.events || r.event_actors)
+        !(r.time || r.tension || r.state || r.events || r.event_actors || r.draws)
     }
 
     /// Evaluates the expression (booleans come out as 1.0 / 0.0).
     #[inline]
     pub fn eval<E: Env>(&self, env: &E) -> f64 {
         self.shape.eval(&self.code, env)
+    }
+
+    /// Evaluates an expression that may draw random numbers
+    /// ([`Reads::draws`]), each from `rng` in the order the code runs (left
+    /// to right; an `if` draws only in the branch it takes). A draw whose
+    /// parameters fail [`Draw::check`] consumes nothing and makes the result
+    /// an `Err` with the message of the first such draw. Without draws this
+    /// is [`Expr::eval`].
+    pub fn eval_with_rng<E: Env>(&self, env: &E, rng: &mut Stream) -> Result<f64, String> {
+        let drawing = Drawing {
+            env,
+            rng: RefCell::new(rng),
+            bad: RefCell::new(None),
+        };
+        let v = self.shape.eval(&self.code, &drawing);
+        match drawing.bad.into_inner() {
+            Some(message) => Err(message),
+            None => Ok(v),
+        }
     }
 
     /// Evaluates the expression over intervals: the result contains the value of
@@ -447,6 +474,66 @@ pub trait Env {
     /// Number of events of history slot `slot` in `(t - window, t]`.
     fn window_count(&self, _slot: u32, _window: f64) -> f64 {
         f64::NAN
+    }
+    /// A random draw with parameters `a`, `b`; NaN unless the environment
+    /// draws (only [`Expr::eval_with_rng`]'s does).
+    fn draw(&self, _draw: Draw, _a: f64, _b: f64) -> f64 {
+        f64::NAN
+    }
+}
+
+/// The environment of [`Expr::eval_with_rng`]: `env`'s reads, and draws
+/// from `rng`.
+struct Drawing<'a, E> {
+    env: &'a E,
+    rng: RefCell<&'a mut Stream>,
+    /// The first draw whose parameters were refused.
+    bad: RefCell<Option<String>>,
+}
+
+impl<E: Env> Env for Drawing<'_, E> {
+    fn param(&self, idx: u32) -> f64 {
+        self.env.param(idx)
+    }
+    fn time(&self) -> f64 {
+        self.env.time()
+    }
+    fn tension(&self, dyad: u32) -> f64 {
+        self.env.tension(dyad)
+    }
+    fn tension_between(&self, a: ActorRef, b: ActorRef) -> f64 {
+        self.env.tension_between(a, b)
+    }
+    fn state(&self, actor: ActorRef, var: u32) -> f64 {
+        self.env.state(actor, var)
+    }
+    fn count(&self, event: u32) -> f64 {
+        self.env.count(event)
+    }
+    fn first(&self, event: u32) -> f64 {
+        self.env.first(event)
+    }
+    fn last(&self, event: u32) -> f64 {
+        self.env.last(event)
+    }
+    fn hist_count(&self, slot: u32) -> f64 {
+        self.env.hist_count(slot)
+    }
+    fn hist_first(&self, slot: u32) -> f64 {
+        self.env.hist_first(slot)
+    }
+    fn hist_last(&self, slot: u32) -> f64 {
+        self.env.hist_last(slot)
+    }
+    fn window_count(&self, slot: u32, window: f64) -> f64 {
+        self.env.window_count(slot, window)
+    }
+    fn draw(&self, draw: Draw, a: f64, b: f64) -> f64 {
+        if let Err(message) = draw.check(a, b) {
+            self.bad.borrow_mut().get_or_insert(message);
+            return f64::NAN;
+        }
+        draw.sample(&mut self.rng.borrow_mut(), a, b)
     }
 }
 

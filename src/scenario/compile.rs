@@ -11,6 +11,9 @@ use crate::time::{days_from_civil, is_valid_date, TimeUnit};
 use std::ops::Range;
 use toml::Spanned;
 
+mod initial;
+mod point_values;
+
 /// Words that cannot be parameter or actor names.
 pub(super) const RESERVED: &[&str] = &[
     "if", "then", "else", "and", "or", "not", "true", "false", "inf", "t", "source", "target",
@@ -166,7 +169,7 @@ impl Compiler<'_> {
 
         let params = self.params(raw.params);
         let actors = self.actors(&raw.actor);
-        let initial_state = self.state(&raw.actor);
+        let (initial_state, initial_exprs) = self.state(&raw.actor);
         for g in &raw.group {
             self.check_name(&g.get_ref().id, "group");
         }
@@ -288,6 +291,7 @@ impl Compiler<'_> {
             actors,
             scope: std::mem::take(&mut self.scope),
             initial_state,
+            initial_exprs,
             dyads,
             events,
             schedule,
@@ -435,19 +439,29 @@ impl Compiler<'_> {
         actors
     }
 
-    /// Collects state variables (one type per name) and the initial state matrix.
-    fn state(&mut self, raw: &[Spanned<RawActor>]) -> Vec<f64> {
+    /// Collects state variables (one type per name), the initial state
+    /// matrix and the initial values given as expressions.
+    fn state(&mut self, raw: &[Spanned<RawActor>]) -> (Vec<f64>, Vec<InitialValue>) {
+        let mut exprs: Vec<(usize, &Spanned<String>, Expr)> = Vec::new();
         let mut first_var: std::collections::HashMap<&str, usize> =
             std::collections::HashMap::new();
-        for a in raw {
+        for (ai, a) in raw.iter().enumerate() {
             for (name, value) in &a.get_ref().state {
                 let ty = match value.get_ref() {
                     toml::Value::Boolean(_) => Type::Bool,
                     toml::Value::Integer(_) | toml::Value::Float(_) => Type::Num,
+                    toml::Value::String(_) => {
+                        let Some(e) = self.initial_expr(value) else {
+                            continue;
+                        };
+                        let ty = e.ty();
+                        exprs.push((ai, name, e));
+                        ty
+                    }
                     _ => {
                         self.err(
                             value.span(),
-                            "a state variable must be a boolean or a number",
+                            "a state variable must be a boolean, a number or an expression (a string) of parameters and random draws",
                         );
                         continue;
                     }
@@ -495,6 +509,7 @@ impl Compiler<'_> {
                     toml::Value::Boolean(b) => f64::from(u8::from(*b)),
                     toml::Value::Integer(i) => *i as f64,
                     toml::Value::Float(f) => *f,
+                    toml::Value::String(_) => 0.0,
                     _ => continue,
                 };
                 if !x.is_finite() {
@@ -504,7 +519,19 @@ impl Compiler<'_> {
                 self.scope.declared[ai * n_vars + vi] = true;
             }
         }
-        state
+        let initial_exprs = (exprs.into_iter())
+            .filter_map(|(ai, name, value)| {
+                let vi = self.scope.var_index(name.get_ref())?;
+                let id = &self.scope.actors.get(ai)?;
+                Some(InitialValue {
+                    actor: ai as u16,
+                    slot: ai * n_vars + vi,
+                    value,
+                    stream: crate::rng::stream_id::named(crate::rng::stream_id::KIND_ACTOR, id),
+                })
+            })
+            .collect();
+        (state, initial_exprs)
     }
 
     fn actor_index(&mut self, name: &Spanned<String>) -> Option<u16> {
@@ -821,7 +848,10 @@ impl Compiler<'_> {
     }
 
     fn event(&mut self, ev: &RawEvent, goldstein_scale: Option<f64>) -> EventType {
-        let ctx = Context { event_actors: true };
+        let ctx = Context {
+            event_actors: true,
+            draws: true,
+        };
         let mut effects: Vec<expr::Statement> = ev
             .effects
             .iter()
@@ -863,6 +893,7 @@ impl Compiler<'_> {
             id: ev.id.get_ref().clone(),
             label: ev.label.clone(),
             cameo,
+            draws: effects.iter().any(|st| st.value.reads().draws),
             effects,
             terminal: ev.terminal,
             priority: ev.priority,
@@ -1025,7 +1056,10 @@ impl Compiler<'_> {
     }
 
     fn rule(&mut self, r: &RawRule, event_priority: &[i32]) -> Option<Rule> {
-        let ctx = Context { event_actors: true };
+        let ctx = Context {
+            event_actors: true,
+            draws: false,
+        };
         let actor = self.actor_index(&r.actor);
         let mut on = Vec::new();
         for name in r.on.get_ref().names() {
@@ -1090,13 +1124,9 @@ impl Compiler<'_> {
             },
             (None, None) => (None, None, None),
         };
-        let cooldown = match &r.cooldown {
-            None => 0.0,
-            Some(c) if c.get_ref().is_finite() && *c.get_ref() >= 0.0 => *c.get_ref(),
-            Some(c) => {
-                self.err(c.span(), "`cooldown` must be a non-negative number");
-                0.0
-            }
+        let (cooldown, cooldown_expr) = match &r.cooldown {
+            None => (0.0, None),
+            Some(c) => self.cooldown(c),
         };
         let priority = match (r.priority, emit_event) {
             (Some(p), _) => p,
@@ -1135,6 +1165,7 @@ impl Compiler<'_> {
             recheck: r.recheck.unwrap_or(true),
             once: r.once,
             cooldown,
+            cooldown_expr,
             priority,
         })
     }

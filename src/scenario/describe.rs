@@ -35,11 +35,13 @@ pub fn describe(s: &Scenario) -> String {
         let vars: Vec<String> = (0..n_vars)
             .filter(|v| s.scope.declared[i * n_vars + v])
             .map(|v| {
-                format!(
-                    "{} = {}",
-                    s.scope.vars[v].name,
-                    s.initial_state[i * n_vars + v]
-                )
+                let slot = i * n_vars + v;
+                let value = match s.initial_exprs.iter().find(|e| e.slot == slot) {
+                    Some(e) if e.value.reads().draws => "(random)".to_string(),
+                    Some(_) => "(from parameters)".to_string(),
+                    None => s.initial_state[slot].to_string(),
+                };
+                format!("{} = {value}", s.scope.vars[v].name)
             })
             .collect();
         let _ = writeln!(o, "  {:<6} {:<20} {}", a.id, a.name, vars.join(", "));

@@ -30,6 +30,10 @@ pub struct Scenario {
     pub scope: Scope,
     /// Initial actor state, `initial_state[actor * n_vars + var]`.
     pub initial_state: Vec<f64>,
+    /// Initial state values given as expressions, which replace their slot
+    /// of `initial_state` when a replication starts (empty for a scenario
+    /// of literal states).
+    pub initial_exprs: Vec<InitialValue>,
     /// Tension dyads.
     pub dyads: Vec<Dyad>,
     /// Event types.
@@ -152,6 +156,21 @@ impl Dyad {
     }
 }
 
+/// An actor's initial state value given as an expression of parameters
+/// and random draws, evaluated when each replication starts, from the
+/// actor's own stream ([`crate::rng::stream_id::KIND_ACTOR`]).
+#[derive(Debug, Clone)]
+pub struct InitialValue {
+    /// The actor's index.
+    pub actor: u16,
+    /// The slot in `initial_state` (`actor * n_vars + var`).
+    pub slot: usize,
+    /// The value.
+    pub value: Expr,
+    /// The actor's stream id.
+    pub stream: u64,
+}
+
 /// A kind of event.
 #[derive(Debug, Clone)]
 pub struct EventType {
@@ -167,6 +186,9 @@ pub struct EventType {
     pub terminal: bool,
     /// Same-time tie-break (lower first).
     pub priority: i32,
+    /// Whether an effect draws random numbers (from the stream of the
+    /// source that emitted the event).
+    pub draws: bool,
 }
 
 /// An exogenous event at a fixed time.
@@ -285,8 +307,11 @@ pub struct Rule {
     pub recheck: bool,
     /// Act at most once per replication.
     pub once: bool,
-    /// Minimum time between two emissions.
+    /// Minimum time between two emissions (when given as a number).
     pub cooldown: f64,
+    /// The cooldown when given as an expression of parameters, evaluated
+    /// once per parameter point (then `cooldown` is unused).
+    pub cooldown_expr: Option<Expr>,
     /// Priority of the emitted event.
     pub priority: i32,
 }

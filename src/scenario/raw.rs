@@ -152,7 +152,7 @@ pub struct RawRule {
     pub recheck: Option<bool>,
     #[serde(default)]
     pub once: bool,
-    pub cooldown: Option<Spanned<f64>>,
+    pub cooldown: Option<ExprVal>,
     pub priority: Option<i32>,
 }
 

@@ -1,0 +1,35 @@
+//! Rule and event values fixed by the parameter point that a scenario may
+//! give as a number or as an expression of parameters: `cooldown`.
+
+use super::Compiler;
+use crate::expr::{Context, Expr, Type};
+use toml::Spanned;
+
+impl Compiler<'_> {
+    /// A rule's `cooldown`: a non-negative number (returned as is, the same
+    /// bits as before expressions were allowed) or an expression of
+    /// parameters (returned as an expression, checked when a replication
+    /// starts).
+    pub(super) fn cooldown(&mut self, c: &Spanned<toml::Value>) -> (f64, Option<Expr>) {
+        const WANT: &str =
+            "`cooldown` must be a non-negative number or an expression of parameters";
+        match c.get_ref() {
+            toml::Value::Integer(i) if *i >= 0 => (*i as f64, None),
+            toml::Value::Float(f) if f.is_finite() && *f >= 0.0 => (*f, None),
+            toml::Value::String(_) => {
+                let Some(e) = self.expr(c, Context::default(), Type::Num) else {
+                    return (0.0, None);
+                };
+                if !e.param_only() {
+                    self.err(c.span(), WANT);
+                    return (0.0, None);
+                }
+                (0.0, Some(e))
+            }
+            _ => {
+                self.err(c.span(), WANT);
+                (0.0, None)
+            }
+        }
+    }
+}
