@@ -133,9 +133,11 @@ impl OneOrMany {
 pub struct RawRule {
     pub name: Spanned<String>,
     pub actor: Spanned<String>,
-    pub on: Spanned<OneOrMany>,
+    pub on: Option<Spanned<OneOrMany>>,
+    pub when_becomes: Option<ExprVal>,
     pub from: Option<Spanned<OneOrMany>>,
     pub to: Option<Spanned<OneOrMany>>,
+    pub involving: Option<Spanned<OneOrMany>>,
     pub when: Option<ExprVal>,
     pub prob: Option<ExprVal>,
     pub delay: Option<Spanned<RawDelay>>,
