@@ -17,6 +17,12 @@ use crate::scenario::Scenario;
 /// `becomes_on[event]`: the `when_becomes` rules (by index, in declaration
 /// order) whose condition reads something that event type may change.
 pub(super) fn becomes_on(s: &Scenario) -> Vec<Vec<u32>> {
+    let rules: Vec<u32> = (0..s.rules.len() as u32)
+        .filter(|&r| s.rules[r as usize].becomes.is_some())
+        .collect();
+    if rules.is_empty() {
+        return vec![Vec::new(); s.events.len()];
+    }
     (s.events.iter().enumerate())
         .map(|(e, event)| {
             let writes: Vec<(Option<u16>, u32)> = (event.effects.iter())
@@ -40,7 +46,7 @@ pub(super) fn becomes_on(s: &Scenario) -> Vec<Vec<u32>> {
                 Input::State(..) => true,
                 Input::Tension(_) | Input::TensionBetween => false,
             };
-            (0..s.rules.len() as u32)
+            (rules.iter().copied())
                 .filter(|&r| {
                     let mut hit = false;
                     if let Some(b) = &s.rules[r as usize].becomes {
