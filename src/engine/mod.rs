@@ -14,6 +14,7 @@
 //! triggers are evaluated in declaration order, then the hazards whose rate
 //! reads something the event may have changed are re-bounded.
 
+mod becomes;
 mod columns;
 pub mod grid;
 mod history;
@@ -187,6 +188,12 @@ pub struct Engine<'s> {
     rule_last_emit: Vec<f64>,
     rule_pending: Vec<u32>,
     rule_emitted: Vec<bool>,
+    /// The `when_becomes` rules, in declaration order (empty: none).
+    becomes_rules: Vec<u32>,
+    /// `becomes_on[event]`: the `when_becomes` rules to re-evaluate after it.
+    becomes_on: Vec<Vec<u32>>,
+    /// Per rule: its `when_becomes` condition's last value.
+    becomes_was: Vec<bool>,
     hazards: Vec<HazardState>,
     /// `rebound_on[event]`: the hazards whose rate (or `max_rate`) reads
     /// something that event may change, in declaration order, each with
@@ -419,6 +426,11 @@ impl<'s> Engine<'s> {
             rule_last_emit: vec![f64::NEG_INFINITY; scenario.rules.len()],
             rule_pending: vec![0; scenario.rules.len()],
             rule_emitted: vec![false; scenario.rules.len()],
+            becomes_rules: (0..scenario.rules.len() as u32)
+                .filter(|&r| scenario.rules[r as usize].becomes.is_some())
+                .collect(),
+            becomes_on: becomes::becomes_on(scenario),
+            becomes_was: vec![false; scenario.rules.len()],
             hazards: Vec::with_capacity(scenario.hazards.len()),
             rebound_on: rebound_on(scenario),
             hazard_dyads: scenario
@@ -508,6 +520,7 @@ impl<'s> Engine<'s> {
     ) -> Result<(), SimError> {
         self.point.prepare(self.s, params);
         self.reset(params, key, options)?;
+        self.reset_becomes(params);
         let s = self.s;
         // Scheduled events, each jittered from its own stream.
         for (i, entry) in s.schedule.iter().enumerate() {
@@ -982,6 +995,9 @@ impl<'s> Engine<'s> {
         for &r in &s.rules_on[e] {
             self.trigger(params, r, source, target, seq)?;
         }
+        if !self.becomes_on[e].is_empty() {
+            self.check_becomes(params, e, seq)?;
+        }
         for k in 0..self.rebound_on[e].len() {
             let (h, beyond_tension) = self.rebound_on[e][k];
             let h = h as usize;
@@ -1010,6 +1026,11 @@ impl<'s> Engine<'s> {
         }
         if let Some(to) = &rule.to {
             if !to.contains(&target) {
+                return Ok(());
+            }
+        }
+        if let Some(involving) = &rule.involving {
+            if !involving.contains(&source) && !involving.contains(&target) {
                 return Ok(());
             }
         }

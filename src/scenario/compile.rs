@@ -1056,20 +1056,69 @@ impl Compiler<'_> {
     }
 
     fn rule(&mut self, r: &RawRule, event_priority: &[i32]) -> Option<Rule> {
+        let first = self.diags.len();
+        let rule = self.rule_fields(r, event_priority);
+        if r.when_becomes.is_some() {
+            // Say why `source`/`target` are refused in this rule's expressions.
+            for d in &mut self.diags[first..] {
+                for actor in ["source", "target"] {
+                    if d.message
+                        == format!("`{actor}` is only available in rules and event effects")
+                    {
+                        d.message = format!(
+                            "`{actor}` is not available in a `when_becomes` rule: it has no triggering event"
+                        );
+                    }
+                }
+            }
+        }
+        rule
+    }
+
+    fn rule_fields(&mut self, r: &RawRule, event_priority: &[i32]) -> Option<Rule> {
+        // A `when_becomes` rule has no triggering event, hence no
+        // `source`/`target`.
         let ctx = Context {
-            event_actors: true,
+            event_actors: r.when_becomes.is_none(),
             draws: false,
         };
         let actor = self.actor_index(&r.actor);
         let mut on = Vec::new();
-        for name in r.on.get_ref().names() {
-            let spanned = Spanned::new(r.on.span(), name.to_string());
-            if let Some(e) = self.event_index(&spanned) {
-                on.push(e);
+        let becomes = match (&r.on, &r.when_becomes) {
+            (Some(o), None) => {
+                for name in o.get_ref().names() {
+                    let spanned = Spanned::new(o.span(), name.to_string());
+                    if let Some(e) = self.event_index(&spanned) {
+                        on.push(e);
+                    }
+                }
+                (on.len() == o.get_ref().names().len()).then_some(None)
             }
-        }
+            (None, Some(w)) => self.becomes(r, w).map(Some),
+            (Some(o), Some(_)) => {
+                self.err(
+                    o.span(),
+                    "a rule has either `on` or `when_becomes`, not both",
+                );
+                None
+            }
+            (None, None) => {
+                self.err(
+                    r.name.span(),
+                    "a rule needs `on = …` (the events that trigger it) or `when_becomes = \"…\"` (a condition)",
+                );
+                None
+            }
+        };
         let from = self.actor_set(&r.from);
         let to = self.actor_set(&r.to);
+        let involving = self.actor_set(&r.involving);
+        if let (Some(i), true) = (&r.involving, r.from.is_some() || r.to.is_some()) {
+            self.err(
+                i.span(),
+                "`involving` matches the trigger's source or target and cannot be combined with `from`/`to`; use `from` and `to` for one direction",
+            );
+        }
         let when = r.when.as_ref().map(|w| self.expr(w, ctx, Type::Bool));
         let prob = r.prob.as_ref().map(|p| {
             let e = self.expr(p, ctx, Type::Num)?;
@@ -1133,15 +1182,14 @@ impl Compiler<'_> {
             (None, Some(e)) => event_priority[e as usize],
             (None, None) => 0,
         };
-        if on.len() != r.on.get_ref().names().len() {
-            return None;
-        }
         Some(Rule {
             name: format!("{}{}", r.name.get_ref(), self.suffix),
             actor: actor?,
             on,
+            becomes: becomes?,
             from: from?,
             to: to?,
+            involving: involving?,
             when: match when {
                 Some(w) => Some(w?),
                 None => None,
@@ -1168,6 +1216,60 @@ impl Compiler<'_> {
             cooldown_expr,
             priority,
         })
+    }
+
+    /// A `when_becomes` condition, checked: a boolean that reads nothing
+    /// that changes between events, and a rule without trigger filters or
+    /// `source`/`target` actors.
+    fn becomes(&mut self, r: &RawRule, w: &ExprVal) -> Option<Becomes> {
+        let mut ok = true;
+        for (key, filter) in [
+            ("from", &r.from),
+            ("to", &r.to),
+            ("involving", &r.involving),
+        ] {
+            if let Some(f) = filter {
+                self.err(
+                    f.span(),
+                    format!(
+                        "`{key}` filters a triggering event, and a `when_becomes` rule has none"
+                    ),
+                );
+                ok = false;
+            }
+        }
+        let emit = r
+            .emit
+            .iter()
+            .flat_map(|e| [&e.get_ref().source, &e.get_ref().target]);
+        let alternatives = (r.choose.iter().flat_map(|c| c.get_ref()))
+            .flat_map(|c| [&c.get_ref().source, &c.get_ref().target]);
+        for name in emit.chain(alternatives).flatten() {
+            if matches!(name.get_ref().as_str(), "source" | "target") {
+                self.err(
+                    name.span(),
+                    format!(
+                        "a `when_becomes` rule has no triggering event, so `{}` names no actor; give an actor id",
+                        name.get_ref()
+                    ),
+                );
+                ok = false;
+            }
+        }
+        let condition = self.expr(w, Context::default(), Type::Bool)?;
+        let reads = condition.reads();
+        if reads.time || reads.tension {
+            self.err(
+                w.span(),
+                "`when_becomes` is checked when an event happens, so it may not read `t`, `since`, a windowed `count(e, W)` or a tension, which change between events; use state variables, `count`, `first` or `last`",
+            );
+            return None;
+        }
+        let text = match w.get_ref() {
+            toml::Value::String(s) => s.clone(),
+            v => v.to_string(),
+        };
+        ok.then_some(Becomes { condition, text })
     }
 
     /// The alternatives of a `choose` (a rule's when `rule` is true: their

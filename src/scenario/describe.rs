@@ -96,16 +96,22 @@ pub fn describe(s: &Scenario) -> String {
     }
     let _ = writeln!(o, "\nrules ({}):", s.rules.len());
     for r in &s.rules {
-        let on: Vec<&str> =
-            r.on.iter()
-                .map(|e| s.events[*e as usize].id.as_str())
-                .collect();
+        let on = match &r.becomes {
+            Some(b) => format!("when_becomes `{}`", b.text),
+            None => {
+                let on: Vec<&str> =
+                    r.on.iter()
+                        .map(|e| s.events[*e as usize].id.as_str())
+                        .collect();
+                format!("on {}", on.join("|"))
+            }
+        };
         let _ = writeln!(
             o,
-            "  {:<28} {} on {} -> {}",
+            "  {:<28} {} {} -> {}",
             r.name,
             s.actors[usize::from(r.actor)].id,
-            on.join("|"),
+            on,
             emitted(s, r.emit_event, &r.choose)
         );
     }

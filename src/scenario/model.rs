@@ -278,12 +278,18 @@ pub struct Rule {
     pub name: String,
     /// Whose policy.
     pub actor: u16,
-    /// Triggering event types.
+    /// Triggering event types (empty for a `when_becomes` rule).
     pub on: Vec<u32>,
+    /// `when_becomes`: the condition whose turning true triggers the rule
+    /// (then `on` is empty and the trigger has no source or target).
+    pub becomes: Option<Becomes>,
     /// Accepted trigger sources (`None`: any).
     pub from: Option<Vec<u16>>,
     /// Accepted trigger targets (`None`: any).
     pub to: Option<Vec<u16>>,
+    /// `involving`: accepted actors in either role, the trigger's source or
+    /// its target (`None`: any; never given together with `from`/`to`).
+    pub involving: Option<Vec<u16>>,
     /// Condition, at trigger time and (with `recheck`) when the delay elapses.
     pub when: Option<Expr>,
     /// Probability of acting.
@@ -314,6 +320,16 @@ pub struct Rule {
     pub cooldown_expr: Option<Expr>,
     /// Priority of the emitted event.
     pub priority: i32,
+}
+
+/// A `when_becomes` condition: it reads only parameters, actor state and
+/// unwindowed event histories, so it can change only when an event happens.
+#[derive(Debug, Clone)]
+pub struct Becomes {
+    /// The boolean condition.
+    pub condition: Expr,
+    /// Its text, for `describe`.
+    pub text: String,
 }
 
 /// One alternative of a `choose`.
