@@ -813,18 +813,27 @@ impl Compiler<'_> {
                 Some(e)
             }
             Err(errors) => {
-                for e in errors {
-                    let s = if literal {
-                        span.clone()
-                    } else {
-                        shift(&e.span, offset, &span)
-                    };
-                    let mut d = Diagnostic::new(s, e.message);
-                    d.help = e.help;
-                    self.diags.push(d);
-                }
+                // A literal's errors point at the whole value.
+                self.expr_errors(errors, |inner| match literal {
+                    true => span.clone(),
+                    false => shift(inner, offset, &span),
+                });
                 None
             }
+        }
+    }
+
+    /// Records an expression's errors, each span moved from the expression
+    /// string into the file by `place`.
+    pub(super) fn expr_errors(
+        &mut self,
+        errors: Vec<expr::ExprError>,
+        place: impl Fn(&Range<usize>) -> Range<usize>,
+    ) {
+        for e in errors {
+            let mut d = Diagnostic::new(place(&e.span), e.message);
+            d.help = e.help;
+            self.diags.push(d);
         }
     }
 
@@ -837,11 +846,7 @@ impl Compiler<'_> {
                 Some(st)
             }
             Err(errors) => {
-                for e in errors {
-                    let mut d = Diagnostic::new(shift(&e.span, offset, &span), e.message);
-                    d.help = e.help;
-                    self.diags.push(d);
-                }
+                self.expr_errors(errors, |inner| shift(inner, offset, &span));
                 None
             }
         }

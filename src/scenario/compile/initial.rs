@@ -3,7 +3,6 @@
 //! read, their type inferred from the expression.
 
 use super::{content_offset, shift, Compiler};
-use crate::diag::Diagnostic;
 use crate::expr::{self, Context, Expr};
 use toml::Spanned;
 
@@ -34,11 +33,7 @@ impl Compiler<'_> {
                 Some(e)
             }
             Err(errors) => {
-                for e in errors {
-                    let mut d = Diagnostic::new(shift(&e.span, offset, &span), e.message);
-                    d.help = e.help;
-                    self.diags.push(d);
-                }
+                self.expr_errors(errors, |inner| shift(inner, offset, &span));
                 None
             }
         }
