@@ -125,6 +125,40 @@ priority = 1.5
     assert!(!e.contains("f64") && !e.contains("Raw"), "{e}");
 }
 
+/// A shape error in one rule does not hide a semantic error in another:
+/// the entries that have their shape are still compiled.
+#[test]
+fn shape_errors_do_not_hide_the_semantic_pass() {
+    let text = r#"[scenario]
+name = "t"
+horizon = 10
+[[actor]]
+id = "A"
+[[event]]
+id = "ping"
+[[rule]]
+name = "r"
+actor = "A"
+on = "ping"
+emit = { event = "ping" }
+once = "yes"
+[[rule]]
+name = "r2"
+actor = "AA"
+on = "ping"
+emit = { event = "pong" }
+"#;
+    let e = load_error(text);
+    for expected in [
+        "test.toml:13:8: error: `once` must be `true` or `false`, not the string \"yes\"",
+        "test.toml:16:9: error: unknown actor `AA`",
+        "test.toml:18:18: error: unknown event `pong`",
+        "test.toml: 3 errors found",
+    ] {
+        assert!(e.contains(expected), "expected {expected:?} in:\n{e}");
+    }
+}
+
 #[test]
 fn unknown_actor_suggests_the_nearest() {
     assert_eq!(

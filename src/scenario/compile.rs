@@ -26,7 +26,12 @@ const MAX_EVENT_BUDGET: i64 = 100_000_000;
 const MAX_ACTORS: usize = 4096;
 
 pub(super) fn compile(source: &str) -> Result<Scenario, Vec<Diagnostic>> {
-    let raw: RawFile = super::structure::read(source)?;
+    use super::structure::Read;
+    let (raw, shape_errors) = match super::structure::read(source) {
+        Read::Whole(raw) => (raw, Vec::new()),
+        Read::Partial(raw, errors) => (raw, errors),
+        Read::Errors(errors) => return Err(errors),
+    };
     let mut c = Compiler {
         source,
         diags: Vec::new(),
@@ -37,6 +42,7 @@ pub(super) fn compile(source: &str) -> Result<Scenario, Vec<Diagnostic>> {
         taken: Vec::new(),
     };
     let scenario = c.scenario(raw);
+    c.diags.extend(shape_errors);
     if c.diags.is_empty() {
         Ok(scenario)
     } else {

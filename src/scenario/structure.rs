@@ -10,15 +10,35 @@
 use super::raw::*;
 use crate::diag::Diagnostic;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
+/// What [`read`] found.
+pub(super) enum Read {
+    /// The whole file has its shape.
+    Whole(RawFile),
+    /// Some entries of `[[schedule]]`, `[[rule]]`, `[[hazard]]` or
+    /// `[[outcome]]` do not: their errors, and the file
+    /// without them, whose semantic errors are worth reporting too (no name
+    /// that other entries refer to is missing).
+    Partial(RawFile, Vec<Diagnostic>),
+    /// Shape errors only: a syntax error, or one in a table that declares
+    /// names (`[scenario]`, `[params]`, actors, groups, events).
+    Errors(Vec<Diagnostic>),
+}
+
+/// Tables whose entries declare nothing other entries refer to (tensions
+/// are read by expressions, so they are not among them): an entry that
+/// fails can be left out and the rest still checked.
+const LEAVES: [&str; 4] = ["schedule", "rule", "hazard", "outcome"];
+
 /// The raw shape of `source`, or every shape error found.
-pub(super) fn read(source: &str) -> Result<RawFile, Vec<Diagnostic>> {
+pub(super) fn read(source: &str) -> Read {
     let first = match toml::from_str::<RawFile>(source) {
-        Ok(raw) => return Ok(raw),
+        Ok(raw) => return Read::Whole(raw),
         Err(e) => e,
     };
     let (doc, syntax) = DeTable::parse_recoverable(source);
@@ -45,12 +65,51 @@ pub(super) fn read(source: &str) -> Result<RawFile, Vec<Diagnostic>> {
     // The whole-file error may be one no entry has (an unknown table, a
     // missing `[scenario]`).
     let whole = diagnostic(source, &first);
-    if !diags.iter().any(|d| d.span == whole.span) {
+    let whole_found = diags.iter().any(|d| d.span == whole.span);
+    if !whole_found {
         diags.push(whole);
     }
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     diags.dedup_by(|a, b| a.span == b.span && a.message == b.message);
-    Err(diags)
+    match (whole_found, syntax.is_empty()) {
+        (true, true) => match without_failing_leaves(doc) {
+            Some(raw) => Read::Partial(raw, diags),
+            None => Read::Errors(diags),
+        },
+        _ => Read::Errors(diags),
+    }
+}
+
+/// The file less the `LEAVES` entries that fail to deserialize, if nothing
+/// else fails.
+fn without_failing_leaves(doc: Spanned<DeTable<'_>>) -> Option<RawFile> {
+    fn fits<T: DeserializeOwned>(v: &Spanned<DeValue<'_>>) -> bool {
+        T::deserialize(ValueDeserializer::from(v.clone())).is_ok()
+    }
+    let span = doc.span();
+    let mut table = doc.into_inner();
+    for (key, value) in table.iter_mut() {
+        let name: &str = key.get_ref().as_ref();
+        if !LEAVES.contains(&name) {
+            continue;
+        }
+        let keep = |v: &Spanned<DeValue<'_>>| match name {
+            "schedule" => fits::<RawSchedule>(v),
+            "rule" => fits::<RawRule>(v),
+            "hazard" => fits::<RawHazard>(v),
+            _ => fits::<RawOutcome>(v),
+        };
+        let vspan = value.span();
+        if let DeValue::Array(entries) = value.get_mut() {
+            let mut kept = toml::de::DeArray::new();
+            for e in entries.iter().filter(|e| keep(e)) {
+                kept.push(e.clone());
+            }
+            *value = Spanned::new(vspan, DeValue::Array(kept));
+        }
+    }
+    let filtered = Spanned::new(span, table);
+    RawFile::deserialize(toml::de::Deserializer::from(filtered)).ok()
 }
 
 /// Deserializes one value as a `T`, recording its error.
