@@ -757,7 +757,9 @@ fn fan_chart(
     let mut marks: Vec<(f64, String)> = scenario.map_or_else(Vec::new, |s| {
         s.schedule
             .iter()
-            .filter(|e| e.at <= t_max)
+            // An entry whose time is an expression of parameters has no
+            // one time to mark.
+            .filter(|e| e.at_expr.is_none() && e.at <= t_max)
             .map(|e| (e.at, s.events[e.event as usize].id.clone()))
             .collect()
     });

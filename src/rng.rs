@@ -110,7 +110,7 @@ pub fn replication_key(master_seed: u64, rep: u64, point: Option<u64>) -> [u8; 3
 ///
 /// | kind | source | name | constructor |
 /// | --- | --- | --- | --- |
-/// | 1 | scheduled event jitter | `EVENT@AT` (`AT` the entry's time in shortest round-trip form; a repeated `EVENT@AT` gets `#2`, `#3`, … in file order) | [`named`](stream_id::named) |
+/// | 1 | scheduled event jitter | `EVENT@AT` (`AT` the entry's time in shortest round-trip form, or `(TEXT)` with the text of an `at` given as an expression of parameters, `ping@(t0 + 1)`, so the stream is the same at every parameter point; a template instance's suffix follows, `ping@3[POL]`; a repeated `EVENT@AT` gets `#2`, `#3`, … in file order) | [`named`](stream_id::named) |
 /// | 2 | policy rule (fire probability and delay) | the rule's `name` | [`named`](stream_id::named) |
 /// | 3 | hazard (spontaneous events, thinning) | the hazard's `name` | [`named`](stream_id::named) |
 /// | 4 | tie breaking (a single stream) | | [`tie_break`](stream_id::tie_break): `4 << 32` |

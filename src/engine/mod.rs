@@ -524,7 +524,7 @@ impl<'s> Engine<'s> {
         let s = self.s;
         // Scheduled events, each jittered from its own stream.
         for (i, entry) in s.schedule.iter().enumerate() {
-            let mut at = entry.at;
+            let mut at = self.point.schedule_at[i];
             // An entry whose event draws in its effects keeps its stream,
             // after the jitter draws, for them.
             let draws = s.events[entry.event as usize].draws;
@@ -752,6 +752,9 @@ impl<'s> Engine<'s> {
                 .rekey_from(&self.base_rng, stream_id::tie_break());
         }
         if let Some(message) = &self.point.cooldown_error {
+            return Err(self.invalid(message.clone()));
+        }
+        if let Some(message) = &self.point.schedule_at_error {
             return Err(self.invalid(message.clone()));
         }
         for init in &s.initial_exprs {

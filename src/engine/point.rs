@@ -24,6 +24,12 @@ pub(super) struct PointCache {
     /// Why a cooldown expression's value is not a valid cooldown, if one
     /// is not (the first such rule).
     pub(super) cooldown_error: Option<String>,
+    /// Per schedule entry: its time before jitter (its literal, or its
+    /// expression's value).
+    pub(super) schedule_at: Vec<f64>,
+    /// Why a schedule entry's `at` expression is not a time in
+    /// [0, horizon], if one is not (the first such entry).
+    pub(super) schedule_at_error: Option<String>,
     /// Per rule: its probability, if it has one and it is parameter-only.
     pub(super) prob: Vec<Option<f64>>,
     /// Per rule: its delay distribution (or the reason it is invalid), if
@@ -78,6 +84,25 @@ impl PointCache {
                 format!(
                     "rule `{}`: `cooldown` is {c}; it must be a non-negative number",
                     r.name
+                )
+            });
+        self.schedule_at = (s.schedule.iter())
+            .map(|entry| match &entry.at_expr {
+                Some((e, _)) => e.eval(&env),
+                None => entry.at,
+            })
+            .collect();
+        self.schedule_at_error = (s.schedule.iter().enumerate())
+            .zip(&self.schedule_at)
+            .find(|(_, at)| !(**at >= 0.0 && **at <= s.horizon))
+            .map(|((i, entry), at)| {
+                let text = entry.at_expr.as_ref().map_or("", |(_, t)| t.as_str());
+                format!(
+                    "schedule entry {} (`{}{}`): `at = \"{text}\"` is {at}, outside [0, horizon = {}]",
+                    i + 1,
+                    s.events[entry.event as usize].id,
+                    entry.instance,
+                    s.horizon
                 )
             });
         self.delay = s

@@ -929,8 +929,14 @@ impl Compiler<'_> {
         horizon: f64,
     ) -> Option<ScheduleEntry> {
         let event = self.event_index(&s.event);
-        let at = self.time(&s.at, conv);
-        if let Some(at) = at {
+        let (at, at_expr) = match s.at.get_ref() {
+            toml::Value::String(text) => match self.schedule_at(&s.at) {
+                Some(e) => (Some(0.0), Some((e, text.clone()))),
+                None => (None, None),
+            },
+            _ => (self.time(&s.at, conv), None),
+        };
+        if let (Some(at), None) = (at, &at_expr) {
             if at < 0.0 || at > horizon {
                 self.err(
                     s.at.span(),
@@ -948,6 +954,7 @@ impl Compiler<'_> {
             instance: self.suffix.clone(),
             event: event?,
             at: at?,
+            at_expr,
             source: source.flatten(),
             target: target.flatten(),
             jitter: jitter.flatten(),

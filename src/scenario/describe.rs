@@ -79,6 +79,19 @@ pub fn describe(s: &Scenario) -> String {
     }
     let _ = writeln!(o, "\nschedule ({}):", s.schedule.len());
     for e in &s.schedule {
+        if let Some((_, text)) = &e.at_expr {
+            let _ = writeln!(
+                o,
+                "  t = `{text}` (from parameters): {}{}",
+                s.events[e.event as usize].id,
+                if e.jitter.is_some() {
+                    " with jitter"
+                } else {
+                    ""
+                }
+            );
+            continue;
+        }
         let date = s
             .start_day
             .map(|d| format!(" ({})", crate::time::format_date(d, s.time_unit, e.at)))

@@ -199,8 +199,12 @@ pub struct ScheduleEntry {
     pub instance: String,
     /// Event type.
     pub event: u32,
-    /// Time.
+    /// Time (unused when `at_expr` is given).
     pub at: f64,
+    /// The time when given as an expression of parameters, with its text
+    /// (the text names the entry's stream), evaluated once per parameter
+    /// point.
+    pub at_expr: Option<(Expr, String)>,
     /// Source actor.
     pub source: Option<u16>,
     /// Target actor.

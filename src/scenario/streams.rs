@@ -8,14 +8,21 @@ use std::collections::HashMap;
 
 /// The stream name of each schedule entry: `EVENT@AT`, `AT` as Rust prints
 /// the entry's time (shortest round-trip digits, `3` for 3.0), followed by
-/// a template instance's suffix (`EVENT@AT[POL]`); the second,
+/// a template instance's suffix (`EVENT@AT[POL]`); when the time is an
+/// expression of parameters, `AT` is its text in parentheses
+/// (`EVENT@(start + 2)`), so the stream does not move between parameter
+/// points; the second,
 /// third, … entry with the same `EVENT@AT` gets `#2`, `#3`, … in file order.
 pub(super) fn schedule_names(events: &[EventType], schedule: &[ScheduleEntry]) -> Vec<String> {
     let mut seen: HashMap<String, u32> = HashMap::new();
     schedule
         .iter()
         .map(|e| {
-            let base = format!("{}@{}{}", events[e.event as usize].id, e.at, e.instance);
+            let id = &events[e.event as usize].id;
+            let base = match &e.at_expr {
+                Some((_, text)) => format!("{id}@({text}){}", e.instance),
+                None => format!("{id}@{}{}", e.at, e.instance),
+            };
             let n = seen.entry(base.clone()).or_insert(0);
             *n += 1;
             if *n == 1 {

@@ -1,5 +1,6 @@
 //! Rule and event values fixed by the parameter point that a scenario may
-//! give as a number or as an expression of parameters: `cooldown`.
+//! give as a number or as an expression of parameters: a rule's `cooldown`,
+//! a schedule entry's `at`.
 
 use super::Compiler;
 use crate::expr::{Context, Expr, Type};
@@ -31,5 +32,19 @@ impl Compiler<'_> {
                 (0.0, None)
             }
         }
+    }
+
+    /// A schedule entry's `at` given as a string: an expression of
+    /// parameters (its range is checked when a replication starts).
+    pub(super) fn schedule_at(&mut self, at: &Spanned<toml::Value>) -> Option<Expr> {
+        let e = self.expr(at, Context::default(), Type::Num)?;
+        if !e.param_only() {
+            self.err(
+                at.span(),
+                "`at` must be a number, a date or an expression of parameters",
+            );
+            return None;
+        }
+        Some(e)
     }
 }
