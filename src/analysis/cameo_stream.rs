@@ -37,8 +37,10 @@ pub fn cameo_stream(scenario: &Scenario, params: &[f64], seed: u64, n: u64) -> R
         .events
         .iter()
         .map(|e| {
+            // A hidden (bookkeeping) event is left out, like one without a code.
             e.cameo
                 .as_deref()
+                .filter(|_| !e.hidden)
                 .and_then(|c| crate::cameo::lookup(c).map(|entry| (c, entry)))
         })
         .collect();

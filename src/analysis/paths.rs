@@ -129,22 +129,28 @@ fn chain_of(
             .and_then(|c| trace.get(c as usize))
             .filter(|c| c.seq < ev.seq)
     };
+    let hidden = |ev: &TraceEvent| scenario.events[ev.event as usize].hidden;
     let anchor = if anchors.is_empty() {
         let last = trace.last()?;
         if scenario.events[last.event as usize].terminal {
             last
         } else {
-            // The deepest chain; the latest on ties.
+            // The deepest chain, counting visible steps; the latest on ties;
+            // a hidden event is never the anchor.
             depth.clear();
-            let mut best = 0;
+            let mut best = None;
             for (i, ev) in trace.iter().enumerate() {
-                let d = cause_of(ev).map_or(1, |c| depth[c.seq as usize] + 1);
+                let own = u32::from(!hidden(ev));
+                let d = cause_of(ev).map_or(own, |c| depth[c.seq as usize] + own);
                 depth.push(d);
-                if d >= depth[best] {
-                    best = i;
+                if own == 1 && best.is_none_or(|b: usize| d >= depth[b]) {
+                    best = Some(i);
                 }
             }
-            &trace[best]
+            match best {
+                Some(b) => &trace[b],
+                None => return Some(Vec::new()),
+            }
         }
     } else {
         trace.iter().rev().find(|e| anchors.contains(&e.event))?
@@ -152,7 +158,10 @@ fn chain_of(
     let mut steps = Vec::new();
     let mut at = Some(anchor);
     while let Some(ev) = at {
-        steps.push((ev.event, ev.rule.unwrap_or(NO_RULE)));
+        // A hidden event's step is skipped: its cause links to what it caused.
+        if !hidden(ev) {
+            steps.push((ev.event, ev.rule.unwrap_or(NO_RULE)));
+        }
         at = cause_of(ev);
     }
     steps.reverse();

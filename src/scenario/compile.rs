@@ -907,6 +907,7 @@ impl Compiler<'_> {
             draws: effects.iter().any(|st| st.value.reads().draws),
             effects,
             terminal: ev.terminal,
+            hidden: ev.hidden,
             priority: ev.priority,
         }
     }

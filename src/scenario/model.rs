@@ -184,6 +184,9 @@ pub struct EventType {
     pub effects: Vec<Statement>,
     /// Whether the event ends the replication.
     pub terminal: bool,
+    /// A bookkeeping event (`hidden = true`): it happens and is counted, but
+    /// `paths`, the CAMEO stream and the printed report leave it out.
+    pub hidden: bool,
     /// Same-time tie-break (lower first).
     pub priority: i32,
     /// Whether an effect draws random numbers (from the stream of the

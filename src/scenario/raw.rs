@@ -102,6 +102,8 @@ pub struct RawEvent {
     #[serde(default)]
     pub terminal: bool,
     #[serde(default)]
+    pub hidden: bool,
+    #[serde(default)]
     pub priority: i32,
 }
 

@@ -135,6 +135,9 @@ pub struct RunReport {
     pub tie_audit: Option<crate::analysis::ties::TieReport>,
     /// Files written, if any.
     pub written: Vec<PathBuf>,
+    /// Metrics the printed table leaves out: the `count_<e>` columns of
+    /// hidden events (the files keep them).
+    pub hidden_metrics: Vec<String>,
 }
 
 /// Reads a scenario file, returning it with the SHA-256 of its bytes.
@@ -996,6 +999,10 @@ fn execute_job(
         seed: job.seed,
         tie_audit,
         written,
+        hidden_metrics: (scenario.events.iter())
+            .filter(|e| e.hidden)
+            .map(|e| format!("count_{}", e.id))
+            .collect(),
     })
 }
 
@@ -1092,12 +1099,16 @@ pub fn write_trace_csv(
 
 /// Renders the run's summary as a readable table: mean and 95% CI of each
 /// numeric column, share and Wilson interval of each category.
+/// The `count_<e>` rows of hidden events are left out.
 pub fn render_table(report: &RunReport) -> String {
     let mut rows: Vec<[String; 4]> = Vec::new();
     let mut csv = String::new();
     report.summary.push_rows(&mut csv, "", &report.columns);
     for line in csv.lines() {
         let f: Vec<&str> = line.split(',').collect();
+        if report.hidden_metrics.iter().any(|m| m == f[0]) {
+            continue;
+        }
         // metric,kind,category,n,mean,sd,se,lo,hi,...
         let num = |s: &str| {
             s.parse::<f64>()
