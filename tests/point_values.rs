@@ -1,5 +1,6 @@
 //! Values fixed by the parameter point that may be expressions of
-//! parameters: a rule's `cooldown`. Exact emission times, and the errors.
+//! parameters: a rule's `cooldown` and a tension's `thresholds`. Exact
+//! values, and the errors.
 
 mod common;
 use common::*;
@@ -81,6 +82,81 @@ fn a_bad_cooldown_is_a_located_or_a_run_time_error() {
     let e = first_replication_error(&s, "the cooldown is negative").to_string();
     assert!(
         e.contains("rule `r`: `cooldown` is -2; it must be a non-negative number"),
+        "{e}"
+    );
+}
+
+/// A tension that starts at 1 and halves every time unit, with the given
+/// thresholds and `thr = {thr}`.
+fn decaying(thresholds: &str, thr: f64) -> String {
+    format!(
+        r#"
+[scenario]
+name = "thresholds"
+horizon = 10
+[params]
+thr = {thr:?}
+[[actor]]
+id = "A"
+[[actor]]
+id = "B"
+[[tension]]
+between = ["A", "B"]
+initial = 1
+baseline = 0
+half_life = 1
+thresholds = {thresholds}
+"#
+    )
+}
+
+#[test]
+fn a_threshold_from_a_parameter_acts_as_its_value_and_names_its_column() {
+    for thr in [0.25, 0.7] {
+        let from_param = scenario(&decaying("[0.5, \"thr\"]", thr));
+        let literal = scenario(&decaying(&format!("[0.5, {thr:?}]"), thr));
+        let a = column_values(&from_param, "tension_A_B_above_thr", 1, 1)[0];
+        let b = column_values(&literal, &format!("tension_A_B_above_{thr}"), 1, 1)[0];
+        // 1 · 2^-t falls to x at t = log2(1/x): 2 for 0.25.
+        assert_eq!(a.to_bits(), b.to_bits(), "thr = {thr}");
+        assert!((a - (1.0 / thr).log2()).abs() < 1e-12, "{a}");
+        let half = column_values(&from_param, "tension_A_B_above_0.5", 1, 1)[0];
+        assert_eq!(half, 1.0);
+    }
+}
+
+#[test]
+fn bad_thresholds_are_located_or_run_time_errors() {
+    let want = "a threshold must be a finite number or the name of a parameter";
+    for (thresholds, message) in [
+        ("[\"thr * 2\"]", want),
+        ("[\"nope\"]", "unknown parameter `nope`"),
+        ("[0.3, 0.3]", "threshold 0.3 is listed twice"),
+        ("[\"thr\", \"thr\"]", "threshold thr is listed twice"),
+        ("[true]", want),
+    ] {
+        let e = load_error(&decaying(thresholds, 0.5));
+        assert!(e.contains(message), "{thresholds}: {e}");
+        assert!(
+            e.contains("test.toml:16:"),
+            "{thresholds}: not located: {e}"
+        );
+    }
+    let s = scenario(&decaying("[\"thr\"]", 0.5));
+    let mut engine = flashpoint::engine::Engine::new(&s);
+    let mut row = vec![0.0; engine.n_columns()];
+    let e = engine
+        .run(
+            &[f64::INFINITY],
+            &flashpoint::rng::replication_key(1, 0, None),
+            Default::default(),
+            &mut row,
+            None,
+        )
+        .expect_err("an infinite threshold");
+    assert!(
+        e.to_string()
+            .contains("tension A_B: threshold `thr` is inf; it must be a finite number"),
         "{e}"
     );
 }

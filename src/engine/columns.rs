@@ -54,7 +54,7 @@ pub fn columns(s: &Scenario) -> Vec<Column> {
     for d in &s.dyads {
         cols.push(num(format!("tension_{}_final", d.label)));
         cols.push(num(format!("tension_{}_peak", d.label)));
-        for th in &d.thresholds {
+        for th in &d.threshold_labels {
             cols.push(num(format!("tension_{}_above_{}", d.label, th)));
         }
     }

@@ -754,6 +754,9 @@ impl<'s> Engine<'s> {
         if let Some(message) = &self.point.cooldown_error {
             return Err(self.invalid(message.clone()));
         }
+        if let Some(message) = &self.point.threshold_error {
+            return Err(self.invalid(message.clone()));
+        }
         if let Some(message) = &self.point.schedule_at_error {
             return Err(self.invalid(message.clone()));
         }
@@ -876,10 +879,9 @@ impl<'s> Engine<'s> {
     /// Adds the time above each threshold between the dyad's last change and
     /// `t`, where its tension is `end`.
     fn close_segment(&mut self, d: usize, t: f64, end: f64) {
-        let dy = &self.s.dyads[d];
         let st = self.dyads[d];
         let base = self.threshold_offsets[d];
-        for (k, th) in dy.thresholds.iter().enumerate() {
+        for (k, th) in self.point.thresholds[d].iter().enumerate() {
             self.above[base + k] +=
                 tension::time_above(st.value, st.baseline, st.half_life, *th, t - st.since, end);
         }

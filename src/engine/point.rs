@@ -24,6 +24,12 @@ pub(super) struct PointCache {
     /// Why a cooldown expression's value is not a valid cooldown, if one
     /// is not (the first such rule).
     pub(super) cooldown_error: Option<String>,
+    /// Per dyad: its thresholds' values (literals, or their parameter's
+    /// value).
+    pub(super) thresholds: Vec<Vec<f64>>,
+    /// Why a threshold from a parameter is not a finite number, if one is
+    /// not (the first such).
+    pub(super) threshold_error: Option<String>,
     /// Per schedule entry: its time before jitter (its literal, or its
     /// expression's value).
     pub(super) schedule_at: Vec<f64>,
@@ -84,6 +90,24 @@ impl PointCache {
                 format!(
                     "rule `{}`: `cooldown` is {c}; it must be a non-negative number",
                     r.name
+                )
+            });
+        self.thresholds = (s.dyads.iter())
+            .map(|d| {
+                (d.thresholds.iter().zip(&d.threshold_exprs))
+                    .map(|(&x, e)| e.as_ref().map_or(x, |e| e.eval(&env)))
+                    .collect()
+            })
+            .collect();
+        self.threshold_error = (s.dyads.iter().zip(&self.thresholds))
+            .flat_map(|(d, values)| {
+                (d.threshold_labels.iter().zip(values)).map(move |(l, v)| (d, l, *v))
+            })
+            .find(|(_, _, v)| !v.is_finite())
+            .map(|(d, l, v)| {
+                format!(
+                    "tension {}: threshold `{l}` is {v}; it must be a finite number",
+                    d.label
                 )
             });
         self.schedule_at = (s.schedule.iter())

@@ -723,18 +723,19 @@ impl Compiler<'_> {
         else {
             return;
         };
-        let mut thresholds = Vec::new();
+        let (mut thresholds, mut threshold_exprs, mut threshold_labels) =
+            (Vec::new(), Vec::new(), Vec::<String>::new());
         for th in &t.thresholds {
-            if !th.get_ref().is_finite() {
-                self.err(th.span(), "a threshold must be a finite number");
-            } else if thresholds.contains(th.get_ref()) {
-                self.err(
-                    th.span(),
-                    format!("threshold {} is listed twice", th.get_ref()),
-                );
-            } else {
-                thresholds.push(*th.get_ref());
+            let Some((value, expr, label)) = self.threshold(th) else {
+                continue;
+            };
+            if threshold_labels.contains(&label) {
+                self.err(th.span(), format!("threshold {label} is listed twice"));
+                continue;
             }
+            thresholds.push(value);
+            threshold_exprs.push(expr);
+            threshold_labels.push(label);
         }
         let idx = dyads.len() as u32;
         self.scope.dyads[ai * n + bi] = Some(idx);
@@ -758,6 +759,8 @@ impl Compiler<'_> {
             lo,
             hi,
             thresholds,
+            threshold_exprs,
+            threshold_labels,
             label,
         };
         let constant = [&dyad.initial, &dyad.baseline, &dyad.half_life]
@@ -1510,7 +1513,7 @@ pub(crate) fn builtin_names(events: &[String], dyads: &[Dyad]) -> Vec<String> {
     for d in dyads {
         names.push(format!("tension_{}_final", d.label));
         names.push(format!("tension_{}_peak", d.label));
-        for th in &d.thresholds {
+        for th in &d.threshold_labels {
             names.push(format!("tension_{}_above_{}", d.label, th));
         }
     }

@@ -124,8 +124,15 @@ pub struct Dyad {
     pub lo: f64,
     /// Upper bound.
     pub hi: f64,
-    /// Thresholds whose time-above is a built-in metric.
+    /// Thresholds whose time-above is a built-in metric: the literal values
+    /// (NaN where `threshold_exprs` has the value).
     pub thresholds: Vec<f64>,
+    /// Per threshold: an expression of parameters giving its value at each
+    /// point (`None`: the literal).
+    pub threshold_exprs: Vec<Option<crate::expr::Expr>>,
+    /// Per threshold: its name in `tension_A_B_above_X` (the literal as Rust
+    /// prints it, or the parameter's name).
+    pub threshold_labels: Vec<String>,
     /// `A_B`, used in metric names.
     pub label: String,
 }

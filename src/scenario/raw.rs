@@ -87,7 +87,7 @@ pub struct RawTension {
     pub half_life: Option<ExprVal>,
     pub range: Option<Spanned<Vec<f64>>>,
     #[serde(default)]
-    pub thresholds: Vec<Spanned<f64>>,
+    pub thresholds: Vec<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]

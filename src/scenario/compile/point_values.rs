@@ -34,6 +34,39 @@ impl Compiler<'_> {
         }
     }
 
+    /// A tension threshold: a finite number (its value, no expression, and
+    /// the number as Rust prints it for the metric's name) or the name of a
+    /// parameter (NaN, the parameter's expression, and its name).
+    pub(super) fn threshold(
+        &mut self,
+        th: &Spanned<toml::Value>,
+    ) -> Option<(f64, Option<Expr>, String)> {
+        const WANT: &str = "a threshold must be a finite number or the name of a parameter (it names the `tension_A_B_above_X` column)";
+        let literal = match th.get_ref() {
+            toml::Value::Integer(i) => Some(*i as f64),
+            toml::Value::Float(f) => Some(*f),
+            toml::Value::String(name) => {
+                if !self.scope.params.iter().any(|p| p == name) {
+                    let e = self.expr(th, Context::default(), Type::Num);
+                    if e.is_some() {
+                        self.err(th.span(), WANT);
+                    }
+                    return None;
+                }
+                let e = self.expr(th, Context::default(), Type::Num)?;
+                return Some((f64::NAN, Some(e), name.clone()));
+            }
+            _ => None,
+        };
+        match literal {
+            Some(x) if x.is_finite() => Some((x, None, format!("{x}"))),
+            _ => {
+                self.err(th.span(), WANT);
+                None
+            }
+        }
+    }
+
     /// A schedule entry's `at` given as a string: an expression of
     /// parameters (its range is checked when a replication starts).
     pub(super) fn schedule_at(&mut self, at: &Spanned<toml::Value>) -> Option<Expr> {
