@@ -97,7 +97,7 @@ name = "r"
 actor = "A"
 on = "ping"
 emit = { event = "ping" }
-priority = "x"
+recheck = "x"
 [[rule]]
 name = "r2"
 actor = "A"
@@ -115,7 +115,7 @@ priority = 1.5
     for expected in [
         "test.toml:5:5: error: `p` must be a number or a table like `{ value = 0.5, min = 0, max = 1 }`",
         "test.toml:12:15: error: `range` must be a number, not the string \"inf\"",
-        "test.toml:18:12: error: `priority` must be an integer, not the string \"x\"",
+        "test.toml:18:11: error: `recheck` must be `true` or `false`, not the string \"x\"",
         "test.toml:23:8: error: `emit` must be a table like `{ event = \"…\", target = \"…\" }`, not a list",
         "test.toml:29:8: error: `once` must be `true` or `false`, not the string \"yes\"",
         "test.toml: 5 errors found",

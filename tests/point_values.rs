@@ -160,3 +160,113 @@ fn bad_thresholds_are_located_or_run_time_errors() {
         "{e}"
     );
 }
+
+/// Two events scheduled at the same time; `first` records which happened
+/// first. `a`'s priority is given by `a_priority`, `b`'s is 0.
+fn tied(a_priority: &str, pa: f64) -> String {
+    format!(
+        r#"
+[scenario]
+name = "priority"
+horizon = 10
+[params]
+pa = {pa:?}
+[[actor]]
+id = "A"
+state = {{ first = 0 }}
+[[event]]
+id = "a"
+priority = {a_priority}
+effects = ["A.first = if A.first == 0 then 1 else A.first"]
+[[event]]
+id = "b"
+effects = ["A.first = if A.first == 0 then 2 else A.first"]
+[[schedule]]
+event = "b"
+at = 1
+[[schedule]]
+event = "a"
+at = 1
+[[event]]
+id = "ping"
+[[event]]
+id = "x"
+effects = ["A.first = if A.first == 0 then 3 else A.first"]
+[[event]]
+id = "y"
+effects = ["A.first = if A.first == 0 then 4 else A.first"]
+[[schedule]]
+event = "ping"
+at = 5
+[[rule]]
+name = "rx"
+actor = "A"
+on = "ping"
+priority = "pa"
+emit = {{ event = "x" }}
+[[rule]]
+name = "ry"
+actor = "A"
+on = "ping"
+emit = {{ event = "y" }}
+[[outcome]]
+name = "first"
+value = "A.first"
+"#
+    )
+}
+
+/// An event's and a rule's `priority` from a parameter order same-time
+/// events as the value would: `a` (scheduled second) goes first only when
+/// its priority is below `b`'s 0; the rule `rx` likewise against `ry`.
+#[test]
+fn a_priority_from_a_parameter_orders_ties_as_its_value() {
+    let first = |p: &str, pa: f64| column_values(&scenario(&tied(p, pa)), "first", 1, 1)[0];
+    assert_eq!(first("\"pa\"", -1.0), 1.0);
+    assert_eq!(first("\"pa\"", 1.0), 2.0);
+    assert_eq!(first("-1", 1.0), 1.0);
+    assert_eq!(first("1", -1.0), 2.0);
+    // The rules at t = 5, alone (event `a` at priority 1 keeps A.first at 2
+    // otherwise): checked through a scenario without the t = 1 events.
+    let rules_only = |pa: f64| {
+        let text = tied("0", pa)
+            .replace("[[schedule]]\nevent = \"b\"\nat = 1\n", "")
+            .replace("[[schedule]]\nevent = \"a\"\nat = 1\n", "");
+        column_values(&scenario(&text), "first", 1, 1)[0]
+    };
+    assert_eq!(rules_only(-1.0), 3.0);
+    assert_eq!(rules_only(1.0), 4.0);
+}
+
+#[test]
+fn bad_priorities_are_located_or_run_time_errors() {
+    let e = load_error(&tied("1.5", 0.0));
+    assert!(
+        e.contains(
+            "test.toml:12:12: error: `priority` must be an integer or an expression of parameters"
+        ),
+        "{e}"
+    );
+    let e = load_error(&tied("\"count(b)\"", 0.0));
+    assert!(
+        e.contains("`priority` must be an integer or an expression of parameters"),
+        "{e}"
+    );
+    let s = scenario(&tied("\"pa\"", 0.0));
+    let mut engine = flashpoint::engine::Engine::new(&s);
+    let mut row = vec![0.0; engine.n_columns()];
+    let e = engine
+        .run(
+            &[0.5],
+            &flashpoint::rng::replication_key(1, 0, None),
+            Default::default(),
+            &mut row,
+            None,
+        )
+        .expect_err("a fractional priority");
+    assert!(
+        e.to_string()
+            .contains("event `a`: `priority` is 0.5; it must be an integer"),
+        "{e}"
+    );
+}

@@ -555,7 +555,7 @@ impl<'s> Engine<'s> {
             let tie = self.next_tie();
             self.queue.push(Entry {
                 time: at,
-                priority: s.events[entry.event as usize].priority,
+                priority: self.point.event_priority[entry.event as usize],
                 tie,
                 action: Action::Scheduled(i as u32),
                 trig_source: entry.source.unwrap_or(NONE16),
@@ -752,6 +752,9 @@ impl<'s> Engine<'s> {
                 .rekey_from(&self.base_rng, stream_id::tie_break());
         }
         if let Some(message) = &self.point.cooldown_error {
+            return Err(self.invalid(message.clone()));
+        }
+        if let Some(message) = &self.point.priority_error {
             return Err(self.invalid(message.clone()));
         }
         if let Some(message) = &self.point.threshold_error {
@@ -1115,8 +1118,9 @@ impl<'s> Engine<'s> {
             return Err(self.pending_error());
         }
         let priority = match alt {
-            0 => rule.priority,
-            i => rule.choose[i - 1].priority,
+            0 => self.point.rule_priority[ri],
+            _ if rule.priority_explicit => self.point.rule_priority[ri],
+            i => self.point.event_priority[rule.choose[i - 1].event as usize],
         };
         let tie = self.next_tie();
         self.queue.push(Entry {

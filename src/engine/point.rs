@@ -24,6 +24,14 @@ pub(super) struct PointCache {
     /// Why a cooldown expression's value is not a valid cooldown, if one
     /// is not (the first such rule).
     pub(super) cooldown_error: Option<String>,
+    /// Per event type: its priority at this point.
+    pub(super) event_priority: Vec<i32>,
+    /// Per rule: its own priority at this point, or (a rule that gives none)
+    /// that of the event type it emits with `emit`.
+    pub(super) rule_priority: Vec<i32>,
+    /// Why a priority expression's value is not an integer, if one is not
+    /// (the first such event or rule).
+    pub(super) priority_error: Option<String>,
     /// Per dyad: its thresholds' values (literals, or their parameter's
     /// value).
     pub(super) thresholds: Vec<Vec<f64>>,
@@ -92,6 +100,32 @@ impl PointCache {
                     r.name
                 )
             });
+        self.priority_error = None;
+        let mut integer = |what: String, e: &Expr| {
+            let v = e.eval(&env);
+            if v.fract() == 0.0 && v >= f64::from(i32::MIN) && v <= f64::from(i32::MAX) {
+                v as i32
+            } else {
+                self.priority_error
+                    .get_or_insert(format!("{what}: `priority` is {v}; it must be an integer"));
+                0
+            }
+        };
+        let event_priority: Vec<i32> = (s.events.iter())
+            .map(|ev| match &ev.priority_expr {
+                Some(e) => integer(format!("event `{}`", ev.id), e),
+                None => ev.priority,
+            })
+            .collect();
+        let rule_priority: Vec<i32> = (s.rules.iter())
+            .map(|r| match &r.priority_expr {
+                Some(e) => integer(format!("rule `{}`", r.name), e),
+                None if r.priority_explicit => r.priority,
+                None => event_priority[r.emit_event as usize],
+            })
+            .collect();
+        self.event_priority = event_priority;
+        self.rule_priority = rule_priority;
         self.thresholds = (s.dyads.iter())
             .map(|d| {
                 (d.thresholds.iter().zip(&d.threshold_exprs))

@@ -862,6 +862,10 @@ impl Compiler<'_> {
     }
 
     fn event(&mut self, ev: &RawEvent, goldstein_scale: Option<f64>) -> EventType {
+        let (priority, priority_expr) = match &ev.priority {
+            None => (0, None),
+            Some(p) => self.priority(p),
+        };
         let ctx = Context {
             event_actors: true,
             draws: true,
@@ -911,7 +915,8 @@ impl Compiler<'_> {
             effects,
             terminal: ev.terminal,
             hidden: ev.hidden,
-            priority: ev.priority,
+            priority,
+            priority_expr,
         }
     }
 
@@ -1160,7 +1165,9 @@ impl Compiler<'_> {
             (Some(_), None) => Some(Vec::new()),
             (None, Some(c)) => {
                 let default_source = actor.map(ActorRef::Fixed);
-                self.alternatives(c, ctx, default_source, event_priority, r.priority, true)
+                let own = r.priority.as_ref().and_then(|p| p.get_ref().as_integer());
+                let own = own.and_then(|p| i32::try_from(p).ok());
+                self.alternatives(c, ctx, default_source, event_priority, own, true)
             }
             (Some(e), Some(_)) => {
                 self.err(e.span(), "a rule has either `emit` or `choose`, not both");
@@ -1199,7 +1206,14 @@ impl Compiler<'_> {
             None => (0.0, None),
             Some(c) => self.cooldown(c),
         };
-        let priority = match (r.priority, emit_event) {
+        let (own_priority, priority_expr) = match &r.priority {
+            None => (None, None),
+            Some(p) => {
+                let (value, expr) = self.priority(p);
+                (Some(value), expr)
+            }
+        };
+        let priority = match (own_priority, emit_event) {
             (Some(p), _) => p,
             (None, Some(e)) => event_priority[e as usize],
             (None, None) => 0,
@@ -1237,6 +1251,8 @@ impl Compiler<'_> {
             cooldown,
             cooldown_expr,
             priority,
+            priority_expr,
+            priority_explicit: own_priority.is_some(),
         })
     }
 

@@ -194,8 +194,11 @@ pub struct EventType {
     /// A bookkeeping event (`hidden = true`): it happens and is counted, but
     /// `paths`, the CAMEO stream and the printed report leave it out.
     pub hidden: bool,
-    /// Same-time tie-break (lower first).
+    /// Same-time tie-break (lower first), when given as an integer.
     pub priority: i32,
+    /// The priority when given as an expression of parameters, evaluated
+    /// once per parameter point (then `priority` is unused).
+    pub priority_expr: Option<Expr>,
     /// Whether an effect draws random numbers (from the stream of the
     /// source that emitted the event).
     pub draws: bool,
@@ -332,8 +335,14 @@ pub struct Rule {
     /// The cooldown when given as an expression of parameters, evaluated
     /// once per parameter point (then `cooldown` is unused).
     pub cooldown_expr: Option<Expr>,
-    /// Priority of the emitted event.
+    /// Priority of the emitted event (the rule's integer, or the emitted
+    /// event type's literal priority).
     pub priority: i32,
+    /// The rule's priority when given as an expression of parameters.
+    pub priority_expr: Option<Expr>,
+    /// Whether the rule gives its own priority; if not, each emitted event
+    /// has its type's priority (at the parameter point).
+    pub priority_explicit: bool,
 }
 
 /// A `when_becomes` condition: it reads only parameters, actor state and

@@ -103,8 +103,7 @@ pub struct RawEvent {
     pub terminal: bool,
     #[serde(default)]
     pub hidden: bool,
-    #[serde(default)]
-    pub priority: i32,
+    pub priority: Option<ExprVal>,
 }
 
 #[derive(Deserialize)]
@@ -157,7 +156,7 @@ pub struct RawRule {
     #[serde(default)]
     pub once: bool,
     pub cooldown: Option<ExprVal>,
-    pub priority: Option<i32>,
+    pub priority: Option<ExprVal>,
 }
 
 #[derive(Deserialize)]

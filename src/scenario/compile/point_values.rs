@@ -34,6 +34,36 @@ impl Compiler<'_> {
         }
     }
 
+    /// A `priority` (of an event or a rule): an integer (returned as is) or
+    /// an expression of parameters (returned as an expression; its value
+    /// must be an integer, checked when a replication starts).
+    pub(super) fn priority(&mut self, p: &Spanned<toml::Value>) -> (i32, Option<Expr>) {
+        const WANT: &str = "`priority` must be an integer or an expression of parameters";
+        match p.get_ref() {
+            toml::Value::Integer(i) => match i32::try_from(*i) {
+                Ok(i) => (i, None),
+                Err(_) => {
+                    self.err(p.span(), format!("`priority` {i} is out of range"));
+                    (0, None)
+                }
+            },
+            toml::Value::String(_) => {
+                let Some(e) = self.expr(p, Context::default(), Type::Num) else {
+                    return (0, None);
+                };
+                if !e.param_only() {
+                    self.err(p.span(), WANT);
+                    return (0, None);
+                }
+                (0, Some(e))
+            }
+            _ => {
+                self.err(p.span(), WANT);
+                (0, None)
+            }
+        }
+    }
+
     /// A tension threshold: a finite number (its value, no expression, and
     /// the number as Rust prints it for the metric's name) or the name of a
     /// parameter (NaN, the parameter's expression, and its name).
