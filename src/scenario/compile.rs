@@ -215,7 +215,6 @@ impl Compiler<'_> {
             .iter()
             .map(|e| self.event(e.get_ref(), goldstein_scale))
             .collect();
-        let event_priority: Vec<i32> = events.iter().map(|e| e.priority).collect();
         let mut schedule: Vec<ScheduleEntry> = Vec::new();
         for s in &raw.schedule {
             let entry = s.get_ref();
@@ -238,9 +237,7 @@ impl Compiler<'_> {
             let raw_rule = r.get_ref();
             let (each, distinct) = (raw_rule.each.as_ref(), raw_rule.distinct.as_ref());
             let label = raw_rule.name.get_ref().clone();
-            rules.extend(self.each(&label, r.span(), each, distinct, |c| {
-                c.rule(raw_rule, &event_priority)
-            }));
+            rules.extend(self.each(&label, r.span(), each, distinct, |c| c.rule(raw_rule)));
         }
         let mut rules_on = vec![Vec::new(); self.scope.events.len()];
         for (i, r) in rules.iter().enumerate() {
@@ -261,9 +258,7 @@ impl Compiler<'_> {
             let raw_hazard = h.get_ref();
             let (each, distinct) = (raw_hazard.each.as_ref(), raw_hazard.distinct.as_ref());
             let label = raw_hazard.name.get_ref().clone();
-            hazards.extend(self.each(&label, h.span(), each, distinct, |c| {
-                c.hazard(raw_hazard, &event_priority)
-            }));
+            hazards.extend(self.each(&label, h.span(), each, distinct, |c| c.hazard(raw_hazard)));
         }
         let outcomes = self.outcomes(&raw.outcome, &dyads, &actors);
         let streams =
@@ -1082,9 +1077,9 @@ impl Compiler<'_> {
         ok.then_some(Some(out))
     }
 
-    fn rule(&mut self, r: &RawRule, event_priority: &[i32]) -> Option<Rule> {
+    fn rule(&mut self, r: &RawRule) -> Option<Rule> {
         let first = self.diags.len();
-        let rule = self.rule_fields(r, event_priority);
+        let rule = self.rule_fields(r);
         if r.when_becomes.is_some() {
             // Say why `source`/`target` are refused in this rule's expressions.
             for d in &mut self.diags[first..] {
@@ -1102,7 +1097,7 @@ impl Compiler<'_> {
         rule
     }
 
-    fn rule_fields(&mut self, r: &RawRule, event_priority: &[i32]) -> Option<Rule> {
+    fn rule_fields(&mut self, r: &RawRule) -> Option<Rule> {
         // A `when_becomes` rule has no triggering event, hence no
         // `source`/`target`.
         let ctx = Context {
@@ -1165,9 +1160,7 @@ impl Compiler<'_> {
             (Some(_), None) => Some(Vec::new()),
             (None, Some(c)) => {
                 let default_source = actor.map(ActorRef::Fixed);
-                let own = r.priority.as_ref().and_then(|p| p.get_ref().as_integer());
-                let own = own.and_then(|p| i32::try_from(p).ok());
-                self.alternatives(c, ctx, default_source, event_priority, own, true)
+                self.alternatives(c, ctx, default_source, true)
             }
             (Some(e), Some(_)) => {
                 self.err(e.span(), "a rule has either `emit` or `choose`, not both");
@@ -1206,17 +1199,11 @@ impl Compiler<'_> {
             None => (0.0, None),
             Some(c) => self.cooldown(c),
         };
-        let (own_priority, priority_expr) = match &r.priority {
-            None => (None, None),
-            Some(p) => {
-                let (value, expr) = self.priority(p);
-                (Some(value), expr)
-            }
-        };
-        let priority = match (own_priority, emit_event) {
-            (Some(p), _) => p,
-            (None, Some(e)) => event_priority[e as usize],
-            (None, None) => 0,
+        // Without a priority of its own, an emitted event takes its type's
+        // priority at the parameter point (engine::point).
+        let (priority, priority_expr) = match &r.priority {
+            None => (0, None),
+            Some(p) => self.priority(p),
         };
         Some(Rule {
             name: format!("{}{}", r.name.get_ref(), self.suffix),
@@ -1252,7 +1239,7 @@ impl Compiler<'_> {
             cooldown_expr,
             priority,
             priority_expr,
-            priority_explicit: own_priority.is_some(),
+            priority_explicit: r.priority.is_some(),
         })
     }
 
@@ -1317,8 +1304,6 @@ impl Compiler<'_> {
         choose: &Spanned<Vec<Spanned<RawChoice>>>,
         ctx: Context,
         default_source: Option<ActorRef>,
-        event_priority: &[i32],
-        rule_priority: Option<i32>,
         rule: bool,
     ) -> Option<Vec<Alternative>> {
         if choose.get_ref().is_empty() {
@@ -1366,7 +1351,6 @@ impl Compiler<'_> {
                         target,
                         weight,
                         delay,
-                        priority: rule_priority.unwrap_or(event_priority[event as usize]),
                     })
                 }
                 _ => ok = false,
@@ -1375,11 +1359,11 @@ impl Compiler<'_> {
         ok.then_some(out)
     }
 
-    fn hazard(&mut self, h: &RawHazard, event_priority: &[i32]) -> Option<Hazard> {
+    fn hazard(&mut self, h: &RawHazard) -> Option<Hazard> {
         let ctx = Context::default();
         let choose = match (&h.event, &h.choose) {
             (Some(_), None) => Some(Vec::new()),
-            (None, Some(c)) => self.alternatives(c, ctx, None, event_priority, None, false),
+            (None, Some(c)) => self.alternatives(c, ctx, None, false),
             (Some(e), Some(_)) => {
                 self.err(
                     e.span(),

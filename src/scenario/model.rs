@@ -335,8 +335,8 @@ pub struct Rule {
     /// The cooldown when given as an expression of parameters, evaluated
     /// once per parameter point (then `cooldown` is unused).
     pub cooldown_expr: Option<Expr>,
-    /// Priority of the emitted event (the rule's integer, or the emitted
-    /// event type's literal priority).
+    /// The rule's own priority when given as an integer (see
+    /// `priority_explicit`).
     pub priority: i32,
     /// The rule's priority when given as an expression of parameters.
     pub priority_expr: Option<Expr>,
@@ -368,8 +368,6 @@ pub struct Alternative {
     pub weight: Expr,
     /// A rule alternative's own delay (`None`: the rule's).
     pub delay: Option<Delay>,
-    /// Priority of the emitted event.
-    pub priority: i32,
 }
 
 /// A spontaneous event with a state-dependent rate.
