@@ -635,12 +635,10 @@ impl<'s> Engine<'s> {
                         };
                         let i = pick(&hz.choose, &view, v)
                             .map_err(|m| self.invalid(format!("hazard `{}`: {m}", hz.name)))?;
+                        // A hazard's alternatives name actor ids only.
                         let a = &hz.choose[i];
-                        let fixed = |r: Option<ActorRef>| match r {
-                            Some(ActorRef::Fixed(x)) => Some(x),
-                            _ => None,
-                        };
-                        (a.event, fixed(a.source), fixed(a.target))
+                        let actor = |r: Option<ActorRef>| r.map(|r| view.actor(r));
+                        (a.event, actor(a.source), actor(a.target))
                     };
                     if self.happen(
                         params,
