@@ -4,8 +4,6 @@
 //! those events within the longest window (older ones are dropped, so memory
 //! is bounded by what the windows can hold).
 
-use crate::expr::ParamEnv;
-use crate::scenario::History;
 use std::collections::VecDeque;
 
 /// One slot's state.
@@ -34,22 +32,14 @@ impl Slot {
         }
     }
 
-    /// Empties the slot for a replication with parameters `params`; the
-    /// error names a window that is negative or NaN.
-    pub(super) fn reset(&mut self, h: &History, params: &[f64]) -> Result<(), f64> {
+    /// Empties the slot for a replication in which its longest window is
+    /// `keep` (`None`: no `count(e, W)` reads it).
+    pub(super) fn reset(&mut self, keep: Option<f64>) {
         self.count = 0.0;
         self.first = f64::INFINITY;
         self.last = f64::NEG_INFINITY;
         self.times.clear();
-        self.keep = None;
-        for w in &h.windows {
-            let w = w.eval(&ParamEnv(params));
-            if w.is_nan() || w < 0.0 {
-                return Err(w);
-            }
-            self.keep = Some(self.keep.map_or(w, |k: f64| k.max(w)));
-        }
-        Ok(())
+        self.keep = keep;
     }
 
     /// Records an event at `now`.

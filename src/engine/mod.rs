@@ -708,16 +708,14 @@ impl<'s> Engine<'s> {
         self.counts.iter_mut().for_each(|c| *c = 0.0);
         self.first.iter_mut().for_each(|c| *c = f64::INFINITY);
         self.last.iter_mut().for_each(|c| *c = f64::NEG_INFINITY);
-        for (slot, h) in self.histories.iter_mut().zip(&s.histories) {
-            if let Err(w) = slot.reset(h, params) {
-                return Err(SimError::Invalid {
-                    time: 0.0,
-                    message: format!(
-                        "a window of `count({}, …)` is {w}; it must be a non-negative number",
-                        s.events[h.key.event as usize].id
-                    ),
-                });
-            }
+        if let Some(message) = &self.point.window_error {
+            return Err(SimError::Invalid {
+                time: 0.0,
+                message: message.clone(),
+            });
+        }
+        for (slot, &keep) in self.histories.iter_mut().zip(&self.point.window_keep) {
+            slot.reset(keep);
         }
         self.queue.clear();
         self.rule_last_emit

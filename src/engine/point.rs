@@ -24,6 +24,12 @@ pub(super) struct PointCache {
     /// Why a cooldown expression's value is not a valid cooldown, if one
     /// is not (the first such rule).
     pub(super) cooldown_error: Option<String>,
+    /// Per history slot: its longest window at this point (`None`: no
+    /// `count(e, W)` reads it).
+    pub(super) window_keep: Vec<Option<f64>>,
+    /// Why a window's value is not a non-negative number, if one is not
+    /// (the first such).
+    pub(super) window_error: Option<String>,
     /// Per event type: its priority at this point.
     pub(super) event_priority: Vec<i32>,
     /// Per rule: its own priority at this point, or (a rule that gives none)
@@ -100,6 +106,23 @@ impl PointCache {
                     r.name
                 )
             });
+        self.window_error = None;
+        self.window_keep = (s.histories.iter())
+            .map(|h| {
+                let mut keep: Option<f64> = None;
+                for w in &h.windows {
+                    let w = w.eval(&env);
+                    if w.is_nan() || w < 0.0 {
+                        self.window_error.get_or_insert(format!(
+                            "a window of `count({}, …)` is {w}; it must be a non-negative number",
+                            s.events[h.key.event as usize].id
+                        ));
+                    }
+                    keep = Some(keep.map_or(w, |k| k.max(w)));
+                }
+                keep
+            })
+            .collect();
         self.priority_error = None;
         let mut integer = |what: String, e: &Expr| {
             let v = e.eval(&env);
