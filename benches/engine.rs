@@ -11,8 +11,8 @@ use flashpoint::engine::queue::{Action, Entry, Queue};
 use flashpoint::engine::{Engine, RunOptions, TraceEvent};
 use flashpoint::expr::{ActorRef, Env, Interval, IntervalEnv};
 use flashpoint::rng::{replication_key, Stream};
+use flashpoint::runner::harness::{execute, Plan};
 use flashpoint::scenario::Scenario;
-use flashpoint::sweep::harness::{execute, Plan};
 use std::hint::black_box;
 
 fn west2025() -> (Scenario, Vec<f64>) {

@@ -41,12 +41,14 @@
 pub mod analysis;
 pub mod cameo;
 pub mod diag;
+pub mod digest;
 pub mod engine;
 pub mod error;
 pub mod expr;
 pub mod output;
 pub mod plot;
 pub mod rng;
+pub mod runner;
 pub mod scenario;
 pub mod stats;
 pub mod sweep;

@@ -2,7 +2,7 @@
 //! into the library, printing, and exit codes. Nothing else.
 
 use clap::{Args, Parser, Subcommand};
-use flashpoint::analysis::{self, cameo_stream, compare, paths, sensitivity, ties};
+use flashpoint::analysis::{cameo_stream, compare, paths, sensitivity, ties};
 use flashpoint::sweep::{self, RunConfig, SweepConfig};
 use flashpoint::Error;
 use std::io::IsTerminal;
@@ -156,9 +156,9 @@ struct PathsArgs {
 struct SensitivityArgs {
     /// The scenario file (TOML).
     scenario: PathBuf,
-    /// A parameter to vary over a range: --vary NAME=lo:hi (repeatable; within its bounds).
-    #[arg(long, value_name = "NAME=lo:hi", required = true, value_parser = sensitivity::parse_vary)]
-    vary: Vec<sensitivity::Vary>,
+    /// A parameter to vary over a range: --vary NAME=lo:hi, or NAME for its declared bounds (repeatable; within its bounds).
+    #[arg(long, value_name = "NAME=lo:hi", required = true)]
+    vary: Vec<String>,
     /// morris:N (N trajectories) or sobol:N (N base samples).
     #[arg(long, value_name = "morris:N|sobol:N", value_parser = sensitivity::parse_method)]
     method: sensitivity::Method,
@@ -339,18 +339,8 @@ impl Progress {
     }
 }
 
-fn parse_set(s: &str) -> Result<(String, f64), String> {
-    let (name, value) = s
-        .split_once('=')
-        .ok_or_else(|| format!("expected NAME=VALUE, got `{s}`"))?;
-    let value: f64 = value
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{value}` is not a number"))?;
-    if !value.is_finite() {
-        return Err(format!("`{s}`: the value must be finite"));
-    }
-    Ok((name.trim().to_string(), value))
+fn parse_set(s: &str) -> Result<(String, f64), flashpoint::scenario::ParamError> {
+    flashpoint::scenario::parse_assignment(s)
 }
 
 /// `--threads` above this many per core is refused (but at least
@@ -364,8 +354,8 @@ fn threads(n: Option<usize>) -> Result<usize, Error> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cap = cores.saturating_mul(THREADS_PER_CORE).max(MIN_THREAD_CAP);
     match n {
-        Some(0) => Err(Error::Usage("--threads must be at least 1".into())),
-        Some(n) if n > cap => Err(Error::Usage(format!(
+        Some(0) => Err(Error::invalid("threads", "--threads must be at least 1")),
+        Some(n) if n > cap => Err(Error::invalid("threads", format!(
             "--threads {n} is more than {cap}, the most allowed on this machine ({cores} cores; {THREADS_PER_CORE} per core, at least {MIN_THREAD_CAP}); results do not depend on the thread count, so give at most {cap}"
         ))),
         Some(n) => Ok(n),
@@ -378,8 +368,9 @@ fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(a) => {
             if a.trace > 0 && a.out.is_none() && a.events_cameo.is_none() {
-                return Err(Error::Usage(
-                    "--trace needs --out DIR to write events.csv (or --events-cameo FILE)".into(),
+                return Err(Error::invalid(
+                    "trace",
+                    "--trace needs --out DIR to write events.csv (or --events-cameo FILE)",
                 ));
             }
             let n_threads = threads(a.threads)?;
@@ -437,13 +428,16 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Compare(a) => {
             let arm = |file: Option<PathBuf>, values: &str, flag: &str| {
                 let scenario_path = file.or_else(|| a.scenario.clone()).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "give a SCENARIO, or --{flag}-file for policy {}",
-                        flag.to_uppercase()
-                    ))
+                    Error::invalid(
+                        "scenario",
+                        format!(
+                            "give a SCENARIO, or --{flag}-file for policy {}",
+                            flag.to_uppercase()
+                        ),
+                    )
                 })?;
-                let overrides = analysis::parse_assignments(values)
-                    .map_err(|e| Error::Usage(format!("--{flag}: {e}")))?;
+                let overrides = flashpoint::scenario::parse_assignments(values)
+                    .map_err(|e| e.within(format!("--{flag}")))?;
                 Ok::<_, Error>(compare::Arm {
                     scenario_path,
                     overrides,
@@ -519,7 +513,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 (_, Some(dir)) => (dir, true),
                 (Some(dir), None) => (dir, false),
                 (None, None) => {
-                    return Err(Error::Usage("give --out DIR (or --resume DIR)".into()))
+                    return Err(Error::invalid("out", "give --out DIR (or --resume DIR)"))
                 }
             };
             let config = SweepConfig {
@@ -587,7 +581,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             print(&format!("wrote {}\n", path.display()))
         }
         Command::Validate { scenario } => {
-            let (s, _) = sweep::load_scenario(&scenario)?;
+            let (s, _) = flashpoint::scenario::load_hashed(&scenario)?;
             print(&flashpoint::scenario::describe(&s))
         }
     }
@@ -659,9 +653,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             report_error(&e);
-            match e {
-                Error::Usage(_) => ExitCode::from(2),
-                _ => ExitCode::FAILURE,
+            if e.is_usage() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
             }
         }
     }

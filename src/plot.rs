@@ -24,9 +24,9 @@
 //! through [`write_atomic`].
 
 use crate::error::{Error, Result};
+use crate::output::manifest::{read_manifest, resolve_scenario};
 use crate::output::write_atomic;
 use crate::scenario::{OutcomeKind, Scenario};
-use crate::sweep::check::{read_manifest, resolve_scenario};
 use crate::time::format_date;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -76,17 +76,18 @@ impl PlotOut {
             Some(ext) if ext.eq_ignore_ascii_case("svg") => PlotFormat::Svg,
             Some(ext) if ext.eq_ignore_ascii_case("png") => {
                 if !cfg!(feature = "png") {
-                    return Err(Error::Usage(
-                        "plot: this flashpoint was built without the `png` feature; write .svg, or rebuild with default features".into(),
-                    ));
+                    return Err(Error::invalid("plot", "plot: this flashpoint was built without the `png` feature; write .svg, or rebuild with default features",));
                 }
                 PlotFormat::Png
             }
             Some(ext) => {
-                return Err(Error::Usage(format!(
-                    "plot: --out must end in .svg or .png (got .{})",
-                    ext.to_string_lossy()
-                )))
+                return Err(Error::invalid(
+                    "out",
+                    format!(
+                        "plot: --out must end in .svg or .png (got .{})",
+                        ext.to_string_lossy()
+                    ),
+                ))
             }
         };
         Ok(PlotOut { path, format })
@@ -141,13 +142,13 @@ struct BandRow {
 }
 
 fn plot_error(e: impl std::fmt::Display) -> Error {
-    Error::Usage(format!("plot: drawing failed: {e}"))
+    Error::invalid("plot", format!("plot: drawing failed: {e}"))
 }
 
 /// A parsed CSV file: header and rows of fields.
 fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Usage(format!("plot: {}: {e}", path.display())))?;
+        .map_err(|e| Error::invalid("plot", format!("plot: {}: {e}", path.display())))?;
     let mut lines = text.lines();
     let header: Vec<String> = lines
         .next()
@@ -164,10 +165,13 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
 
 fn column(header: &[String], name: &str, path: &Path) -> Result<usize> {
     header.iter().position(|h| h == name).ok_or_else(|| {
-        Error::Usage(format!(
-            "plot: {} has no `{name}` column: not a flashpoint file?",
-            path.display()
-        ))
+        Error::invalid(
+            "plot",
+            format!(
+                "plot: {} has no `{name}` column: not a flashpoint file?",
+                path.display()
+            ),
+        )
     })
 }
 
@@ -196,7 +200,7 @@ fn load_main(config: &PlotConfig) -> Result<MainData> {
     // the plot is still drawn without it.
     let scenario: Option<Scenario> = resolve_scenario(&manifest, dir)
         .ok()
-        .and_then(|p| crate::sweep::load_scenario(&p).ok())
+        .and_then(|p| crate::scenario::load_hashed(&p).ok())
         .map(|(s, _)| s);
 
     // summary.csv
@@ -266,11 +270,14 @@ fn load_main(config: &PlotConfig) -> Result<MainData> {
             });
         }
         if point_col.is_some() && bands.is_empty() {
-            return Err(Error::Usage(format!(
-                "plot: {} has no rows for --point {}",
-                ts_path.display(),
-                config.point
-            )));
+            return Err(Error::invalid(
+                "point",
+                format!(
+                    "plot: {} has no rows for --point {}",
+                    ts_path.display(),
+                    config.point
+                ),
+            ));
         }
     }
 
@@ -339,17 +346,23 @@ pub fn plot(config: &PlotConfig) -> Result<PathBuf> {
     let sens_path = dir.join("sensitivity.csv");
     let has_sens = sens_path.exists();
     if !has_summary && !has_sens {
-        return Err(Error::Usage(format!(
-            "plot: {} has neither summary.csv (written by `run --out` or `sweep --out`) \
+        return Err(Error::invalid(
+            "plot",
+            format!(
+                "plot: {} has neither summary.csv (written by `run --out` or `sweep --out`) \
              nor sensitivity.csv (written by `sensitivity --out`)",
-            dir.display()
-        )));
+                dir.display()
+            ),
+        ));
     }
     if config.metric.is_some() && !has_sens {
-        return Err(Error::Usage(format!(
-            "plot: --metric selects sensitivity charts, but {} has no sensitivity.csv",
-            dir.display()
-        )));
+        return Err(Error::invalid(
+            "metric",
+            format!(
+                "plot: --metric selects sensitivity charts, but {} has no sensitivity.csv",
+                dir.display()
+            ),
+        ));
     }
     let main = if has_summary {
         Some(load_main(config)?)
@@ -378,10 +391,10 @@ pub fn plot(config: &PlotConfig) -> Result<PathBuf> {
     let sens_rows = sens.len().div_ceil(2);
     let panel_rows = fan_rows + share_rows + mean_rows + sens_rows;
     if panel_rows == 0 {
-        return Err(Error::Usage(format!(
-            "plot: nothing to draw in {}",
-            dir.display()
-        )));
+        return Err(Error::invalid(
+            "plot",
+            format!("plot: nothing to draw in {}", dir.display()),
+        ));
     }
     let height = TITLE_HEIGHT + PANEL_HEIGHT * panel_rows as u32;
     let mut svg = String::new();
@@ -494,7 +507,7 @@ fn split_csv_line(line: &str) -> Vec<String> {
 /// `metric=category`).
 fn read_sensitivity(path: &Path, metric: Option<&str>) -> Result<Vec<SensChart>> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Usage(format!("plot: {}: {e}", path.display())))?;
+        .map_err(|e| Error::invalid("plot", format!("plot: {}: {e}", path.display())))?;
     let mut lines = text.lines();
     let header = split_csv_line(lines.next().unwrap_or(""));
     let c = |n: &str| column(&header, n, path);
@@ -568,10 +581,13 @@ fn read_sensitivity(path: &Path, metric: Option<&str>) -> Result<Vec<SensChart>>
     }
     if let Some(want) = metric {
         if charts.is_empty() {
-            return Err(Error::Usage(format!(
-                "plot: {} has no metric `{want}` (give a metric name, or metric=category)",
-                path.display()
-            )));
+            return Err(Error::invalid(
+                "plot",
+                format!(
+                    "plot: {} has no metric `{want}` (give a metric name, or metric=category)",
+                    path.display()
+                ),
+            ));
         }
     } else {
         charts.truncate(MAX_SENSITIVITY_CHARTS);

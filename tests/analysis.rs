@@ -717,7 +717,7 @@ fn morris_effects_on_the_ishigami_grid() {
 
 #[test]
 fn sensitivity_arguments_are_checked() {
-    use sensitivity::{parse_method, parse_vary, resolve_vary, Vary};
+    use sensitivity::{parse_method, resolve_vary};
     assert_eq!(
         parse_method("morris:20"),
         Ok(sensitivity::Method::Morris { trajectories: 20 })
@@ -726,33 +726,31 @@ fn sensitivity_arguments_are_checked() {
     assert!(parse_method("fast:10")
         .unwrap_err()
         .contains("unknown method"));
-    assert!(parse_vary("x=2:1")
-        .unwrap_err()
-        .contains("lo must be below hi"));
-    assert!(parse_vary("x=1").unwrap_err().contains("NAME=lo:hi"));
     let s = ishigami();
-    let v = |name: &str, lo, hi| Vary {
-        name: name.into(),
-        lo,
-        hi,
+    let e = |vary: &[&str], set: &[(String, f64)]| {
+        let vary: Vec<String> = vary.iter().map(|v| v.to_string()).collect();
+        resolve_vary(&s, &vary, set).unwrap_err().to_string()
     };
-    let e = resolve_vary(&s, &[v("x4", 0.0, 1.0)], &[])
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("unknown parameter `x4`"), "{e}");
-    let e = resolve_vary(&s, &[v("x1", 0.0, 4.0)], &[])
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("outside its bounds"), "{e}");
-    let e = resolve_vary(&s, &[v("x1", 0.0, 1.0), v("x1", 0.0, 2.0)], &[])
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("varied twice"), "{e}");
-    let e = resolve_vary(&s, &[v("x1", 0.0, 1.0)], &[("x1".into(), 0.5)])
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("both --set and --vary"), "{e}");
-    assert!(resolve_vary(&s, &[], &[]).is_err());
+    assert_eq!(
+        e(&["x1=2:1"], &[]),
+        "--vary x1: the range 2:1 is empty or inverted"
+    );
+    assert_eq!(
+        e(&["x1=1"], &[]),
+        "--vary x1: sensitivity varies a parameter over a range; give NAME=lo:hi or NAME, not `x1=1`"
+    );
+    assert!(e(&["x4=0:1"], &[]).contains("unknown parameter `x4`"));
+    assert!(e(&["x1=0:4"], &[]).contains("outside the declared bounds"));
+    assert_eq!(e(&["x1=0:1", "x1=0:2"], &[]), "--vary x1 is given twice");
+    assert_eq!(
+        e(&["x1=0:1"], &[("x1".into(), 0.5)]),
+        "parameter `x1` is both --set and --vary; drop one"
+    );
+    assert_eq!(e(&[], &[]), "give at least one --vary NAME=lo:hi");
+    // A bare name varies the parameter over its declared bounds.
+    let v = resolve_vary(&s, &["x1".to_string()], &[]).unwrap();
+    let p = &s.params[v[0].0];
+    assert_eq!((v[0].1, v[0].2), (p.min, p.max));
 }
 
 // ------------------------------------------------------------------ CAMEO stream

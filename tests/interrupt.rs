@@ -7,7 +7,7 @@ mod common;
 use common::crash::{assert_same_result, kill, succeed, trace, with_fault};
 use common::{flashpoint, read, temp_dir};
 use flashpoint::output::manifest::{Manifest, ScenarioInfo, Totals};
-use flashpoint::sweep::design::{self, DesignKind};
+use flashpoint::runner::design::{self, DesignKind};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -93,7 +93,7 @@ proptest! {
 #[test]
 fn the_points_of_every_design_kind_come_back_bit_identical() {
     let (scenario, _) =
-        flashpoint::sweep::load_scenario(Path::new("scenarios/west2025.toml")).expect("loads");
+        flashpoint::scenario::load_hashed(Path::new("scenarios/west2025.toml")).expect("loads");
     let vary: Vec<_> = ["incident_gain=0:0.3:31", "close_prob=0.01:0.99"]
         .iter()
         .map(|t| design::parse_vary(t, &scenario).expect("vary"))

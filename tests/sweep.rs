@@ -853,9 +853,9 @@ fn harness_run(
     fail_at: Option<usize>,
 ) -> (
     Vec<u64>,
-    Result<Result<(), usize>, flashpoint::sweep::harness::RepError>,
+    Result<Result<(), usize>, flashpoint::error::RepError>,
 ) {
-    use flashpoint::sweep::harness::{execute, Plan};
+    use flashpoint::runner::harness::{execute, Plan};
     let plan = Plan {
         scenario: s,
         points: vec![s.params.iter().map(|p| p.value).collect()],
@@ -893,22 +893,26 @@ fn the_harness_reports_the_first_failure_in_order_on_any_thread_count() {
         })
         .collect();
     assert!(
-        failing.len() > 1 && failing[0] > 2 * flashpoint::sweep::harness::BLOCK,
+        failing.len() > 1 && failing[0] > 2 * flashpoint::runner::harness::BLOCK,
         "{failing:?}"
     );
     let first = failing[0];
-    let failing_block = first / flashpoint::sweep::harness::BLOCK;
+    let failing_block = first / flashpoint::runner::harness::BLOCK;
     for threads in [1, 2, 3] {
         let (seen, outcome) = harness_run(&s, 20_000, threads, None);
         let err = outcome.expect_err("a replication fails");
-        assert_eq!((err.point, err.rep), (0, first), "{threads} threads");
+        assert_eq!(
+            (err.source, err.rep),
+            (flashpoint::error::RepSource::Point(0), first),
+            "{threads} threads"
+        );
         assert!(
             err.to_string().contains("set a state variable to -inf"),
             "{err}"
         );
         // Every block before the failing one reached the sink, in order.
         let expected: Vec<u64> = (0..failing_block)
-            .map(|b| b * flashpoint::sweep::harness::BLOCK)
+            .map(|b| b * flashpoint::runner::harness::BLOCK)
             .collect();
         assert_eq!(seen, expected, "{threads} threads");
     }
@@ -921,14 +925,14 @@ fn the_harness_stops_at_the_sinks_error() {
         let (seen, outcome) = harness_run(&s, 10_000, threads, Some(7));
         assert_eq!(outcome.expect("no replication fails"), Err(7));
         let expected: Vec<u64> = (0..7)
-            .map(|b| b * flashpoint::sweep::harness::BLOCK)
+            .map(|b| b * flashpoint::runner::harness::BLOCK)
             .collect();
         assert_eq!(seen, expected);
         let (seen, outcome) = harness_run(&s, 10_000, threads, None);
         assert_eq!(outcome.expect("no replication fails"), Ok(()));
         // 10 000 replications: 39 full blocks and one of 16, in order.
         let expected: Vec<u64> = (0..40)
-            .map(|b| b * flashpoint::sweep::harness::BLOCK)
+            .map(|b| b * flashpoint::runner::harness::BLOCK)
             .collect();
         assert_eq!(seen, expected);
     }
@@ -940,7 +944,7 @@ fn the_harness_stops_at_the_sinks_error() {
 /// multiples of `BLOCK`.
 #[test]
 fn the_harness_makes_its_blocks_as_it_goes() {
-    use flashpoint::sweep::harness::{execute, Plan, BLOCK};
+    use flashpoint::runner::harness::{execute, Plan, BLOCK};
     let s = common::scenario(CALM);
     let huge = 1_000_000_000_000_000;
     let (seen, outcome) = harness_run(&s, huge, 2, Some(3));

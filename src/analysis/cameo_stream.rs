@@ -15,11 +15,11 @@
 //! review) are skipped. Rows are in (rep, time) order.
 
 use crate::engine::{columns, Engine, RunOptions, TraceEvent};
+use crate::error::RepError;
 use crate::error::{Error, Result};
 use crate::output::{push_f64, write_atomic};
 use crate::rng::replication_key;
 use crate::scenario::Scenario;
-use crate::sweep::harness::RepError;
 use std::path::PathBuf;
 
 /// Header of the CAMEO event stream.
@@ -54,11 +54,7 @@ pub fn cameo_stream(scenario: &Scenario, params: &[f64], seed: u64, n: u64) -> R
                 &mut out,
                 Some(&mut trace),
             )
-            .map_err(|error| RepError {
-                point: 0,
-                rep,
-                error,
-            })?;
+            .map_err(|error| RepError::at_point(0, rep, error))?;
         for ev in &trace {
             let Some((code, entry)) = codes[ev.event as usize] else {
                 continue;
@@ -110,7 +106,7 @@ pub struct CameoConfig {
 /// to `config.file`, atomically. Returns the path written.
 pub fn write_cameo_stream(config: &CameoConfig) -> Result<PathBuf> {
     crate::output::manifest::claim_out_file(&config.file, config.force)?;
-    let (scenario, _) = crate::sweep::load_scenario(&config.scenario_path)?;
+    let (scenario, _) = crate::scenario::load_hashed(&config.scenario_path)?;
     let params = super::checked_params(&scenario, &config.overrides, "--set")?;
     let seed = config.seed.unwrap_or(scenario.seed);
     let text = cameo_stream(&scenario, &params, seed, config.reps)?;

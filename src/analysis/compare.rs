@@ -22,15 +22,15 @@
 use super::{checked_params, csv_field, fmt_num, in_blocks, metrics, render_table, Metric};
 use crate::engine::{columns, Column, Engine, RunOptions};
 use crate::error::{Error, Result};
+use crate::error::{RepError, RepSource};
 use crate::output::manifest::{
     param_map, AnalysisRecord, OutputDir, ScenarioInfo, Totals, RNG_DESCRIPTION,
 };
 use crate::output::push_f64;
 use crate::rng::replication_key;
+use crate::scenario::load_hashed as load_scenario;
 use crate::scenario::Scenario;
 use crate::stats::{Moments, Z95};
-use crate::sweep::harness::RepError;
-use crate::sweep::load_scenario;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -136,18 +136,21 @@ impl Acc {
 pub fn check_same_columns(a: &[Column], b: &[Column]) -> Result<()> {
     for (x, y) in a.iter().zip(b) {
         if x != y {
-            return Err(Error::Usage(format!(
+            return Err(Error::invalid("compare", format!(
                 "the two scenarios have different outputs: column `{}` in A, `{}` in B (a comparison needs the same outcomes, event types and dyads, in the same order)",
                 x.name, y.name
             )));
         }
     }
     if a.len() != b.len() {
-        return Err(Error::Usage(format!(
-            "the two scenarios have different outputs: {} columns in A, {} in B",
-            a.len(),
-            b.len()
-        )));
+        return Err(Error::invalid(
+            "compare",
+            format!(
+                "the two scenarios have different outputs: {} columns in A, {} in B",
+                a.len(),
+                b.len()
+            ),
+        ));
     }
     Ok(())
 }
@@ -199,12 +202,18 @@ fn compare_counting(
             let opts = RunOptions::default();
             for rep in range {
                 let key = replication_key(seed, rep, None);
-                let err = |point| move |error| RepError { point, rep, error };
-                ea.run(pa, &key, opts, &mut ra, None).map_err(err(0))?;
-                eb.run(pb, &key, opts, &mut rb, None).map_err(err(1))?;
+                let err = |policy| {
+                    move |error| RepError {
+                        source: RepSource::Policy(policy),
+                        rep,
+                        error,
+                    }
+                };
+                ea.run(pa, &key, opts, &mut ra, None).map_err(err('A'))?;
+                eb.run(pb, &key, opts, &mut rb, None).map_err(err('B'))?;
                 let independent = replication_key(seed, rep, Some(1));
                 eb.run(pb, &independent, opts, &mut ri, None)
-                    .map_err(err(1))?;
+                    .map_err(err('B'))?;
                 events += (ra[n_events_col] + rb[n_events_col] + ri[n_events_col]) as u64;
                 for (m, acc) in mets.iter().zip(&mut acc) {
                     let (a, b, i) = (m.value(&ra), m.value(&rb), m.value(&ri));
@@ -308,8 +317,9 @@ pub fn compare_csv(rows: &[CompareRow]) -> String {
 /// Runs the comparison a `compare` request describes and writes its files.
 pub fn compare(config: &CompareConfig) -> Result<CompareReport> {
     if config.reps < 2 {
-        return Err(Error::Usage(
-            "--reps must be at least 2 (a standard error needs two replications)".into(),
+        return Err(Error::invalid(
+            "reps",
+            "--reps must be at least 2 (a standard error needs two replications)",
         ));
     }
     let (sa, sha_a) = load_scenario(&config.a.scenario_path)?;
@@ -321,9 +331,7 @@ pub fn compare(config: &CompareConfig) -> Result<CompareReport> {
     let pa = checked_params(&sa, &config.a.overrides, "--a")?;
     let pb = checked_params(&sb, &config.b.overrides, "--b")?;
     if sha_a == sha_b && pa == pb {
-        return Err(Error::Usage(
-            "policies A and B are identical: give --a/--b parameter values or --a-file/--b-file scenarios that differ".into(),
-        ));
+        return Err(Error::invalid("a", "policies A and B are identical: give --a/--b parameter values or --a-file/--b-file scenarios that differ",));
     }
     let seed = config.seed.unwrap_or(sa.seed);
     // Refused before the work if it already holds a result.

@@ -27,6 +27,7 @@
 
 use super::{checked_params, column_index, csv_field, in_blocks, render_table_aligned};
 use crate::engine::{columns, ColumnKind, Engine, RunOptions, TraceEvent};
+use crate::error::RepError;
 use crate::error::{Error, Result};
 use crate::output::manifest::{
     param_map, AnalysisRecord, OutputDir, ScenarioInfo, Totals, RNG_DESCRIPTION,
@@ -35,7 +36,6 @@ use crate::output::push_f64;
 use crate::rng::replication_key;
 use crate::scenario::Scenario;
 use crate::stats::{wilson, Z95};
-use crate::sweep::harness::RepError;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -218,10 +218,13 @@ fn top_paths_counting(
     let cols = columns(scenario);
     let n_events_col = cols.iter().position(|c| c.name == "n_events");
     let ColumnKind::Categorical(labels) = &cols[group].kind else {
-        return Err(Error::Usage(format!(
-            "`{}` is numeric; paths groups replications by a categorical outcome",
-            cols[group].name
-        )));
+        return Err(Error::invalid(
+            "paths",
+            format!(
+                "`{}` is numeric; paths groups replications by a categorical outcome",
+                cols[group].name
+            ),
+        ));
     };
     let n_cols = cols.len();
     let mut counts = Counts::new();
@@ -248,11 +251,7 @@ fn top_paths_counting(
                         &mut row,
                         Some(&mut trace),
                     )
-                    .map_err(|error| RepError {
-                        point: 0,
-                        rep,
-                        error,
-                    })?;
+                    .map_err(|error| RepError::at_point(0, rep, error))?;
                 let label = row[group] as usize;
                 sizes[label] += 1;
                 events += n_events_col.map_or(0, |c| row[c] as u64);
@@ -335,12 +334,12 @@ pub fn paths_csv(outcome: &str, rows: &[PathRow]) -> String {
 /// Runs a `paths` request and writes `paths.csv` and `manifest.json`.
 pub fn paths(config: &PathsConfig) -> Result<PathsReport> {
     if config.reps == 0 {
-        return Err(Error::Usage("--reps must be at least 1".into()));
+        return Err(Error::invalid("reps", "--reps must be at least 1"));
     }
     if config.top == 0 {
-        return Err(Error::Usage("--top must be at least 1".into()));
+        return Err(Error::invalid("top", "--top must be at least 1"));
     }
-    let (scenario, sha256) = crate::sweep::load_scenario(&config.scenario_path)?;
+    let (scenario, sha256) = crate::scenario::load_hashed(&config.scenario_path)?;
     let params = checked_params(&scenario, &config.overrides, "--set")?;
     let seed = config.seed.unwrap_or(scenario.seed);
     let cols = columns(&scenario);
@@ -352,7 +351,7 @@ pub fn paths(config: &PathsConfig) -> Result<PathsReport> {
             .filter(|c| c.kind != ColumnKind::Numeric)
             .map(|c| c.name.as_str())
             .collect();
-        return Err(Error::Usage(format!(
+        return Err(Error::invalid("outcome", format!(
             "--outcome `{outcome}` is numeric; paths groups replications by a categorical outcome: {}",
             categorical.join(", ")
         )));
@@ -363,9 +362,10 @@ pub fn paths(config: &PathsConfig) -> Result<PathsReport> {
             let hint = crate::diag::suggest(name, scenario.events.iter().map(|e| e.id.as_str()))
                 .map(|s| format!("; did you mean `{s}`?"))
                 .unwrap_or_default();
-            return Err(Error::Usage(format!(
-                "--anchor: unknown event type `{name}`{hint}"
-            )));
+            return Err(Error::invalid(
+                "anchor",
+                format!("--anchor: unknown event type `{name}`{hint}"),
+            ));
         };
         anchors.push(i as u32);
     }

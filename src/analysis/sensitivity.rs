@@ -47,8 +47,9 @@ use crate::output::manifest::{
 };
 use crate::output::push_f64;
 use crate::rng::{replication_key, Stream};
+use crate::runner::design::{self, Spec};
+use crate::runner::harness::{execute, Plan};
 use crate::scenario::Scenario;
-use crate::sweep::harness::{execute, Plan};
 use std::path::PathBuf;
 
 /// Bootstrap resamples unless told otherwise.
@@ -111,47 +112,6 @@ pub fn parse_method(s: &str) -> std::result::Result<Method, String> {
     }
 }
 
-/// One varied parameter.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Vary {
-    /// Parameter name.
-    pub name: String,
-    /// Lower end of its range.
-    pub lo: f64,
-    /// Upper end of its range.
-    pub hi: f64,
-}
-
-/// Parses `NAME=lo:hi`; `lo < hi`, both finite.
-pub fn parse_vary(s: &str) -> std::result::Result<Vary, String> {
-    let (name, range) = s
-        .split_once('=')
-        .ok_or_else(|| format!("expected NAME=lo:hi, got `{s}`"))?;
-    let (lo, hi) = range
-        .split_once(':')
-        .ok_or_else(|| format!("expected NAME=lo:hi, got `{s}`"))?;
-    let num = |v: &str| -> std::result::Result<f64, String> {
-        let x: f64 = v
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{}` is not a number (in `{s}`)", v.trim()))?;
-        if x.is_finite() {
-            Ok(x)
-        } else {
-            Err(format!("`{s}`: the range must be finite"))
-        }
-    };
-    let (lo, hi) = (num(lo)?, num(hi)?);
-    if lo >= hi {
-        return Err(format!("`{s}`: lo must be below hi"));
-    }
-    Ok(Vary {
-        name: name.trim().to_string(),
-        lo,
-        hi,
-    })
-}
-
 /// A validated `sensitivity` request.
 #[derive(Debug, Clone)]
 pub struct SensitivityConfig {
@@ -159,8 +119,9 @@ pub struct SensitivityConfig {
     pub scenario_path: PathBuf,
     /// `--set` overrides of the parameters that are not varied.
     pub overrides: Vec<(String, f64)>,
-    /// The varied parameters.
-    pub vary: Vec<Vary>,
+    /// The varied parameters, `NAME=lo:hi` or `NAME` (its declared bounds),
+    /// as for `sweep --vary`.
+    pub vary: Vec<String>,
     /// Design and estimators.
     pub method: Method,
     /// Replications per point.
@@ -584,46 +545,36 @@ fn analyse_counting(
     Ok((rows, events))
 }
 
-/// Resolves and checks `--vary` against the scenario: known names (with the
-/// nearest name otherwise), ranges within the declared bounds, no parameter
-/// both varied and `--set` or varied twice.
+/// Resolves and checks `--vary` against the scenario as `sweep` does
+/// ([`design::parse_varies`]: known names, with the nearest name otherwise;
+/// ranges within the declared bounds; each parameter once), each a range
+/// `lo:hi` or a bare name (its declared bounds), and none also `--set`.
 pub fn resolve_vary(
     scenario: &Scenario,
-    vary: &[Vary],
+    vary: &[String],
     overrides: &[(String, f64)],
 ) -> Result<Vec<(usize, f64, f64)>> {
     if vary.is_empty() {
-        return Err(Error::Usage("give at least one --vary NAME=lo:hi".into()));
+        return Err(Error::invalid(
+            "vary",
+            "give at least one --vary NAME=lo:hi",
+        ));
     }
-    let mut out: Vec<(usize, f64, f64)> = Vec::new();
-    for v in vary {
-        if v.lo >= v.hi {
-            return Err(Error::Usage(format!(
-                "--vary {}: lo ({}) must be below hi ({})",
-                v.name, v.lo, v.hi
+    let mut out = Vec::new();
+    for v in design::parse_varies(vary, scenario).map_err(|e| Error::invalid("vary", e))? {
+        let Spec::Range(lo, hi) = v.spec else {
+            return Err(Error::invalid("vary", format!(
+                "--vary {}: sensitivity varies a parameter over a range; give NAME=lo:hi or NAME, not `{}`",
+                v.name, v.text
             )));
-        }
-        for end in [v.lo, v.hi] {
-            scenario
-                .param_values(&[(v.name.clone(), end)])
-                .map_err(|e| Error::Usage(format!("--vary {}={}:{}: {e}", v.name, v.lo, v.hi)))?;
-        }
-        let i = scenario
-            .param_index(&v.name)
-            .expect("param_values accepted the name");
-        if out.iter().any(|(j, _, _)| *j == i) {
-            return Err(Error::Usage(format!(
-                "--vary {}: the parameter is varied twice",
-                v.name
-            )));
-        }
+        };
         if overrides.iter().any(|(n, _)| *n == v.name) {
-            return Err(Error::Usage(format!(
-                "parameter `{}` is both --set and --vary; drop one",
-                v.name
-            )));
+            return Err(Error::invalid(
+                "set",
+                format!("parameter `{}` is both --set and --vary; drop one", v.name),
+            ));
         }
-        out.push((i, v.lo, v.hi));
+        out.push((v.param, lo, hi));
     }
     Ok(out)
 }
@@ -674,13 +625,13 @@ fn check_size(method: Method, k: usize, reps: u64) -> Result<()> {
     };
     let points = n as u128 * per;
     if points > u128::from(MAX_POINTS) {
-        return Err(Error::Usage(format!(
+        return Err(Error::invalid("method", format!(
             "--method {}:{n} needs {formula} = {points} parameter points for k = {k} varied parameters; at most {MAX_POINTS} are allowed: give a smaller N",
             method.name()
         )));
     }
     if points * u128::from(reps) > u128::from(u64::MAX) {
-        return Err(Error::Usage(format!(
+        return Err(Error::invalid("reps", format!(
             "--reps {reps} with {points} parameter points is more replications than flashpoint counts (at most {} in all); give fewer --reps",
             u64::MAX
         )));
@@ -691,18 +642,24 @@ fn check_size(method: Method, k: usize, reps: u64) -> Result<()> {
 /// Runs a `sensitivity` request and writes `sensitivity.csv` and `manifest.json`.
 pub fn sensitivity(config: &SensitivityConfig) -> Result<SensitivityReport> {
     if config.reps == 0 {
-        return Err(Error::Usage("--reps must be at least 1".into()));
+        return Err(Error::invalid("reps", "--reps must be at least 1"));
     }
     if config.bootstrap < 100 {
-        return Err(Error::Usage("--bootstrap must be at least 100".into()));
+        return Err(Error::invalid(
+            "bootstrap",
+            "--bootstrap must be at least 100",
+        ));
     }
     if config.bootstrap > MAX_BOOTSTRAP {
-        return Err(Error::Usage(format!(
-            "--bootstrap {}: at most {MAX_BOOTSTRAP} resamples",
-            config.bootstrap
-        )));
+        return Err(Error::invalid(
+            "bootstrap",
+            format!(
+                "--bootstrap {}: at most {MAX_BOOTSTRAP} resamples",
+                config.bootstrap
+            ),
+        ));
     }
-    let (scenario, sha256) = crate::sweep::load_scenario(&config.scenario_path)?;
+    let (scenario, sha256) = crate::scenario::load_hashed(&config.scenario_path)?;
     let base = checked_params(&scenario, &config.overrides, "--set")?;
     let vary = resolve_vary(&scenario, &config.vary, &config.overrides)?;
     check_size(config.method, vary.len(), config.reps)?;

@@ -25,12 +25,12 @@
 
 use super::{csv_field, fmt_num, in_blocks, metrics, render_table, Metric};
 use crate::engine::{columns, Engine, RunOptions};
+use crate::error::RepError;
 use crate::error::Result;
 use crate::output::push_f64;
 use crate::rng::replication_key;
 use crate::scenario::Scenario;
 use crate::stats::{ks_two_sample, Moments, Quantiles};
-use crate::sweep::harness::RepError;
 
 /// `|z|` above which a metric is flagged.
 pub const Z_FLAG: f64 = 4.0;
@@ -124,11 +124,7 @@ pub fn tie_audit(
             let mut reps_changed = 0;
             for rep in range {
                 let key = replication_key(seed, rep, None);
-                let err = |error| RepError {
-                    point: 0,
-                    rep,
-                    error,
-                };
+                let err = |error| RepError::at_point(0, rep, error);
                 engine
                     .run(params, &key, RunOptions::default(), &mut r0, None)
                     .map_err(err)?;

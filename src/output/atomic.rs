@@ -170,21 +170,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<String> {
     })
 }
 
-/// Lower-case hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
-/// SHA-256 (hex) of bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
+pub use crate::digest::{hex, sha256_hex};
 
 struct HashWriter<'a>(&'a mut Sha256);
 

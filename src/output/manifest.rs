@@ -164,7 +164,7 @@ fn lock(dir: &Path, hint: &str) -> Result<OutDirLock> {
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
         let e = std::io::Error::last_os_error();
         if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "{} is in use by another flashpoint command; wait for it to finish{hint}",
                 dir.display()
             )));
@@ -185,7 +185,7 @@ pub fn claim_out_dir(dir: &Path, hint: &str) -> Result<OutDirLock> {
     let lock = lock(dir, " or choose another --out")?;
     let manifest = dir.join("manifest.json");
     if manifest.exists() || super::atomic::partial_path(&manifest).exists() {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "{} already holds a result; choose another --out{hint}",
             dir.display()
         )));
@@ -237,14 +237,14 @@ pub fn claim_out_file(path: &Path, force: bool) -> Result<()> {
                 || RESULT_FILES.contains(&name.as_str())
                 || listed()));
     if of_result {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "{} is a file of the result in {}; choose another path",
             path.display(),
             dir.display()
         )));
     }
     if !force && std::fs::symlink_metadata(path).is_ok() {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "{} already exists; choose another path or pass --force to overwrite it",
             path.display()
         )));
@@ -324,4 +324,104 @@ pub fn param_map(scenario: &Scenario, values: &[f64]) -> BTreeMap<String, f64> {
         .zip(values)
         .map(|(p, v)| (p.name.clone(), *v))
         .collect()
+}
+
+/// Reads and parses `dir/manifest.json`.
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join("manifest.json");
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Error::Refused(format!(
+            "{}: {e}: not a flashpoint result directory (made by `run --out` or `sweep --out`)",
+            path.display()
+        ))
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::Refused(format!(
+            "{} is not a flashpoint manifest: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// The scenario file a manifest records: its path as given, else relative to
+/// `dir` or one of its parents (a result committed next to its scenarios).
+pub fn resolve_scenario(manifest: &Manifest, dir: &Path) -> Result<PathBuf> {
+    let recorded = Path::new(&manifest.scenario.path);
+    if recorded.is_file() {
+        return Ok(recorded.to_path_buf());
+    }
+    if recorded.is_relative() {
+        let absolute = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        for base in dir.ancestors().chain(absolute.ancestors()) {
+            let candidate = base.join(recorded);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(Error::Refused(format!(
+        "the scenario `{}` recorded in {} was not found (looked in the current directory and in {} and its parents); give --scenario FILE",
+        manifest.scenario.path,
+        dir.join("manifest.json").display(),
+        dir.display()
+    )))
+}
+
+/// The first field in which two manifests describe different computations
+/// (ignoring when, how and where they ran, and the shard), if any.
+pub fn identity_difference(a: &Manifest, b: &Manifest) -> Option<String> {
+    let strip = |m: &Manifest| {
+        let mut v = serde_json::to_value(m).expect("a manifest always serializes");
+        for key in ["created", "command", "outputs", "totals"] {
+            v[key] = serde_json::Value::Null;
+        }
+        v["scenario"]["path"] = serde_json::Value::Null;
+        if v["design"].is_object() {
+            v["design"]["shard"] = serde_json::Value::Null;
+        }
+        v
+    };
+    let (va, vb) = (strip(a), strip(b));
+    if va == vb {
+        return None;
+    }
+    let (Some(ma), Some(mb)) = (va.as_object(), vb.as_object()) else {
+        return Some("manifest".into());
+    };
+    // Every field of either (a field one of them lacks reads as null).
+    let null = serde_json::Value::Null;
+    let keys: std::collections::BTreeSet<&String> = ma.keys().chain(mb.keys()).collect();
+    for key in keys {
+        let (x, y) = (ma.get(key).unwrap_or(&null), mb.get(key).unwrap_or(&null));
+        if x != y {
+            if let (Some(ox), Some(oy)) = (x.as_object(), y.as_object()) {
+                let fields: std::collections::BTreeSet<&String> =
+                    ox.keys().chain(oy.keys()).collect();
+                for k in fields {
+                    let (xx, yy) = (ox.get(k).unwrap_or(&null), oy.get(k).unwrap_or(&null));
+                    if xx != yy {
+                        return Some(format!(
+                            "{key}.{k} differs ({} vs {})",
+                            short(xx),
+                            short(yy)
+                        ));
+                    }
+                }
+            }
+            return Some(format!("{key} differs ({} vs {})", short(x), short(y)));
+        }
+    }
+    Some("manifest fields differ".into())
+}
+
+fn short(v: &serde_json::Value) -> String {
+    let s = v.to_string();
+    if s.len() > 60 {
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(60).map_or(s.len(), |(i, _)| i)]
+        )
+    } else {
+        s
+    }
 }

@@ -9,6 +9,7 @@ pub mod format;
 pub mod manifest;
 pub mod swap;
 pub mod tables;
+pub mod text;
 pub mod timeseries;
 
 use std::path::Path;

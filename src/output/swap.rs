@@ -40,7 +40,7 @@ pub fn replace_files(dir: &Path, new: &[(String, PathBuf)], remove: &[String]) -
     let (parent, name) = match (canonical.parent(), canonical.file_name()) {
         (Some(p), Some(n)) => (p.to_path_buf(), n.to_os_string()),
         _ => {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "{}: cannot replace the files of the root directory",
                 dir.display()
             )))
@@ -61,7 +61,7 @@ pub fn replace_files(dir: &Path, new: &[(String, PathBuf)], remove: &[String]) -
         }
         let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
         if !kind.is_file() {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "{} is not a regular file; move it out of {} and try again",
                 entry.path().display(),
                 dir.display()

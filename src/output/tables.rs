@@ -125,18 +125,16 @@ impl PointSummary {
         self.n
     }
 
-    /// Appends the summary rows, one per numeric column and one per label of
-    /// each categorical column, each prefixed with `prefix` (the key columns).
-    pub fn push_rows(&self, out: &mut String, prefix: &str, cols: &[Column]) {
+    /// The summary rows, one per numeric column and one per label of each
+    /// categorical column, in column order.
+    pub fn rows(&self, cols: &[Column]) -> Vec<SummaryRow> {
         let (mut i, mut j) = (0, 0);
+        let mut rows = Vec::new();
         for c in cols {
             match &c.kind {
                 ColumnKind::Numeric => {
                     let (_, m, q, _) = &self.numeric[i];
                     i += 1;
-                    out.push_str(prefix);
-                    out.push_str(&c.name);
-                    out.push_str(",numeric,,");
                     let n = m.count();
                     let (lo, hi) = m.ci95();
                     let quantiles = if n > 0 {
@@ -144,17 +142,21 @@ impl PointSummary {
                     } else {
                         [f64::NAN; 3]
                     };
-                    push_stats(out, n, &[m.mean(), m.sd(), m.se(), lo, hi], &quantiles);
+                    rows.push(SummaryRow {
+                        metric: c.name.clone(),
+                        category: None,
+                        n,
+                        mean: m.mean(),
+                        sd: m.sd(),
+                        se: m.se(),
+                        ci95: (lo, hi),
+                        quantiles,
+                    });
                 }
                 ColumnKind::Categorical(labels) => {
                     let (_, counts) = &self.counts[j];
                     j += 1;
                     for (label, k) in labels.iter().zip(counts) {
-                        out.push_str(prefix);
-                        out.push_str(&c.name);
-                        out.push_str(",share,");
-                        out.push_str(label);
-                        out.push(',');
                         let n = self.n;
                         let p = if n > 0 {
                             *k as f64 / n as f64
@@ -162,18 +164,67 @@ impl PointSummary {
                             f64::NAN
                         };
                         let sd = (p * (1.0 - p)).sqrt();
-                        let (lo, hi) = wilson(*k, n, Z95);
-                        push_stats(
-                            out,
+                        rows.push(SummaryRow {
+                            metric: c.name.clone(),
+                            category: Some(label.clone()),
                             n,
-                            &[p, sd, sd / (n as f64).sqrt(), lo, hi],
-                            &[f64::NAN; 3],
-                        );
+                            mean: p,
+                            sd,
+                            se: sd / (n as f64).sqrt(),
+                            ci95: wilson(*k, n, Z95),
+                            quantiles: [f64::NAN; 3],
+                        });
                     }
                 }
             }
         }
+        rows
     }
+
+    /// Appends the summary rows ([`PointSummary::rows`]) as `summary.csv`
+    /// text, each prefixed with `prefix` (the key columns).
+    pub fn push_rows(&self, out: &mut String, prefix: &str, cols: &[Column]) {
+        for row in self.rows(cols) {
+            out.push_str(prefix);
+            out.push_str(&row.metric);
+            match &row.category {
+                None => out.push_str(",numeric,,"),
+                Some(label) => {
+                    out.push_str(",share,");
+                    out.push_str(label);
+                    out.push(',');
+                }
+            }
+            push_stats(
+                out,
+                row.n,
+                &[row.mean, row.sd, row.se, row.ci95.0, row.ci95.1],
+                &row.quantiles,
+            );
+        }
+    }
+}
+
+/// One row of a point's summary: a numeric column's moments and quantiles,
+/// or one label's share of a categorical column with its Wilson interval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryRow {
+    /// The column.
+    pub metric: String,
+    /// The label, for a share.
+    pub category: Option<String>,
+    /// Values summarised (finite ones, for a numeric column).
+    pub n: u64,
+    /// Mean, or the label's share.
+    pub mean: f64,
+    /// Standard deviation.
+    pub sd: f64,
+    /// Standard error of the mean.
+    pub se: f64,
+    /// 95% interval: normal for a mean, Wilson for a share.
+    pub ci95: (f64, f64),
+    /// 5%, 50% and 95% quantiles (NaN for a share).
+    pub quantiles: [f64; 3],
 }
 
 /// Header of `summary.csv` after the key columns.

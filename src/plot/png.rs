@@ -34,7 +34,7 @@ const FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FONT_FAMILY: &str = "DejaVu Sans";
 
 fn render_error(e: impl std::fmt::Display) -> Error {
-    Error::Usage(format!("plot: drawing the PNG failed: {e}"))
+    Error::invalid("out", format!("plot: drawing the PNG failed: {e}"))
 }
 
 /// A font database holding only the embedded font, under every generic family.

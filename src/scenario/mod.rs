@@ -8,6 +8,7 @@ mod compile;
 mod describe;
 mod history;
 mod model;
+mod params;
 mod raw;
 mod streams;
 mod structure;
@@ -21,6 +22,7 @@ pub use describe::describe;
 /// same under it, with new random streams.
 pub const LANGUAGE_VERSION: u32 = 2;
 pub use model::*;
+pub use params::{parse_assignment, parse_assignments, ParamError};
 
 use crate::diag::{render, Diagnostic};
 use std::fmt;
@@ -83,13 +85,20 @@ impl LoadError {
 
 /// Reads and compiles a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    load_hashed(path).map(|(scenario, _)| scenario)
+}
+
+/// Reads and compiles a scenario file, returning it with the SHA-256 (hex)
+/// of its bytes, which manifests record.
+pub fn load_hashed(path: &Path) -> Result<(Scenario, String), LoadError> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|error| LoadError::Io {
         path: shown.clone(),
         error,
     })?;
+    let sha256 = crate::digest::sha256_hex(&bytes);
     match String::from_utf8(bytes) {
-        Ok(source) => parse(&shown, &source),
+        Ok(source) => parse(&shown, &source).map(|s| (s, sha256)),
         Err(e) => Err(not_utf8(&shown, e.as_bytes())),
     }
 }

@@ -422,21 +422,31 @@ impl Scenario {
 
     /// The parameter values with `overrides` applied, each checked against its
     /// declared bounds.
-    pub fn param_values(&self, overrides: &[(String, f64)]) -> Result<Vec<f64>, String> {
+    pub fn param_values(
+        &self,
+        overrides: &[(String, f64)],
+    ) -> Result<Vec<f64>, crate::scenario::ParamError> {
+        use crate::scenario::ParamError;
         let mut values: Vec<f64> = self.params.iter().map(|p| p.value).collect();
         for (name, value) in overrides {
             let Some(i) = self.param_index(name) else {
-                let hint = crate::diag::suggest(name, self.params.iter().map(|p| p.name.as_str()))
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                return Err(format!("unknown parameter `{name}`{hint}"));
+                return Err(ParamError::Unknown {
+                    name: name.clone(),
+                    nearest: crate::diag::suggest(
+                        name,
+                        self.params.iter().map(|p| p.name.as_str()),
+                    )
+                    .map(String::from),
+                });
             };
             let p = &self.params[i];
             if !value.is_finite() || *value < p.min || *value > p.max {
-                return Err(format!(
-                    "parameter `{name}` = {value} is outside its bounds [{}, {}]",
-                    p.min, p.max
-                ));
+                return Err(ParamError::OutOfBounds {
+                    name: name.clone(),
+                    value: *value,
+                    min: p.min,
+                    max: p.max,
+                });
             }
             values[i] = *value;
         }

@@ -16,11 +16,9 @@
 //! once ([`crate::output::swap`]): after a failure or a kill the golden
 //! directory is old or new, never mixed.
 
-use super::{
-    load_scenario, run, sweep, RunConfig, SweepConfig, TimeseriesOptions, DEFAULT_TIMESERIES_REPS,
-};
+use super::{run, sweep, RunConfig, SweepConfig, TimeseriesOptions, DEFAULT_TIMESERIES_REPS};
 use crate::error::{Error, Result};
-use crate::output::manifest::Manifest;
+use crate::output::manifest::{read_manifest, resolve_scenario, Manifest};
 use crate::output::sha256_hex;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -307,47 +305,6 @@ fn render_moved(out: &mut String, file: &str, moved: &[MovedMetric]) {
     }
 }
 
-/// Reads and parses `dir/manifest.json`.
-pub fn read_manifest(dir: &Path) -> Result<Manifest> {
-    let path = dir.join("manifest.json");
-    let bytes = std::fs::read(&path).map_err(|e| {
-        Error::Usage(format!(
-            "{}: {e}: not a flashpoint result directory (made by `run --out` or `sweep --out`)",
-            path.display()
-        ))
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        Error::Usage(format!(
-            "{} is not a flashpoint manifest: {e}",
-            path.display()
-        ))
-    })
-}
-
-/// The scenario file a manifest records: its path as given, else relative to
-/// `dir` or one of its parents (a result committed next to its scenarios).
-pub fn resolve_scenario(manifest: &Manifest, dir: &Path) -> Result<PathBuf> {
-    let recorded = Path::new(&manifest.scenario.path);
-    if recorded.is_file() {
-        return Ok(recorded.to_path_buf());
-    }
-    if recorded.is_relative() {
-        let absolute = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        for base in dir.ancestors().chain(absolute.ancestors()) {
-            let candidate = base.join(recorded);
-            if candidate.is_file() {
-                return Ok(candidate);
-            }
-        }
-    }
-    Err(Error::Usage(format!(
-        "the scenario `{}` recorded in {} was not found (looked in the current directory and in {} and its parents); give --scenario FILE",
-        manifest.scenario.path,
-        dir.join("manifest.json").display(),
-        dir.display()
-    )))
-}
-
 /// Removes a directory when dropped or when the process is interrupted
 /// (SIGINT, SIGTERM, SIGHUP); one left by a killed process is removed by the
 /// next `check` ([`crate::output::cleanup`]).
@@ -388,7 +345,7 @@ fn rerun(
     out: &Path,
     notes: &mut Vec<String>,
 ) -> Result<()> {
-    let (scenario, _) = load_scenario(scenario_path)?;
+    let (scenario, _) = crate::scenario::load_hashed(scenario_path)?;
     let mut overrides = Vec::new();
     for (name, value) in &manifest.params {
         if scenario.params.iter().any(|p| &p.name == name) {
@@ -408,7 +365,7 @@ fn rerun(
         },
     });
     let bad = |what: &str| {
-        Error::Usage(format!(
+        Error::Refused(format!(
             "manifest.json: the sweep design has no valid `{what}`; cannot re-run it"
         ))
     };
@@ -473,7 +430,7 @@ pub const CHECKABLE_KINDS: [&str; 2] = ["run", "sweep"];
 /// Why a result of `kind` (`compare`, `paths`, `sensitivity`, …) cannot be
 /// checked.
 fn not_checkable(kind: &str) -> Error {
-    Error::Usage(format!(
+    Error::Refused(format!(
         "manifest.json records a `{kind}` result; check re-runs only `run` and `sweep` results \
          (to reproduce a `{kind}` result, run the command it records again: the same seed gives the same bytes, \
          and manifest.json lists the SHA-256 of each file)"
@@ -509,7 +466,7 @@ pub fn check(config: &CheckConfig) -> Result<CheckReport> {
     {
         let mut same_scenario = fresh.clone();
         same_scenario.scenario.sha256 = golden.scenario.sha256.clone();
-        if let Some(diff) = super::merge::identity_difference(&golden, &same_scenario) {
+        if let Some(diff) = crate::output::manifest::identity_difference(&golden, &same_scenario) {
             notes.push(format!(
                 "the fresh manifest records the computation differently: {diff}"
             ));
@@ -529,7 +486,7 @@ pub fn check(config: &CheckConfig) -> Result<CheckReport> {
         }
         let outcome = match (golden_bytes, std::fs::read(tmp.0.join(name)).ok()) {
             (None, None) => {
-                return Err(Error::Usage(format!(
+                return Err(Error::Refused(format!(
                     "{}: listed in manifest.json but unreadable",
                     dir.join(name).display()
                 )))

@@ -9,7 +9,7 @@ use super::{parse_row, shard_range, timeseries, Accumulator, TimeseriesOptions};
 use crate::engine::columns;
 use crate::error::{Error, Result};
 use crate::output::atomic::partial_path;
-use crate::output::manifest::{Manifest, Totals};
+use crate::output::manifest::{identity_difference, Manifest, Totals};
 use crate::output::tables::{runs_header, summary_header, Keys};
 use crate::output::{write_atomic, AtomicFile};
 use sha2::{Digest, Sha256};
@@ -17,85 +17,18 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
-/// The first field in which two manifests describe different computations
-/// (ignoring when, how and where they ran, and the shard), if any.
-pub fn identity_difference(a: &Manifest, b: &Manifest) -> Option<String> {
-    let strip = |m: &Manifest| {
-        let mut v = serde_json::to_value(m).expect("a manifest always serializes");
-        for key in ["created", "command", "outputs", "totals"] {
-            v[key] = serde_json::Value::Null;
-        }
-        v["scenario"]["path"] = serde_json::Value::Null;
-        if v["design"].is_object() {
-            v["design"]["shard"] = serde_json::Value::Null;
-        }
-        v
-    };
-    let (va, vb) = (strip(a), strip(b));
-    if va == vb {
-        return None;
-    }
-    let (Some(ma), Some(mb)) = (va.as_object(), vb.as_object()) else {
-        return Some("manifest".into());
-    };
-    // Every field of either (a field one of them lacks reads as null).
-    let null = serde_json::Value::Null;
-    let keys: std::collections::BTreeSet<&String> = ma.keys().chain(mb.keys()).collect();
-    for key in keys {
-        let (x, y) = (ma.get(key).unwrap_or(&null), mb.get(key).unwrap_or(&null));
-        if x != y {
-            if let (Some(ox), Some(oy)) = (x.as_object(), y.as_object()) {
-                let fields: std::collections::BTreeSet<&String> =
-                    ox.keys().chain(oy.keys()).collect();
-                for k in fields {
-                    let (xx, yy) = (ox.get(k).unwrap_or(&null), oy.get(k).unwrap_or(&null));
-                    if xx != yy {
-                        return Some(format!(
-                            "{key}.{k} differs ({} vs {})",
-                            short(xx),
-                            short(yy)
-                        ));
-                    }
-                }
-            }
-            return Some(format!("{key} differs ({} vs {})", short(x), short(y)));
-        }
-    }
-    Some("manifest fields differ".into())
-}
-
-fn short(v: &serde_json::Value) -> String {
-    let s = v.to_string();
-    if s.len() > 60 {
-        format!(
-            "{}…",
-            &s[..s.char_indices().nth(60).map_or(s.len(), |(i, _)| i)]
-        )
-    } else {
-        s
-    }
-}
-
+/// `dir/manifest.json` of a shard, its errors said of `merge`.
 fn read_manifest(dir: &Path) -> Result<Manifest> {
-    let path = dir.join("manifest.json");
-    let bytes = std::fs::read(&path).map_err(|e| {
-        Error::Usage(format!(
-            "merge: {}: {e} (is the shard finished?)",
-            path.display()
-        ))
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        Error::Usage(format!(
-            "merge: {} is not a flashpoint manifest: {e}",
-            path.display()
-        ))
+    crate::output::manifest::read_manifest(dir).map_err(|e| match e {
+        Error::Refused(m) => Error::Refused(format!("merge: {m}")),
+        e => e,
     })
 }
 
 /// Opens `path` for reading if it is a regular file (a FIFO or a device
 /// would make merge wait or read forever); returns it with its length.
 fn open_regular(path: &Path) -> Result<(std::fs::File, u64)> {
-    let not_regular = || Error::Usage(format!("merge: {} is not a regular file", path.display()));
+    let not_regular = || Error::Refused(format!("merge: {} is not a regular file", path.display()));
     // Looked at before opening: opening a FIFO waits for a writer.
     if !std::fs::metadata(path)
         .map_err(|e| Error::io(path, e))?
@@ -121,7 +54,7 @@ fn verify_output(dir: &Path, manifest: &Manifest, name: &str) -> Result<()> {
         .map_err(|e| Error::io(&path, e))?;
     let digest = crate::output::atomic::hex(&hash.finalize());
     if manifest.outputs.get(name) != Some(&digest) {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "merge: {} does not match the SHA-256 in its manifest (edited or truncated?)",
             path.display()
         )));
@@ -134,7 +67,7 @@ fn verify_output(dir: &Path, manifest: &Manifest, name: &str) -> Result<()> {
 /// `timeseries_summary.csv`, and `manifest.json`. Returns the files written.
 ///
 /// The scenario is `scenario` if given, else the file the shards' manifests
-/// record, found as [`check`](super::check::resolve_scenario) finds it
+/// record, found as [`check`](crate::output::manifest::resolve_scenario) finds it
 /// (as given, else relative to the first directory in `dirs` or its parents);
 /// either way its SHA-256 must be the one the shards were run with.
 pub fn merge(
@@ -144,7 +77,7 @@ pub fn merge(
     command: Vec<String>,
 ) -> Result<Vec<PathBuf>> {
     if dirs.is_empty() {
-        return Err(Error::Usage(
+        return Err(Error::Refused(
             "merge needs at least one shard directory".into(),
         ));
     }
@@ -152,20 +85,20 @@ pub fn merge(
     for d in dirs {
         let m = read_manifest(d)?;
         if m.kind != "sweep" {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "merge: {} holds a {}, not a sweep shard",
                 d.display(),
                 m.kind
             )));
         }
         let Some(shard) = m.design.as_ref().map(|d| d["shard"].clone()) else {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "merge: {} has no design",
                 d.display()
             )));
         };
         if m.design.as_ref().is_some_and(|d| d["no_runs"] == true) {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "merge: {} was run with --no-runs",
                 d.display()
             )));
@@ -187,7 +120,7 @@ pub fn merge(
     for (_, _, d, m) in &shards[1..] {
         timeseries::check_presence((&shards[0].2, &first), (d, m))?;
         if let Some(diff) = identity_difference(&first, m) {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "merge: {} and {} come from different sweeps: {diff}",
                 shards[0].2.display(),
                 d.display()
@@ -198,19 +131,19 @@ pub fn merge(
     let design = first.design.clone().unwrap_or_default();
     let n_points = design["n_points"].as_u64().unwrap_or(0);
     let Some(total) = n_points.checked_mul(first.reps) else {
-        return Err(Error::Usage(
+        return Err(Error::Refused(
             "merge: the manifest's points × reps overflows".into(),
         ));
     };
     let mut at = 0;
     for (start, end, d, _) in &shards {
         if *start > at {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "merge: replications {at}..{start} are missing (no shard covers them)"
             )));
         }
         if *start < at {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "merge: {} overlaps the shard before it (from {start}, expected {at})",
                 d.display()
             )));
@@ -218,7 +151,7 @@ pub fn merge(
         at = *end;
     }
     if at != total {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "merge: replications {at}..{total} are missing (no shard covers them)"
         )));
     }
@@ -227,11 +160,11 @@ pub fn merge(
     // The scenario is needed for the column kinds; it must be the same file.
     let scenario_path = match scenario {
         Some(path) => path.to_path_buf(),
-        None => super::check::resolve_scenario(&first, &dirs[0])?,
+        None => crate::output::manifest::resolve_scenario(&first, &dirs[0])?,
     };
-    let (scenario, sha) = super::load_scenario(&scenario_path)?;
+    let (scenario, sha) = crate::scenario::load_hashed(&scenario_path)?;
     if sha != first.scenario.sha256 {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "merge: {} changed since the shards were run (sha256 differs)",
             scenario_path.display()
         )));
@@ -241,7 +174,7 @@ pub fn merge(
     let points: Vec<Vec<f64>> =
         serde_json::from_value(design["points"].clone()).unwrap_or_default();
     if points.len() as u64 != n_points || points.iter().any(|p| p.len() != params.len()) {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "merge: {}: the design's points do not match its n_points and parameters",
             shards[0].2.join("manifest.json").display()
         )));
@@ -259,7 +192,7 @@ pub fn merge(
         if std::fs::read(d.join("points.csv")).map_err(|e| Error::io(d.join("points.csv"), e))?
             != points_bytes.as_bytes()
         {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "merge: {} does not list the points of its manifest's design",
                 d.join("points.csv").display()
             )));
@@ -309,7 +242,7 @@ pub fn merge(
                 if first_line {
                     first_line = false;
                     if line != header {
-                        return Err(Error::Usage(format!(
+                        return Err(Error::Refused(format!(
                             "merge: {} has a different header",
                             path.display()
                         )));
@@ -319,7 +252,7 @@ pub fn merge(
                 let Some((p, r)) =
                     parse_row(line.trim_end_matches('\n'), &keys, &cols, &mut values)
                 else {
-                    return Err(Error::Usage(format!(
+                    return Err(Error::Refused(format!(
                         "merge: {}: malformed row `{}`",
                         path.display(),
                         line.trim_end()
@@ -327,7 +260,7 @@ pub fn merge(
                 };
                 let index = p.checked_mul(first.reps).and_then(|x| x.checked_add(r));
                 if r >= first.reps || p >= n_points || index != Some(expected) {
-                    return Err(Error::Usage(format!(
+                    return Err(Error::Refused(format!(
                         "merge: {}: row for point {p}, rep {r} is out of order",
                         path.display()
                     )));
@@ -340,7 +273,7 @@ pub fn merge(
             }
         }
         if expected != total {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "merge: the shards hold {expected} rows, the sweep has {total}"
             )));
         }

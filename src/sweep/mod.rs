@@ -16,22 +16,21 @@
 //! `timeseries` module).
 
 pub mod check;
-pub mod design;
-pub mod harness;
 pub mod merge;
 mod timeseries;
 
 use crate::engine::{columns, Column, ColumnKind, Engine, RunOptions, TraceEvent};
+use crate::error::RepError;
 use crate::error::{Error, Result};
 use crate::output::atomic::partial_path;
 use crate::output::manifest::{Manifest, ScenarioInfo, TimeseriesInfo, Totals, RNG_DESCRIPTION};
 use crate::output::tables::{
     push_run_row, runs_header, summary_header, summary_prefix, Keys, PointSummary,
 };
-use crate::output::{fmt_f64, push_f64, sha256_hex, write_atomic, AtomicFile};
+use crate::output::{fmt_f64, push_f64, write_atomic, AtomicFile};
+use crate::runner::design::{self, DesignKind, Vary};
+use crate::runner::harness::{execute, Plan};
 use crate::scenario::Scenario;
-use design::{DesignKind, Vary};
-use harness::{execute, Plan};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -138,18 +137,6 @@ pub struct RunReport {
     /// Metrics the printed table leaves out: the `count_<e>` columns of
     /// hidden events (the files keep them).
     pub hidden_metrics: Vec<String>,
-}
-
-/// Reads a scenario file, returning it with the SHA-256 of its bytes.
-pub fn load_scenario(path: &Path) -> Result<(Scenario, String)> {
-    let bytes = std::fs::read(path).map_err(|error| crate::scenario::LoadError::Io {
-        path: path.display().to_string(),
-        error,
-    })?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| crate::scenario::not_utf8(&path.display().to_string(), e.as_bytes()))?;
-    let scenario = crate::scenario::parse(&path.display().to_string(), &text)?;
-    Ok((scenario, sha256_hex(text.as_bytes())))
 }
 
 /// Everything that decides the numbers of a run or sweep.
@@ -284,23 +271,23 @@ pub fn parse_shard(s: &str) -> std::result::Result<(u64, u64), String> {
 /// `manifest.json` to `config.out` if given.
 pub fn run(config: &RunConfig, progress: &mut (dyn FnMut(u64, u64) + Send)) -> Result<RunReport> {
     if config.reps == 0 {
-        return Err(Error::Usage("--reps must be at least 1".into()));
+        return Err(Error::invalid("reps", "--reps must be at least 1"));
     }
     if config.tie_audit && config.reps < 2 {
-        return Err(Error::Usage(
-            "--tie-audit needs --reps of at least 2".into(),
+        return Err(Error::invalid(
+            "tie_audit",
+            "--tie-audit needs --reps of at least 2",
         ));
     }
     if config.timeseries.is_some() && config.out.is_none() {
-        return Err(Error::Usage(
-            "--timeseries needs --out DIR to write timeseries.csv".into(),
+        return Err(Error::invalid(
+            "timeseries",
+            "--timeseries needs --out DIR to write timeseries.csv",
         ));
     }
-    let (scenario, sha256) = load_scenario(&config.scenario_path)?;
+    let (scenario, sha256) = crate::scenario::load_hashed(&config.scenario_path)?;
     check_timeseries(config.timeseries, &scenario)?;
-    let base = scenario
-        .param_values(&config.overrides)
-        .map_err(Error::Usage)?;
+    let base = scenario.param_values(&config.overrides)?;
     let job = Job {
         scenario: &scenario,
         scenario_path: config.scenario_path.display().to_string(),
@@ -329,37 +316,30 @@ pub fn sweep(
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<RunReport> {
     if config.reps == 0 {
-        return Err(Error::Usage("--reps must be at least 1".into()));
+        return Err(Error::invalid("reps", "--reps must be at least 1"));
     }
     if config.vary.is_empty() {
-        return Err(Error::Usage(
-            "a sweep needs at least one --vary NAME=SPEC".into(),
+        return Err(Error::invalid(
+            "vary",
+            "a sweep needs at least one --vary NAME=SPEC",
         ));
     }
     if config.no_runs && config.shard.is_some() {
-        return Err(Error::Usage(
-            "--no-runs cannot be used with --shard: merge rebuilds the summary from runs.csv"
-                .into(),
+        return Err(Error::invalid(
+            "no_runs",
+            "--no-runs cannot be used with --shard: merge rebuilds the summary from runs.csv",
         ));
     }
-    let (scenario, sha256) = load_scenario(&config.scenario_path)?;
+    let (scenario, sha256) = crate::scenario::load_hashed(&config.scenario_path)?;
     check_timeseries(config.timeseries, &scenario)?;
-    let base = scenario
-        .param_values(&config.overrides)
-        .map_err(Error::Usage)?;
-    let kind = DesignKind::parse(&config.design).map_err(Error::Usage)?;
-    let mut vary = Vec::new();
-    for text in &config.vary {
-        let v = design::parse_vary(text, &scenario).map_err(Error::Usage)?;
-        if vary.iter().any(|w: &Vary| w.param == v.param) {
-            return Err(Error::Usage(format!("--vary {} is given twice", v.name)));
-        }
-        vary.push(v);
-    }
+    let base = scenario.param_values(&config.overrides)?;
+    let kind = DesignKind::parse(&config.design).map_err(|e| Error::invalid("design", e))?;
+    let vary =
+        design::parse_varies(&config.vary, &scenario).map_err(|e| Error::invalid("vary", e))?;
     let seed = config.seed.unwrap_or(scenario.seed);
-    let points = design::points(kind, &vary, seed).map_err(Error::Usage)?;
+    let points = design::points(kind, &vary, seed).map_err(|e| Error::invalid("design", e))?;
     if (points.len() as u64).checked_mul(config.reps).is_none() {
-        return Err(Error::Usage("points × reps is too large".into()));
+        return Err(Error::invalid("sweep", "points × reps is too large"));
     }
     let job = Job {
         scenario: &scenario,
@@ -397,21 +377,21 @@ pub const MAX_TIMESERIES_VALUES: usize = 20_000;
 fn check_timeseries(options: Option<TimeseriesOptions>, scenario: &Scenario) -> Result<()> {
     let Some(o) = options else { return Ok(()) };
     if !(o.dt > 0.0 && o.dt.is_finite()) {
-        return Err(Error::Usage(format!(
+        return Err(Error::invalid("timeseries", format!(
             "--timeseries {}: the grid spacing must be a positive number (in the scenario's time unit)",
             o.dt
         )));
     }
     if crate::engine::grid::series(scenario).is_empty() {
-        return Err(Error::Usage(
-            "--timeseries: the scenario has no tension and no numeric state variable to record"
-                .into(),
+        return Err(Error::invalid(
+            "timeseries",
+            "--timeseries: the scenario has no tension and no numeric state variable to record",
         ));
     }
     let cells = crate::engine::grid::n_points(o.dt, scenario.horizon)
         .saturating_mul(crate::engine::grid::series(scenario).len());
     if cells > MAX_TIMESERIES_VALUES {
-        return Err(Error::Usage(format!(
+        return Err(Error::invalid("timeseries", format!(
             "--timeseries {}: more than {} values per replication (grid points up to the horizon {} times series); choose a larger spacing",
             o.dt,
             MAX_TIMESERIES_VALUES,
@@ -543,7 +523,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 fn resume_state(job: &Job<'_>, dir: &Path, cols: &[Column]) -> Result<bool> {
     match std::fs::metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "--resume: {} does not exist; start the sweep with --out {}",
                 dir.display(),
                 dir.display()
@@ -551,7 +531,7 @@ fn resume_state(job: &Job<'_>, dir: &Path, cols: &[Column]) -> Result<bool> {
         }
         Err(e) => return Err(Error::io(dir, e)),
         Ok(m) if !m.is_dir() => {
-            return Err(Error::Usage(format!(
+            return Err(Error::Refused(format!(
                 "--resume: {} is not a directory",
                 dir.display()
             )));
@@ -559,7 +539,7 @@ fn resume_state(job: &Job<'_>, dir: &Path, cols: &[Column]) -> Result<bool> {
         Ok(_) => {}
     }
     if dir.join("manifest.json").exists() {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "--resume: {} holds a finished result; nothing to resume",
             dir.display()
         )));
@@ -573,7 +553,7 @@ fn resume_state(job: &Job<'_>, dir: &Path, cols: &[Column]) -> Result<bool> {
     // Never cut short by flashpoint itself (it is replaced whole); one that
     // is was damaged from outside, and the sweep cannot be identified.
     let old: Manifest = serde_json::from_slice(&text).map_err(|e| {
-        Error::Usage(format!(
+        Error::Refused(format!(
             "--resume: {} is not a flashpoint manifest ({e}), so the interrupted sweep cannot be identified; delete {} and run the sweep again with --out",
             partial.display(),
             dir.display()
@@ -585,12 +565,12 @@ fn resume_state(job: &Job<'_>, dir: &Path, cols: &[Column]) -> Result<bool> {
             .as_ref()
             .map_or(serde_json::Value::Null, |d| d["shard"].clone())
     };
-    let diff = merge::identity_difference(&old, &new).or_else(|| {
+    let diff = crate::output::manifest::identity_difference(&old, &new).or_else(|| {
         let (a, b) = (shard(&old), shard(&new));
         (a != b).then(|| format!("design.shard differs ({a} vs {b})"))
     });
     if let Some(diff) = diff {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "--resume: {} holds a different sweep: {diff}",
             dir.display()
         )));
@@ -604,7 +584,7 @@ fn resume_state(job: &Job<'_>, dir: &Path, cols: &[Column]) -> Result<bool> {
             let mut first = String::new();
             let _ = std::io::BufReader::new(file).read_line(&mut first);
             if first.ends_with('\n') && first != header {
-                return Err(Error::Usage(format!(
+                return Err(Error::Refused(format!(
                     "--resume: {} has a different header",
                     path.display()
                 )));
@@ -694,7 +674,7 @@ fn resume_point(
         }
         if len == 0 {
             if line != header {
-                return Err(Error::Usage(format!(
+                return Err(Error::Refused(format!(
                     "--resume: {} has a different header",
                     runs.display()
                 )));
@@ -1055,11 +1035,7 @@ pub fn write_trace_csv(
                 &mut out,
                 Some(&mut trace),
             )
-            .map_err(|error| harness::RepError {
-                point: 0,
-                rep,
-                error,
-            })?;
+            .map_err(|error| RepError::at_point(0, rep, error))?;
         for ev in &trace {
             use std::fmt::Write as _;
             let _ = write!(text, "{rep},{},", ev.seq);
@@ -1101,62 +1077,45 @@ pub fn write_trace_csv(
 /// numeric column, share and Wilson interval of each category.
 /// The `count_<e>` rows of hidden events are left out.
 pub fn render_table(report: &RunReport) -> String {
-    let mut rows: Vec<[String; 4]> = Vec::new();
-    let mut csv = String::new();
-    report.summary.push_rows(&mut csv, "", &report.columns);
-    for line in csv.lines() {
-        let f: Vec<&str> = line.split(',').collect();
-        if report.hidden_metrics.iter().any(|m| m == f[0]) {
-            continue;
+    let num = |x: f64| {
+        if x.is_nan() {
+            "-".to_string()
+        } else {
+            format!("{x:.4}")
         }
-        // metric,kind,category,n,mean,sd,se,lo,hi,...
-        let num = |s: &str| {
-            s.parse::<f64>()
-                .map_or_else(|_| "-".to_string(), |x| format!("{x:.4}"))
-        };
-        let (name, estimate) = if f[1] == "share" {
-            (
-                format!("{} = {}", f[0], f[2]),
-                format!("{:.1}%", f[4].parse::<f64>().unwrap_or(f64::NAN) * 100.0),
-            )
+    };
+    let pct = |x: f64| {
+        if x.is_nan() {
+            "-".to_string()
         } else {
-            (f[0].to_string(), num(f[4]))
-        };
-        let ci = if f[1] == "share" {
-            let pct = |s: &str| {
-                s.parse::<f64>()
-                    .map_or_else(|_| "-".to_string(), |x| format!("{:.1}%", x * 100.0))
+            format!("{:.1}%", x * 100.0)
+        }
+    };
+    let rows: Vec<Vec<String>> = report
+        .summary
+        .rows(&report.columns)
+        .into_iter()
+        .filter(|r| !report.hidden_metrics.contains(&r.metric))
+        .map(|r| {
+            let (lo, hi) = r.ci95;
+            let (name, estimate, ci) = match &r.category {
+                Some(label) => (
+                    format!("{} = {label}", r.metric),
+                    pct(r.mean),
+                    format!("[{}, {}]", pct(lo), pct(hi)),
+                ),
+                None => (
+                    r.metric.clone(),
+                    num(r.mean),
+                    format!("[{}, {}]", num(lo), num(hi)),
+                ),
             };
-            format!("[{}, {}]", pct(f[7]), pct(f[8]))
-        } else {
-            format!("[{}, {}]", num(f[7]), num(f[8]))
-        };
-        rows.push([name, estimate, ci, f[3].to_string()]);
-    }
-    let header = ["metric", "mean / share", "95% CI", "n"];
-    let widths: Vec<usize> = (0..4)
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
+            vec![name, estimate, ci, r.n.to_string()]
         })
         .collect();
-    let mut out = String::new();
-    let line = |cells: [&str; 4], out: &mut String| {
-        for (i, cell) in cells.iter().enumerate() {
-            if i > 0 {
-                out.push_str("  ");
-            }
-            crate::output::push_padded(out, cell, widths[i], i % 2 == 0);
-        }
-        out.push('\n');
-    };
-    line(header, &mut out);
-    for r in &rows {
-        line([&r[0], &r[1], &r[2], &r[3]], &mut out);
-    }
-    let _ = ColumnKind::Numeric;
-    out
+    crate::output::text::render_table_aligned(
+        &["metric", "mean / share", "95% CI", "n"],
+        &rows,
+        &[true, false, true, false],
+    )
 }

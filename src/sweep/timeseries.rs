@@ -337,7 +337,7 @@ fn scan_lines(path: &Path, header: &str, mut line: impl FnMut(u64, &str) -> bool
         };
         if offset == 0 {
             if text != header {
-                return Err(Error::Usage(format!(
+                return Err(Error::Refused(format!(
                     "--resume: {} has a different header",
                     partial.display()
                 )));
@@ -478,7 +478,7 @@ pub(super) fn check_presence(first: (&Path, &Manifest), other: (&Path, &Manifest
         None => "was run without --timeseries".to_string(),
     };
     if first.1.timeseries.is_some() != other.1.timeseries.is_some() {
-        return Err(Error::Usage(format!(
+        return Err(Error::Refused(format!(
             "merge: {} {} but {} {}: run every shard with the same --timeseries",
             other.0.display(),
             describe(other.1),
@@ -532,7 +532,7 @@ impl SummaryMerge {
         path: &Path,
         p: u64,
     ) -> Result<()> {
-        let bad = |what: String| Error::Usage(format!("merge: {}: {what}", path.display()));
+        let bad = |what: String| Error::Refused(format!("merge: {}: {what}", path.display()));
         match reader.next_point() {
             Ok(Some(q)) if q == p => {}
             Ok(_) => return Err(bad(format!("expected the state of point {p}"))),
@@ -569,7 +569,7 @@ fn for_each_row(path: &Path, header: &str, mut row: impl FnMut(&str) -> Result<(
         if first {
             first = false;
             if line != header {
-                return Err(Error::Usage(format!(
+                return Err(Error::Refused(format!(
                     "merge: {} has a different header",
                     path.display()
                 )));
@@ -592,7 +592,7 @@ pub(super) fn merge(
 ) -> Result<Vec<(&'static str, AtomicFile)>> {
     let reps = job.reps;
     let out_of_order = |path: &Path, line: &str, what: &str| {
-        Error::Usage(format!(
+        Error::Refused(format!(
             "merge: {}: row `{}` {what}",
             path.display(),
             line.trim_end()
@@ -642,14 +642,14 @@ pub(super) fn merge(
         let mut states = None;
         if cut_first || cut_last {
             if !shard.manifest.outputs.contains_key(STATE_FILE) {
-                return Err(Error::Usage(format!(
+                return Err(Error::Refused(format!(
                     "merge: {} has no {STATE_FILE}, the time-series summary of the points its boundaries cut (made by an older flashpoint?): run the shard again",
                     shard.dir.display()
                 )));
             }
             let file = std::fs::File::open(&state_path).map_err(io(&state_path))?;
             let reader = StateReader::new(BufReader::new(file), &merged.tables)
-                .map_err(|e| Error::Usage(format!("merge: {}: {e}", state_path.display())))?;
+                .map_err(|e| Error::Refused(format!("merge: {}: {e}", state_path.display())))?;
             states = Some(reader);
         }
         if let (true, Some(reader)) = (cut_first, states.as_mut()) {
@@ -671,7 +671,7 @@ pub(super) fn merge(
                 merged.merge_state(reader, &state_path, p_last)?;
             }
             if !matches!(reader.next_point(), Ok(None)) {
-                return Err(Error::Usage(format!(
+                return Err(Error::Refused(format!(
                     "merge: {}: holds more than the states of the points the shard cuts",
                     state_path.display()
                 )));

@@ -9,7 +9,8 @@
 //! (seed, rep) — and the point, with independent streams.
 
 use crate::engine::grid::Grid;
-use crate::engine::{Engine, RunOptions, SimError};
+use crate::engine::{Engine, RunOptions};
+use crate::error::RepError;
 use crate::rng::replication_key;
 use crate::scenario::Scenario;
 use std::collections::BTreeMap;
@@ -66,29 +67,6 @@ pub struct Block {
     /// (fewer than the grid's points after a terminal event).
     pub grid_rows: Vec<u32>,
 }
-
-/// A replication failed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RepError {
-    /// Which point.
-    pub point: u64,
-    /// Which replication.
-    pub rep: u64,
-    /// What went wrong.
-    pub error: SimError,
-}
-
-impl std::fmt::Display for RepError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "replication {} of point {}: {}",
-            self.rep, self.point, self.error
-        )
-    }
-}
-
-impl std::error::Error for RepError {}
 
 /// Runs `plan` on `threads` threads, handing blocks to `sink` in order. The
 /// sink's error (an I/O failure, say) stops the run; so does a failed
@@ -308,7 +286,7 @@ fn run_block(plan: &Plan<'_>, range: Range<u64>, n_cols: usize) -> Result<Block,
                     grid_rows.push(sampler.rows() as u32);
                 }),
         }
-        .map_err(|error| RepError { point, rep, error })?;
+        .map_err(|error| RepError::at_point(point, rep, error))?;
     }
     Ok(Block {
         first: range.start,

@@ -81,6 +81,20 @@ impl DesignKind {
     }
 }
 
+/// Parses every `--vary NAME=SPEC` against the scenario's parameters; a
+/// parameter may be varied once.
+pub fn parse_varies(texts: &[String], scenario: &Scenario) -> Result<Vec<Vary>, String> {
+    let mut vary: Vec<Vary> = Vec::new();
+    for text in texts {
+        let v = parse_vary(text, scenario)?;
+        if vary.iter().any(|w| w.param == v.param) {
+            return Err(format!("--vary {} is given twice", v.name));
+        }
+        vary.push(v);
+    }
+    Ok(vary)
+}
+
 /// Parses one `--vary NAME=SPEC` against the scenario's parameters.
 pub fn parse_vary(text: &str, scenario: &Scenario) -> Result<Vary, String> {
     let (name, spec_text) = match text.split_once('=') {

@@ -1,0 +1,307 @@
+//! Running many replications, in memory: the library's front door
+//! ([`Simulation`], whose results are a [`Table`] of typed columns), and the
+//! parallel machinery under it ([`harness`]; [`in_blocks`] for analyses that
+//! fold their own per-block results). Nothing here touches a file: the
+//! commands that write (`sweep`, `analysis`) are writers on top of it.
+//!
+//! ```
+//! use flashpoint::runner::Simulation;
+//! use std::sync::Arc;
+//!
+//! let text = r#"
+//! [scenario]
+//! name = "tiny"
+//! horizon = 10
+//! [[actor]]
+//! id = "A"
+//! [[event]]
+//! id = "ping"
+//! [[hazard]]
+//! name = "pings"
+//! event = "ping"
+//! rate = 2.0
+//! "#;
+//! let scenario = flashpoint::scenario::parse("tiny.toml", text).unwrap();
+//! let sim = Simulation::new(Arc::new(scenario));
+//! let point = sim.point(&[]).unwrap();
+//! let table = sim.run(&point, 1000, 42, 2, &mut |_, _| {}).unwrap();
+//! let pings = table.column("count_ping").unwrap();
+//! assert_eq!(pings.values().len(), 1000);
+//! // A Poisson process of rate 2 over 10 time units: mean 20, sd sqrt(20).
+//! let mean = pings.values().iter().sum::<f64>() / 1000.0;
+//! assert!((mean - 20.0).abs() < 4.0 * (20.0f64 / 1000.0).sqrt());
+//! assert_eq!(table.column("terminal").unwrap().label(0), Some("horizon"));
+//! ```
+
+pub mod design;
+pub mod harness;
+
+use crate::engine::{columns, Column, ColumnKind, RunOptions};
+use crate::error::{Error, ParamError, Result};
+use crate::scenario::Scenario;
+use harness::{execute, Plan};
+use std::ops::Range;
+use std::sync::Arc;
+
+pub use harness::BLOCK;
+
+/// A scenario ready to run: replications of a parameter point, in
+/// parallel, deterministic in (seed, replication) whatever the threads.
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    scenario: Arc<Scenario>,
+    columns: Vec<Column>,
+}
+
+impl Simulation {
+    /// A simulation of `scenario`.
+    pub fn new(scenario: Arc<Scenario>) -> Simulation {
+        let columns = columns(&scenario);
+        Simulation { scenario, columns }
+    }
+
+    /// The scenario.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The columns every replication produces, in order.
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// The full parameter vector of a point: the scenario's defaults with
+    /// `overrides` (each name declared, each value within its bounds).
+    pub fn point(&self, overrides: &[(String, f64)]) -> std::result::Result<Vec<f64>, ParamError> {
+        self.scenario.param_values(overrides)
+    }
+
+    /// Runs replications `0..reps` of `point` (a full parameter vector,
+    /// from [`Simulation::point`]) with master seed `seed` on `threads`
+    /// threads, calling `progress(done, reps)` as blocks finish, and returns
+    /// one row per replication.
+    pub fn run(
+        &self,
+        point: &[f64],
+        reps: u64,
+        seed: u64,
+        threads: usize,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<Table> {
+        if point.len() != self.scenario.params.len() {
+            return Err(Error::invalid(
+                "point",
+                format!(
+                    "a point of `{}` has {} parameter values, not {}",
+                    self.scenario.name,
+                    self.scenario.params.len(),
+                    point.len()
+                ),
+            ));
+        }
+        let rows = usize::try_from(reps)
+            .ok()
+            .filter(|r| r.checked_mul(self.columns.len().max(1)).is_some())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "reps",
+                    format!("{reps} replications do not fit in memory; stream them with `sweep`"),
+                )
+            })?;
+        let plan = self.plan(vec![point.to_vec()], reps, seed, false, 0..reps);
+        let mut values = Vec::with_capacity(rows * self.columns.len());
+        let mut done = 0;
+        execute(&plan, threads, |block| {
+            values.extend_from_slice(&block.values);
+            done += (block.values.len() / self.columns.len().max(1)) as u64;
+            progress(done, reps);
+            Ok::<(), Error>(())
+        })??;
+        Ok(Table::from_rows(self.columns.clone(), rows, &values))
+    }
+
+    /// The plan of replications `range` of the flattened (point, rep) space
+    /// of `points` × `reps`, for [`Simulation::execute`].
+    pub fn plan(
+        &self,
+        points: Vec<Vec<f64>>,
+        reps: u64,
+        seed: u64,
+        independent_streams: bool,
+        range: Range<u64>,
+    ) -> Plan<'_> {
+        Plan {
+            scenario: &self.scenario,
+            points,
+            reps,
+            seed,
+            independent_streams,
+            range,
+            options: RunOptions::default(),
+            grid: None,
+        }
+    }
+}
+
+/// Replications' results in memory: one typed column per output of the
+/// scenario, one row per replication (in replication order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    columns: Vec<Column>,
+    rows: usize,
+    /// Column-major: column `c` is `values[c·rows..(c+1)·rows]`.
+    values: Vec<f64>,
+}
+
+impl Table {
+    /// A table from row-major values (`rows × columns.len()`).
+    pub fn from_rows(columns: Vec<Column>, rows: usize, row_major: &[f64]) -> Table {
+        let n = columns.len();
+        assert_eq!(row_major.len(), rows * n, "rows × columns values");
+        let mut values = vec![0.0; rows * n];
+        for (r, row) in row_major.chunks_exact(n.max(1)).enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                values[c * rows + r] = *v;
+            }
+        }
+        Table {
+            columns,
+            rows,
+            values,
+        }
+    }
+
+    /// The columns, in order.
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// Number of rows (replications).
+    pub fn n_rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The column named `name`.
+    pub fn column(&self, name: &str) -> Option<TableColumn<'_>> {
+        let c = self.columns.iter().position(|c| c.name == name)?;
+        Some(TableColumn {
+            column: &self.columns[c],
+            values: &self.values[c * self.rows..(c + 1) * self.rows],
+        })
+    }
+
+    /// Row `r` as one value per column (a categorical column's value is its
+    /// label's index).
+    pub fn row(&self, r: usize) -> Vec<f64> {
+        (0..self.columns.len())
+            .map(|c| self.values[c * self.rows + r])
+            .collect()
+    }
+}
+
+/// One column of a [`Table`].
+#[derive(Debug, Clone, Copy)]
+pub struct TableColumn<'a> {
+    column: &'a Column,
+    values: &'a [f64],
+}
+
+impl<'a> TableColumn<'a> {
+    /// The column's name.
+    pub fn name(&self) -> &'a str {
+        &self.column.name
+    }
+
+    /// Its kind: numeric, or categorical with its labels.
+    pub fn kind(&self) -> &'a ColumnKind {
+        &self.column.kind
+    }
+
+    /// One value per row; for a categorical column, the label's index.
+    pub fn values(&self) -> &'a [f64] {
+        self.values
+    }
+
+    /// The label of row `r` of a categorical column (`None` for a numeric
+    /// one, or past the last row).
+    pub fn label(&self, r: usize) -> Option<&'a str> {
+        match &self.column.kind {
+            ColumnKind::Numeric => None,
+            ColumnKind::Categorical(labels) => labels
+                .get(*self.values.get(r)? as usize)
+                .map(String::as_str),
+        }
+    }
+}
+
+/// Runs `work` on the blocks `[0, BLOCK)`, `[BLOCK, 2·BLOCK)`, … of `0..n` on
+/// `threads` threads and hands each result to `fold` in block order, with
+/// memory bounded by a fixed number of blocks in flight
+/// ([`harness::in_order`]). The first error in block order is returned,
+/// whichever thread met it first.
+pub fn in_blocks<T, E>(
+    n: u64,
+    threads: usize,
+    work: impl Fn(Range<u64>) -> std::result::Result<T, E> + Sync,
+    mut fold: impl FnMut(T) + Send,
+) -> std::result::Result<(), E>
+where
+    T: Send,
+    E: Send,
+{
+    let folded = harness::in_order(
+        n.div_ceil(BLOCK) as usize,
+        threads,
+        |b| {
+            let b = b as u64;
+            work(b * BLOCK..((b + 1) * BLOCK).min(n))
+        },
+        |t| {
+            fold(t);
+            Ok::<(), std::convert::Infallible>(())
+        },
+    )?;
+    match folded {
+        Ok(()) => Ok(()),
+        Err(never) => match never {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_fold_in_order_whatever_the_threads() {
+        let run = |threads| {
+            let mut seen = Vec::new();
+            in_blocks::<_, ()>(3 * BLOCK + 5, threads, |r| Ok(r.start), |s| seen.push(s)).unwrap();
+            seen
+        };
+        assert_eq!(run(1), vec![0, BLOCK, 2 * BLOCK, 3 * BLOCK]);
+        assert_eq!(run(3), run(1));
+    }
+
+    #[test]
+    fn a_table_transposes_rows_into_columns() {
+        let cols = vec![
+            Column {
+                name: "x".into(),
+                kind: ColumnKind::Numeric,
+            },
+            Column {
+                name: "k".into(),
+                kind: ColumnKind::Categorical(vec!["a".into(), "b".into()]),
+            },
+        ];
+        let t = Table::from_rows(cols, 3, &[1.0, 1.0, 2.0, 0.0, 3.0, 1.0]);
+        assert_eq!(t.column("x").unwrap().values(), &[1.0, 2.0, 3.0]);
+        let k = t.column("k").unwrap();
+        assert_eq!(
+            (k.label(0), k.label(1), k.label(2), k.label(3)),
+            (Some("b"), Some("a"), Some("b"), None)
+        );
+        assert_eq!(t.row(1), vec![2.0, 0.0]);
+        assert!(t.column("y").is_none());
+    }
+}
