@@ -46,6 +46,7 @@ pub mod engine;
 pub mod error;
 pub mod expr;
 pub mod output;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod rng;
 pub mod runner;
