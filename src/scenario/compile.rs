@@ -201,7 +201,7 @@ impl Compiler<'_> {
         for ev in &raw.event {
             let id = &ev.get_ref().id;
             self.check_name(id, "event");
-            if id.get_ref() == crate::engine::HORIZON {
+            if id.get_ref() == super::model::HORIZON {
                 self.err(id.span(), "`horizon` names the end of a replication in the `terminal` column; choose another event id");
             }
             if !seen.insert(id.get_ref().as_str()) {

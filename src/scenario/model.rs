@@ -5,6 +5,10 @@ use crate::expr::{ActorRef, Env, Expr, Scope, Statement};
 use crate::rng::Dist;
 use crate::time::TimeUnit;
 
+/// Label of a replication that reached the horizon (no terminal event), in
+/// the `terminal` column; no event may take it as its id.
+pub const HORIZON: &str = "horizon";
+
 /// A loaded, validated scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {
