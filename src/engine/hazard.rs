@@ -41,16 +41,65 @@ pub(super) struct HazardState {
     pub(super) over_range: bool,
 }
 
+/// The hazards' next times in a tournament tree: each inner node holds the
+/// earlier of its two children, the left one (lower index) on ties, so the
+/// root is the hazard a scan in declaration order would find first with the
+/// earliest time. A NaN time is never the earliest (as in such a scan).
+#[derive(Debug, Clone)]
+pub(super) struct HazardTree {
+    /// Number of leaves: a power of two, at least the number of hazards.
+    leaves: usize,
+    /// `nodes[1]` is the root, `nodes[leaves + h]` hazard `h`'s leaf: (time, hazard).
+    nodes: Vec<(f64, u32)>,
+}
+
+impl HazardTree {
+    pub(super) fn new(n_hazards: usize) -> HazardTree {
+        let leaves = n_hazards.next_power_of_two();
+        HazardTree {
+            leaves,
+            nodes: vec![(f64::INFINITY, u32::MAX); 2 * leaves],
+        }
+    }
+
+    /// Every hazard at infinity.
+    pub(super) fn reset(&mut self) {
+        self.nodes.fill((f64::INFINITY, u32::MAX));
+    }
+
+    /// Hazard `h`'s next time is `time`.
+    #[inline]
+    pub(super) fn set(&mut self, h: usize, time: f64) {
+        let mut k = self.leaves + h;
+        self.nodes[k] = (time, h as u32);
+        while k > 1 {
+            k /= 2;
+            let (left, right) = (self.nodes[2 * k], self.nodes[2 * k + 1]);
+            self.nodes[k] = if right.0 < left.0 || (left.0.is_nan() && !right.0.is_nan()) {
+                right
+            } else {
+                left
+            };
+        }
+    }
+
+    /// The hazard with the earliest time and that time; `(0, inf)` when no
+    /// time is below infinity.
+    #[inline]
+    pub(super) fn earliest(&self) -> (usize, f64) {
+        match self.nodes.get(1) {
+            Some(&(time, h)) if time < f64::INFINITY => (h as usize, time),
+            _ => (0, f64::INFINITY),
+        }
+    }
+}
+
 impl Engine<'_> {
     /// The hazard with the earliest candidate (first declared on ties).
+    /// `(0, inf)` when none has a time before infinity.
+    #[inline]
     pub(super) fn next_hazard(&self) -> (usize, f64) {
-        let mut best = (0, f64::INFINITY);
-        for (i, h) in self.hazards.iter().enumerate() {
-            if h.time < best.1 {
-                best = (i, h.time);
-            }
-        }
-        best
+        self.hazard_tree.earliest()
     }
 
     /// Brings hazard `h` up to now under a new rate bound: the residual of its
@@ -200,6 +249,14 @@ impl Engine<'_> {
         } else {
             (f64::INFINITY, false)
         };
+        let (time, over_range) = (hs.time, hs.over_range);
+        let bit = 1u64 << (h % 64);
+        if over_range {
+            self.window_bound[h / 64] &= !bit;
+        } else {
+            self.window_bound[h / 64] |= bit;
+        }
+        self.hazard_tree.set(h, time);
     }
 
     /// Thinning: accept the candidate with probability rate / bound.

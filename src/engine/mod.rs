@@ -112,12 +112,17 @@ pub struct Engine<'s> {
     /// Per rule: its `when_becomes` condition's last value.
     becomes_was: Vec<bool>,
     hazards: Vec<HazardState>,
-    /// `rebound_on[event]`: the hazards whose rate (or `max_rate`) reads
-    /// something that event may change, in declaration order, each with
-    /// whether the event may change something other than a tension the rate
-    /// reads. Only these are re-bounded when it happens, and a hazard bounded
-    /// over its tensions' ranges only for the latter.
-    rebound_on: Vec<Vec<(u32, bool)>>,
+    /// Per event type, the hazards whose rate (or `max_rate`) reads
+    /// something that event may change, as bit sets: those it may change
+    /// through something other than a tension the rate reads, and the
+    /// others. Only these are re-bounded when it happens, in declaration
+    /// order, and the others only if not bounded over their tensions' ranges.
+    rebound: tables::Rebound,
+    /// Bit `h` set: hazard `h` is not bounded over its tensions' ranges
+    /// (`!over_range`), kept by [`Engine::schedule_hazard`].
+    window_bound: Vec<u64>,
+    /// The hazards' next times, for the earliest in O(1).
+    hazard_tree: hazard::HazardTree,
     /// Per hazard: the dyads its rate reads (their half-lives cap its window).
     hazard_dyads: Vec<Vec<u32>>,
     /// Per hazard: whether its rate reads the time (`t`, `since`).
@@ -193,7 +198,9 @@ impl<'s> Engine<'s> {
             becomes_on: becomes::becomes_on(scenario),
             becomes_was: vec![false; scenario.rules.len()],
             hazards: Vec::with_capacity(scenario.hazards.len()),
-            rebound_on: tables::rebound_on(scenario),
+            rebound: tables::Rebound::new(scenario),
+            window_bound: vec![0; scenario.hazards.len().div_ceil(64)],
+            hazard_tree: hazard::HazardTree::new(scenario.hazards.len()),
             hazard_dyads: tables::hazard_dyads(scenario),
             hazard_work: 0,
             point: point::PointCache::default(),
@@ -450,6 +457,10 @@ impl<'s> Engine<'s> {
             window_end: 0.0,
             over_range: false,
         }));
+        self.hazard_tree.reset();
+        for h in 0..self.hazards.len() {
+            self.window_bound[h / 64] |= 1 << (h % 64);
+        }
         // The ChaCha state is derived from the key once; every stream
         // starts from it with its own stream id.
         self.base_rng = Stream::new(key, stream_id::tie_break());
@@ -705,17 +716,21 @@ impl<'s> Engine<'s> {
             self.ended_by = Some(self.terminal_index[e]);
             return Ok(true);
         }
-        for &r in &s.rules_on[e] {
-            self.trigger(params, r, source, target, seq)?;
-        }
+        self.trigger_rules(params, e, source, target, seq)?;
         if !self.becomes_on[e].is_empty() {
             self.check_becomes(params, e, seq)?;
         }
-        for k in 0..self.rebound_on[e].len() {
-            let (h, beyond_tension) = self.rebound_on[e][k];
-            let h = h as usize;
-            if beyond_tension || !self.hazards[h].over_range {
-                self.rebound_hazard(h, params)?;
+        if self.rebound.any[e] {
+            let words = self.window_bound.len();
+            for w in 0..words {
+                let (beyond, tension) = self.rebound.words(e, w);
+                let mut bits = beyond | (tension & self.window_bound[w]);
+                // Re-bounding hazard h changes bit h only, already taken.
+                while bits != 0 {
+                    let h = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    self.rebound_hazard(h, params)?;
+                }
             }
         }
         Ok(false)

@@ -9,6 +9,66 @@ use super::{Engine, Origin, SimError, TraceEvent, NONE16};
 use crate::scenario::Alternative;
 
 impl Engine<'_> {
+    /// The event `e` from `source` to `target` reaches the rules it
+    /// triggers whose filters can accept it ([`crate::scenario::EventRules`]),
+    /// in declaration order: the four lists are merged by rule index.
+    /// [`Engine::trigger`] re-checks the filters, so the index only skips
+    /// rules that would return at once, before their draw.
+    pub(super) fn trigger_rules(
+        &mut self,
+        params: &[f64],
+        e: usize,
+        source: u16,
+        target: u16,
+        seq: u32,
+    ) -> Result<(), SimError> {
+        let index = &self.s.rules_by_event[e];
+        if index.unfiltered() {
+            for &r in &index.any {
+                self.trigger(params, r, source, target, seq)?;
+            }
+            return Ok(());
+        }
+        let lists = [
+            index.any.as_slice(),
+            index.by_target.get(target),
+            index.by_source.get(source),
+        ];
+        // `involving` accepts either role: a rule listed under both the
+        // source and the target is one trigger, taken once.
+        let either_source = index.by_either.get(source);
+        let either_target = if target == source {
+            &[]
+        } else {
+            index.by_either.get(target)
+        };
+        let mut at = [0usize; 5];
+        let head = |list: &[u32], i: usize| list.get(i).copied().unwrap_or(u32::MAX);
+        loop {
+            let heads = [
+                head(lists[0], at[0]),
+                head(lists[1], at[1]),
+                head(lists[2], at[2]),
+                head(either_source, at[3]),
+                head(either_target, at[4]),
+            ];
+            let r = heads.iter().copied().min().unwrap_or(u32::MAX);
+            if r == u32::MAX {
+                return Ok(());
+            }
+            // A rule is in one list only (the two `involving` lists aside),
+            // once per time its `on` names the event: advance past one copy.
+            match heads.iter().position(|&h| h == r) {
+                Some(k @ 0..=2) => at[k] += 1,
+                _ => {
+                    at[3] += usize::from(heads[3] == r);
+                    at[4] += usize::from(heads[4] == r);
+                }
+            }
+            self.trigger(params, r, source, target, seq)?;
+        }
+    }
+
     /// A rule sees its triggering event.
     pub(super) fn trigger(
         &mut self,

@@ -84,6 +84,51 @@ pub(super) fn terminal_index(scenario: &Scenario) -> Vec<usize> {
         .collect()
 }
 
+/// [`rebound_on`] as bit sets over hazards, per event type: those to
+/// re-bound whatever their bound (`beyond`), and those to re-bound only when
+/// not bounded over their tensions' ranges (`tension`).
+#[derive(Debug, Clone)]
+pub(super) struct Rebound {
+    /// Words per event type.
+    words: usize,
+    beyond: Vec<u64>,
+    tension: Vec<u64>,
+    /// Per event type: whether it re-bounds any hazard.
+    pub(super) any: Vec<bool>,
+}
+
+impl Rebound {
+    pub(super) fn new(s: &Scenario) -> Rebound {
+        let words = s.hazards.len().div_ceil(64);
+        let lists = rebound_on(s);
+        let mut beyond = vec![0u64; words * lists.len()];
+        let mut tension = vec![0u64; words * lists.len()];
+        for (e, list) in lists.iter().enumerate() {
+            for &(h, beyond_tension) in list {
+                let (w, bit) = (e * words + h as usize / 64, 1u64 << (h % 64));
+                if beyond_tension {
+                    beyond[w] |= bit;
+                } else {
+                    tension[w] |= bit;
+                }
+            }
+        }
+        Rebound {
+            words,
+            beyond,
+            tension,
+            any: lists.iter().map(|l| !l.is_empty()).collect(),
+        }
+    }
+
+    /// Word `w` of event type `e`'s two sets: (beyond, tension).
+    #[inline]
+    pub(super) fn words(&self, e: usize, w: usize) -> (u64, u64) {
+        let k = e * self.words + w;
+        (self.beyond[k], self.tension[k])
+    }
+}
+
 /// For each event type, the hazards to re-bound when it happens: those whose
 /// rate or `max_rate` reads the event's count or times, or anything its
 /// effects may write (a `source`/`target` effect may write any actor's
@@ -92,7 +137,7 @@ pub(super) fn terminal_index(scenario: &Scenario) -> Vec<usize> {
 /// tension read through `tension_between`). Hazards reading
 /// `source`/`target` themselves (which the compiler does not allow today)
 /// would be re-bounded on every event.
-pub(super) fn rebound_on(s: &Scenario) -> Vec<Vec<(u32, bool)>> {
+fn rebound_on(s: &Scenario) -> Vec<Vec<(u32, bool)>> {
     s.events
         .iter()
         .enumerate()

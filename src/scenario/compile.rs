@@ -280,6 +280,7 @@ impl Compiler<'_> {
 
         let (histories, histories_on) =
             std::mem::take(&mut self.histories).finish(self.scope.events.len());
+        let rules_by_event = super::dispatch::rules_by_event(&rules, &rules_on, actors.len());
         Scenario {
             name: meta.name.into_inner(),
             description: meta.description,
@@ -297,6 +298,7 @@ impl Compiler<'_> {
             events,
             schedule,
             rules,
+            rules_by_event,
             rules_on,
             hazards,
             outcomes,

@@ -6,6 +6,7 @@
 
 mod compile;
 mod describe;
+mod dispatch;
 mod history;
 mod model;
 mod raw;
@@ -14,6 +15,7 @@ mod structure;
 mod template;
 
 pub use describe::describe;
+pub use dispatch::{ByActor, EventRules};
 
 /// The version of the scenario language this build reads, recorded in every
 /// manifest. Version 2 added `choose`, history windows and filters, and
