@@ -1,7 +1,7 @@
 //! The columns one replication produces: the scenario's outcomes, then the
 //! built-in metrics, in a fixed documented order.
 
-use crate::scenario::{OutcomeKind, Scenario};
+use crate::scenario::{OutcomeKind, Scenario, HORIZON};
 
 /// Whether a column holds numbers or category labels.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,9 +20,6 @@ pub struct Column {
     /// Its kind.
     pub kind: ColumnKind,
 }
-
-/// Label of a replication that reached the horizon (no terminal event).
-pub const HORIZON: &str = "horizon";
 
 /// The columns, in order: outcomes (declaration order); `end_time`, `n_events`,
 /// `terminal`; `count_<event>` per event type; per dyad `tension_<A>_<B>_final`,

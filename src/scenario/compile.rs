@@ -201,7 +201,7 @@ impl Compiler<'_> {
         for ev in &raw.event {
             let id = &ev.get_ref().id;
             self.check_name(id, "event");
-            if id.get_ref() == crate::engine::HORIZON {
+            if id.get_ref() == super::model::HORIZON {
                 self.err(id.span(), "`horizon` names the end of a replication in the `terminal` column; choose another event id");
             }
             if !seen.insert(id.get_ref().as_str()) {
@@ -280,6 +280,7 @@ impl Compiler<'_> {
 
         let (histories, histories_on) =
             std::mem::take(&mut self.histories).finish(self.scope.events.len());
+        let rules_by_event = super::dispatch::rules_by_event(&rules, &rules_on, actors.len());
         Scenario {
             name: meta.name.into_inner(),
             description: meta.description,
@@ -297,6 +298,7 @@ impl Compiler<'_> {
             events,
             schedule,
             rules,
+            rules_by_event,
             rules_on,
             hazards,
             outcomes,

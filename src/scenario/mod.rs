@@ -6,6 +6,7 @@
 
 mod compile;
 mod describe;
+mod dispatch;
 mod history;
 mod model;
 mod params;
@@ -15,6 +16,7 @@ mod structure;
 mod template;
 
 pub use describe::describe;
+pub use dispatch::{ByActor, EventRules};
 
 /// The version of the scenario language this build reads, recorded in every
 /// manifest. Version 2 added `choose`, history windows and filters, and

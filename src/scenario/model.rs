@@ -5,6 +5,10 @@ use crate::expr::{ActorRef, Env, Expr, Scope, Statement};
 use crate::rng::Dist;
 use crate::time::TimeUnit;
 
+/// Label of a replication that reached the horizon (no terminal event), in
+/// the `terminal` column; no event may take it as its id.
+pub const HORIZON: &str = "horizon";
+
 /// A loaded, validated scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -44,6 +48,10 @@ pub struct Scenario {
     pub rules: Vec<Rule>,
     /// `rules_on[event]`: the rules triggered by that event type, in declaration order.
     pub rules_on: Vec<Vec<u32>>,
+    /// `rules_by_event[event]`: the same rules indexed by the trigger
+    /// filter that can select them, so an event reaches only those whose
+    /// filters can accept it.
+    pub rules_by_event: Vec<super::dispatch::EventRules>,
     /// Hazards.
     pub hazards: Vec<Hazard>,
     /// Outcomes.

@@ -1,0 +1,194 @@
+//! Per-scenario tables the engine builds once from the [`Scenario`] and
+//! only reads while running: where each dyad's thresholds sit in the
+//! time-above accumulators, each outcome's case labels, each event type's
+//! index among terminal events, the hazards each event type re-bounds and
+//! what each hazard's rate reads.
+
+use crate::expr::{ActorRef, Input, Lvalue};
+use crate::scenario::{OutcomeKind, Scenario};
+
+/// Per dyad, where its thresholds start in the time-above accumulators, then
+/// their total.
+pub(super) fn threshold_offsets(scenario: &Scenario) -> Vec<usize> {
+    let mut threshold_offsets = Vec::with_capacity(scenario.dyads.len() + 1);
+    let mut offset = 0;
+    for d in &scenario.dyads {
+        threshold_offsets.push(offset);
+        offset += d.thresholds.len();
+    }
+    threshold_offsets.push(offset);
+    threshold_offsets
+}
+
+/// Per hazard: the dyads its rate or `max_rate` reads, in first-read order.
+pub(super) fn hazard_dyads(scenario: &Scenario) -> Vec<Vec<u32>> {
+    scenario
+        .hazards
+        .iter()
+        .map(|h| {
+            let mut dyads = Vec::new();
+            for e in std::iter::once(&h.rate).chain(&h.max_rate) {
+                e.for_each_input(|i| {
+                    if let Input::Tension(d) = i {
+                        if !dyads.contains(&d) {
+                            dyads.push(d);
+                        }
+                    }
+                });
+            }
+            dyads
+        })
+        .collect()
+}
+
+/// Per hazard: whether its rate or `max_rate` reads the time.
+pub(super) fn hazard_reads_time(scenario: &Scenario) -> Vec<bool> {
+    scenario
+        .hazards
+        .iter()
+        .map(|h| h.rate.reads().time || h.max_rate.as_ref().is_some_and(|m| m.reads().time))
+        .collect()
+}
+
+/// Per outcome: the label index of each case, then of `other` (empty for a
+/// numeric outcome).
+pub(super) fn case_labels(scenario: &Scenario) -> Vec<Vec<f64>> {
+    (0..scenario.outcomes.len())
+        .map(|o| match &scenario.outcomes[o].kind {
+            OutcomeKind::Numeric(_) => Vec::new(),
+            OutcomeKind::Categorical(cases) => {
+                let labels = scenario.outcome_labels(o);
+                let index = |l: &str| labels.iter().position(|x| *x == l).unwrap_or(0) as f64;
+                cases
+                    .iter()
+                    .map(|(l, _)| index(l))
+                    .chain([index("other")])
+                    .collect()
+            }
+        })
+        .collect()
+}
+
+/// Per event type: its index among terminal event types (the count of
+/// terminal types declared before it).
+pub(super) fn terminal_index(scenario: &Scenario) -> Vec<usize> {
+    let mut k = 0;
+    scenario
+        .events
+        .iter()
+        .map(|e| {
+            let i = k;
+            k += usize::from(e.terminal);
+            i
+        })
+        .collect()
+}
+
+/// [`rebound_on`] as bit sets over hazards, per event type: those to
+/// re-bound whatever their bound (`beyond`), and those to re-bound only when
+/// not bounded over their tensions' ranges (`tension`).
+#[derive(Debug, Clone)]
+pub(super) struct Rebound {
+    /// Words per event type.
+    words: usize,
+    beyond: Vec<u64>,
+    tension: Vec<u64>,
+    /// Per event type: whether it re-bounds any hazard.
+    pub(super) any: Vec<bool>,
+}
+
+impl Rebound {
+    pub(super) fn new(s: &Scenario) -> Rebound {
+        let words = s.hazards.len().div_ceil(64);
+        let lists = rebound_on(s);
+        let mut beyond = vec![0u64; words * lists.len()];
+        let mut tension = vec![0u64; words * lists.len()];
+        for (e, list) in lists.iter().enumerate() {
+            for &(h, beyond_tension) in list {
+                let (w, bit) = (e * words + h as usize / 64, 1u64 << (h % 64));
+                if beyond_tension {
+                    beyond[w] |= bit;
+                } else {
+                    tension[w] |= bit;
+                }
+            }
+        }
+        Rebound {
+            words,
+            beyond,
+            tension,
+            any: lists.iter().map(|l| !l.is_empty()).collect(),
+        }
+    }
+
+    /// Word `w` of event type `e`'s two sets: (beyond, tension).
+    #[inline]
+    pub(super) fn words(&self, e: usize, w: usize) -> (u64, u64) {
+        let k = e * self.words + w;
+        (self.beyond[k], self.tension[k])
+    }
+}
+
+/// For each event type, the hazards to re-bound when it happens: those whose
+/// rate or `max_rate` reads the event's count or times, or anything its
+/// effects may write (a `source`/`target` effect may write any actor's
+/// variable or any dyad), each with whether the event may change an input
+/// other than a declared tension (a count, a time, a state variable, or a
+/// tension read through `tension_between`). Hazards reading
+/// `source`/`target` themselves (which the compiler does not allow today)
+/// would be re-bounded on every event.
+fn rebound_on(s: &Scenario) -> Vec<Vec<(u32, bool)>> {
+    s.events
+        .iter()
+        .enumerate()
+        .map(|(e, event)| {
+            let mut dyads: Vec<Option<u32>> = Vec::new();
+            let mut slots: Vec<(Option<u16>, u32)> = Vec::new();
+            for st in &event.effects {
+                match st.target {
+                    Lvalue::Tension { dyad, .. } => dyads.push(dyad),
+                    Lvalue::State { actor, var, .. } => slots.push((
+                        match actor {
+                            ActorRef::Fixed(a) => Some(a),
+                            _ => None,
+                        },
+                        var,
+                    )),
+                }
+            }
+            // (affected, affected through something other than a declared tension)
+            let affects = |input: Input| match input {
+                Input::Event(x) => (x as usize == e, x as usize == e),
+                Input::Tension(d) => (dyads.iter().any(|w| w.is_none_or(|w| w == d)), false),
+                Input::TensionBetween => (true, true),
+                Input::State(ActorRef::Fixed(a), v) => {
+                    let hit = slots
+                        .iter()
+                        .any(|(wa, wv)| *wv == v && wa.is_none_or(|wa| wa == a));
+                    (hit, hit)
+                }
+                Input::State(_, _) => (true, true),
+                Input::History(h) => {
+                    let hit = s.histories[h as usize].key.event as usize == e;
+                    (hit, hit)
+                }
+            };
+            (0..s.hazards.len() as u32)
+                .filter_map(|h| {
+                    let hz = &s.hazards[h as usize];
+                    let (mut hit, mut beyond) = (false, false);
+                    let mut visit = |i: Input| {
+                        let (a, b) = affects(i);
+                        hit |= a;
+                        beyond |= b;
+                    };
+                    hz.rate.for_each_input(&mut visit);
+                    if let Some(m) = &hz.max_rate {
+                        m.for_each_input(&mut visit);
+                    }
+                    hit.then_some((h, beyond))
+                })
+                .collect()
+        })
+        .collect()
+}
