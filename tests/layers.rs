@@ -53,11 +53,17 @@ fn module_of(src: &Path, file: &Path) -> Vec<String> {
 /// The code of a file without comments (line comments and doc comments,
 /// which may name modules in prose) and without its `#[cfg(test)]` module.
 fn code(text: &str) -> String {
-    let text = match text.find("#[cfg(test)]\nmod tests") {
-        Some(i) => &text[..i],
-        None => text,
-    };
-    text.lines()
+    let lines: Vec<&str> = text.lines().collect();
+    let end = (0..lines.len())
+        .find(|&i| {
+            lines[i].trim() == "#[cfg(test)]"
+                && lines
+                    .get(i + 1)
+                    .is_some_and(|l| l.trim_start().starts_with("mod ") || l.contains(" mod "))
+        })
+        .unwrap_or(lines.len());
+    lines[..end]
+        .iter()
         .map(|l| match l.find("//") {
             Some(i) => &l[..i],
             None => l,
@@ -112,26 +118,49 @@ fn layers_import_only_downward_and_siblings_do_not_import_each_other() {
             if target == top {
                 // Within a module: sibling files only, below its mod.rs.
                 if let (Some(a), Some(b)) = (module.get(1), path.get(1)) {
-                    if a != b && all.iter().any(|f| module_of(&src, f) == [top.clone(), b.clone()]) {
+                    if a != b
+                        && all
+                            .iter()
+                            .any(|f| module_of(&src, f) == [top.clone(), b.clone()])
+                    {
                         siblings.insert((format!("{top}::{a}"), format!("{top}::{b}")));
                     }
                 }
                 continue;
             }
-            let Some(&theirs) = layer.get(target.as_str()) else { continue };
+            let Some(&theirs) = layer.get(target.as_str()) else {
+                continue;
+            };
             if theirs > own {
-                upward.push(format!("{} names crate::{}", module.join("::"), path.join("::")));
+                upward.push(format!(
+                    "{} names crate::{}",
+                    module.join("::"),
+                    path.join("::")
+                ));
             }
         }
         for line in code.lines() {
-            if let Some(i) = line.find("super::") {
-                let name: String = line[i + "super::".len()..]
+            let Some(i) = line.find("super::") else {
+                continue;
+            };
+            let after = &line[i + "super::".len()..];
+            // `super::name` or `super::{a, b::c, …}` (on one line).
+            let names: Vec<String> = match after.strip_prefix('{') {
+                Some(list) => list
+                    .split([',', '}'])
+                    .map(|n| n.trim().split("::").next().unwrap_or("").to_string())
+                    .collect(),
+                None => vec![after
                     .chars()
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
+                    .collect()],
+            };
+            for name in names {
                 if module.len() == 2
                     && name != module[1]
-                    && all.iter().any(|f| module_of(&src, f) == [top.clone(), name.clone()])
+                    && all
+                        .iter()
+                        .any(|f| module_of(&src, f) == [top.clone(), name.clone()])
                 {
                     siblings.insert((format!("{top}::{}", module[1]), format!("{top}::{name}")));
                 }

@@ -12,12 +12,8 @@ use std::ops::Range;
 use toml::Spanned;
 
 mod initial;
+use super::names::{is_ident, RESERVED};
 mod point_values;
-
-/// Words that cannot be parameter or actor names.
-pub(super) const RESERVED: &[&str] = &[
-    "if", "then", "else", "and", "or", "not", "true", "false", "inf", "t", "source", "target",
-];
 
 /// Largest accepted event budget: bounds the memory one replication may use.
 const MAX_EVENT_BUDGET: i64 = 100_000_000;
@@ -49,12 +45,6 @@ pub(super) fn compile(source: &str) -> Result<Scenario, Vec<Diagnostic>> {
         c.diags.sort_by_key(|d| (d.span.start, d.span.end));
         Err(c.diags)
     }
-}
-
-pub(super) fn is_ident(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 struct Compiler<'s> {
@@ -280,7 +270,15 @@ impl Compiler<'_> {
 
         let (histories, histories_on) =
             std::mem::take(&mut self.histories).finish(self.scope.events.len());
-        let rules_by_event = super::dispatch::rules_by_event(&rules, &rules_on, actors.len());
+        let filters: Vec<super::dispatch::Filters<'_>> = rules
+            .iter()
+            .map(|r| super::dispatch::Filters {
+                to: r.to.as_deref(),
+                from: r.from.as_deref(),
+                involving: r.involving.as_deref(),
+            })
+            .collect();
+        let rules_by_event = super::dispatch::rules_by_event(&filters, &rules_on, actors.len());
         Scenario {
             name: meta.name.into_inner(),
             description: meta.description,

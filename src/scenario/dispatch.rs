@@ -4,7 +4,17 @@
 //! by the actor the filter accepts. An event then reaches only the rules
 //! whose filters can accept its source and target, in declaration order.
 
-use super::model::Rule;
+/// The trigger filters of one rule, as the index reads them: the actors its
+/// `to`, `from` and `involving` accept (each `None` when not given).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filters<'a> {
+    /// `to = …`.
+    pub to: Option<&'a [u16]>,
+    /// `from = …`.
+    pub from: Option<&'a [u16]>,
+    /// `involving = …`.
+    pub involving: Option<&'a [u16]>,
+}
 
 /// Rule lists keyed by actor: [`ByActor::get`] gives the rules listed
 /// under an actor, in declaration order.
@@ -78,7 +88,11 @@ impl EventRules {
 /// `rules_by_event[event]`: the index of the rules each event type
 /// triggers. Built from `rules_on` (so a rule listed twice is triggered
 /// twice, as it is there).
-pub fn rules_by_event(rules: &[Rule], rules_on: &[Vec<u32>], n_actors: usize) -> Vec<EventRules> {
+pub fn rules_by_event(
+    rules: &[Filters<'_>],
+    rules_on: &[Vec<u32>],
+    n_actors: usize,
+) -> Vec<EventRules> {
     rules_on
         .iter()
         .map(|on| {
@@ -86,7 +100,7 @@ pub fn rules_by_event(rules: &[Rule], rules_on: &[Vec<u32>], n_actors: usize) ->
             let (mut to, mut from, mut either) = (Vec::new(), Vec::new(), Vec::new());
             for &r in on {
                 let rule = &rules[r as usize];
-                let (list, actors) = match (&rule.to, &rule.from, &rule.involving) {
+                let (list, actors) = match (rule.to, rule.from, rule.involving) {
                     (Some(a), _, _) => (&mut to, a),
                     (None, Some(a), _) => (&mut from, a),
                     (None, None, Some(a)) => (&mut either, a),
@@ -95,7 +109,7 @@ pub fn rules_by_event(rules: &[Rule], rules_on: &[Vec<u32>], n_actors: usize) ->
                         continue;
                     }
                 };
-                let mut distinct = actors.clone();
+                let mut distinct = actors.to_vec();
                 distinct.sort_unstable();
                 distinct.dedup();
                 list.extend(

@@ -9,6 +9,7 @@ mod describe;
 mod dispatch;
 mod history;
 mod model;
+mod names;
 mod params;
 mod raw;
 mod streams;

@@ -198,12 +198,12 @@ fn check_variable(
         Some("an actor id")
     } else if names.groups.iter().any(|g| g.id == name) {
         Some("a group id")
-    } else if super::compile::RESERVED.contains(&name) {
+    } else if super::names::RESERVED.contains(&name) {
         Some("a reserved word")
     } else {
         (names.taken.iter().find(|(n, _)| *n == name)).map(|(_, what)| *what)
     };
-    if !super::compile::is_ident(name) {
+    if !super::names::is_ident(name) {
         diags.push(Diagnostic::new(
             var.span(),
             format!("variable `{name}` is not an identifier (letters, digits and `_`, not starting with a digit)"),
