@@ -2,7 +2,7 @@
 //! into the library, printing, and exit codes. Nothing else.
 
 use clap::{Args, Parser, Subcommand};
-use flashpoint::analysis::{cameo_stream, compare, paths, sensitivity, ties};
+use flashpoint::analysis::{cameo_stream, compare, paths, sensitivity};
 use flashpoint::sweep::{self, RunConfig, SweepConfig};
 use flashpoint::Error;
 use std::io::IsTerminal;
@@ -403,27 +403,11 @@ fn run(cli: Cli) -> Result<(), Error> {
             let report = sweep::run(&config, &mut |d, t| progress.update(d, t));
             progress.finish();
             let report = report?;
-            let mut out = String::new();
-            out.push_str(&format!(
-                "{}: {} replications, seed {}, {:.2} s ({:.0} replications/s, {:.0} events/s)\n\n",
-                report.scenario_name,
-                report.reps,
-                report.seed,
-                report.seconds,
-                report.reps as f64 / report.seconds.max(1e-9),
-                report.events as f64 / report.seconds.max(1e-9)
-            ));
-            out.push_str(&sweep::render_table(&report));
-            push_written(&mut out, &report.written);
+            let mut cameo_written = Vec::new();
             if let Some(c) = cameo {
-                let path = cameo_stream::write_cameo_stream(&c)?;
-                out.push_str(&format!("wrote {}\n", path.display()));
+                cameo_written.push(cameo_stream::write_cameo_stream(&c)?);
             }
-            if let Some(audit) = &report.tie_audit {
-                out.push('\n');
-                out.push_str(&ties::render(audit));
-            }
-            print(&out)
+            print(&report.render_run(&cameo_written))
         }
         Command::Compare(a) => {
             let arm = |file: Option<PathBuf>, values: &str, flag: &str| {
@@ -453,13 +437,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 command,
             };
             let report = compare::compare(&config)?;
-            let mut out = format!(
-                "compare: B - A over {} paired replications, seed {} (A: {}, B: {})\n\n",
-                report.reps, report.seed, report.scenario_a, report.scenario_b
-            );
-            out.push_str(&compare::render(&report));
-            push_written(&mut out, &report.written);
-            print(&out)
+            print(&compare::render_report(&report))
         }
         Command::Paths(a) => {
             let config = paths::PathsConfig {
@@ -475,13 +453,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 command,
             };
             let report = paths::paths(&config)?;
-            let mut out = format!(
-                "causal paths: {} replications, seed {}\n\n",
-                report.reps, report.seed
-            );
-            out.push_str(&paths::render(&report));
-            push_written(&mut out, &report.written);
-            print(&out)
+            print(&paths::render_report(&report))
         }
         Command::Sensitivity(a) => {
             let config = sensitivity::SensitivityConfig {
@@ -497,16 +469,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 command,
             };
             let report = sensitivity::sensitivity(&config)?;
-            let mut out = format!(
-                "{} sensitivity: {} points x {} replications, seed {}\n\n",
-                report.method.name(),
-                report.points,
-                report.reps,
-                report.seed
-            );
-            out.push_str(&sensitivity::render(&report));
-            push_written(&mut out, &report.written);
-            print(&out)
+            print(&sensitivity::render_report(&report))
         }
         Command::Sweep(a) => {
             let (out, resume) = match (a.out, a.resume) {
@@ -535,19 +498,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let mut progress = Progress::new(a.quiet);
             let report = sweep::sweep(&config, &mut |d, t| progress.update(d, t));
             progress.finish();
-            let report = report?;
-            let mut out = format!(
-                "{}: {} points, {} replications run, seed {}, {:.2} s ({:.0} replications/s, {:.0} events/s)\n",
-                report.scenario_name,
-                report.points,
-                report.reps,
-                report.seed,
-                report.seconds,
-                report.reps as f64 / report.seconds.max(1e-9),
-                report.events as f64 / report.seconds.max(1e-9)
-            );
-            push_written(&mut out, &report.written);
-            print(&out)
+            print(&report?.render_sweep())
         }
         Command::Merge {
             shards,
@@ -556,10 +507,8 @@ fn run(cli: Cli) -> Result<(), Error> {
         } => {
             let written =
                 flashpoint::sweep::merge::merge(&shards, &out, scenario.as_deref(), command)?;
-            let text: String = written
-                .iter()
-                .map(|p| format!("wrote {}\n", p.display()))
-                .collect();
+            let mut text = String::new();
+            flashpoint::output::text::push_written(&mut text, &written);
             print(&text)
         }
         Command::Check(_) => unreachable!("`check` is handled in main"),
@@ -584,13 +533,6 @@ fn run(cli: Cli) -> Result<(), Error> {
             let (s, _) = flashpoint::scenario::load_hashed(&scenario)?;
             print(&flashpoint::scenario::describe(&s))
         }
-    }
-}
-
-/// Appends a `wrote PATH` line for each file written.
-fn push_written(out: &mut String, written: &[PathBuf]) {
-    for path in written {
-        out.push_str(&format!("wrote {}\n", path.display()));
     }
 }
 

@@ -379,6 +379,18 @@ pub fn compare(config: &CompareConfig) -> Result<CompareReport> {
     })
 }
 
+/// What `compare` prints: a headline, the table ([`render`]) and the files
+/// written.
+pub fn render_report(report: &CompareReport) -> String {
+    let mut out = format!(
+        "compare: B - A over {} paired replications, seed {} (A: {}, B: {})\n\n",
+        report.reps, report.seed, report.scenario_a, report.scenario_b
+    );
+    out.push_str(&render(report));
+    crate::output::text::push_written(&mut out, &report.written);
+    out
+}
+
 /// Renders the comparison of the scenario's outcomes and of the `terminal`
 /// shares as a readable table; the built-in metrics are in `compare.csv`.
 pub fn render(report: &CompareReport) -> String {

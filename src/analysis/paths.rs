@@ -423,6 +423,18 @@ pub fn paths(config: &PathsConfig) -> Result<PathsReport> {
     })
 }
 
+/// What `paths` prints: a headline, the tables ([`render`]) and the files
+/// written.
+pub fn render_report(report: &PathsReport) -> String {
+    let mut out = format!(
+        "causal paths: {} replications, seed {}\n\n",
+        report.reps, report.seed
+    );
+    out.push_str(&render(report));
+    crate::output::text::push_written(&mut out, &report.written);
+    out
+}
+
 /// Renders the report as one table per group.
 pub fn render(report: &PathsReport) -> String {
     let mut out = String::new();

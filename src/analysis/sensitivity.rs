@@ -731,6 +731,21 @@ pub fn sensitivity(config: &SensitivityConfig) -> Result<SensitivityReport> {
     })
 }
 
+/// What `sensitivity` prints: a headline, the table ([`render`]) and the
+/// files written.
+pub fn render_report(report: &SensitivityReport) -> String {
+    let mut out = format!(
+        "{} sensitivity: {} points x {} replications, seed {}\n\n",
+        report.method.name(),
+        report.points,
+        report.reps,
+        report.seed
+    );
+    out.push_str(&render(report));
+    crate::output::text::push_written(&mut out, &report.written);
+    out
+}
+
 /// Renders the indices of the scenario's own outcomes, parameters ranked by
 /// `mu_star` (Morris) or `ST` (Sobol) within each outcome.
 pub fn render(report: &SensitivityReport) -> String {

@@ -3,14 +3,14 @@
 //! output.
 
 pub mod atomic;
-pub mod cleanup;
-pub mod fault;
+pub(crate) mod cleanup;
+pub(crate) mod fault;
 pub mod format;
 pub mod manifest;
-pub mod swap;
+pub(crate) mod swap;
 pub mod tables;
 pub mod text;
-pub mod timeseries;
+pub(crate) mod timeseries;
 
 use std::path::Path;
 

@@ -72,6 +72,13 @@ pub fn render_table_aligned(header: &[&str], rows: &[Vec<String>], left: &[bool]
     out
 }
 
+/// Appends a `wrote PATH` line for each file written.
+pub fn push_written(out: &mut String, written: &[std::path::PathBuf]) {
+    for path in written {
+        out.push_str(&format!("wrote {}\n", path.display()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1073,6 +1073,47 @@ pub fn write_trace_csv(
     Ok(())
 }
 
+impl RunReport {
+    /// What `run` prints: a headline with the speed, the summary table
+    /// ([`render_table`]), the files written (`also_written` after the
+    /// run's own) and the tie-order audit, if run.
+    pub fn render_run(&self, also_written: &[PathBuf]) -> String {
+        let mut out = format!(
+            "{}: {} replications, seed {}, {:.2} s ({:.0} replications/s, {:.0} events/s)\n\n",
+            self.scenario_name,
+            self.reps,
+            self.seed,
+            self.seconds,
+            self.reps as f64 / self.seconds.max(1e-9),
+            self.events as f64 / self.seconds.max(1e-9)
+        );
+        out.push_str(&render_table(self));
+        crate::output::text::push_written(&mut out, &self.written);
+        crate::output::text::push_written(&mut out, also_written);
+        if let Some(audit) = &self.tie_audit {
+            out.push('\n');
+            out.push_str(&crate::analysis::ties::render(audit));
+        }
+        out
+    }
+
+    /// What `sweep` prints: a headline with the speed and the files written.
+    pub fn render_sweep(&self) -> String {
+        let mut out = format!(
+            "{}: {} points, {} replications run, seed {}, {:.2} s ({:.0} replications/s, {:.0} events/s)\n",
+            self.scenario_name,
+            self.points,
+            self.reps,
+            self.seed,
+            self.seconds,
+            self.reps as f64 / self.seconds.max(1e-9),
+            self.events as f64 / self.seconds.max(1e-9)
+        );
+        crate::output::text::push_written(&mut out, &self.written);
+        out
+    }
+}
+
 /// Renders the run's summary as a readable table: mean and 95% CI of each
 /// numeric column, share and Wilson interval of each category.
 /// The `count_<e>` rows of hidden events are left out.
