@@ -722,34 +722,24 @@ fn discard_partials(
     }
 }
 
-/// The one code path of `run` and `sweep`.
-fn execute_job(
+/// Claims `out` for the command's life (or, for `--resume`, locks it and
+/// reads how far the interrupted sweep got) and, for a fresh sweep, writes
+/// the record `--resume` reads. Every refusal comes before any file is
+/// touched. Returns the claim, held until the manifest is written, and
+/// whether the job resumes.
+fn prepare_dir(
     job: &Job<'_>,
-    threads: usize,
     out: Option<&Path>,
     resume: bool,
-    progress: &mut (dyn FnMut(u64, u64) + Send),
-) -> Result<RunReport> {
-    let scenario = job.scenario;
-    let cols = columns(scenario);
-    let keys = job.keys();
-    let full_points = job.full_points();
-    let range = job.range();
-    let write_summary = out.is_some() && job.shard.is_none();
-    // Errors name the file in the output directory.
-    let out_file = |name: &str| out.map_or_else(|| PathBuf::from(name), |d| d.join(name));
-    let (summary_path, timeseries_path) = (out_file("summary.csv"), out_file("timeseries.csv"));
-    let mut written = Vec::new();
-
-    // Held until the manifest is written: no other command writes here.
-    // Every refusal comes before any file is touched.
+    cols: &[Column],
+) -> Result<(Option<crate::output::manifest::OutDirLock>, bool)> {
     let mut _claim = None;
     let resume = match out {
         Some(dir) if resume => {
             if dir.is_dir() {
                 _claim = Some(crate::output::manifest::lock_out_dir(dir)?);
             }
-            resume_state(job, dir, &cols)?
+            resume_state(job, dir, cols)?
         }
         _ => false,
     };
@@ -776,6 +766,147 @@ fn execute_job(
             }
         }
     }
+    Ok((_claim, resume))
+}
+
+/// Opens `runs.csv` (unless `--no-runs`): afresh, or after the rows a
+/// resumed sweep already holds, whose replications are added to `acc`.
+/// Returns the first replication still to write and the file.
+fn open_runs(
+    job: &Job<'_>,
+    out: Option<&Path>,
+    resume: bool,
+    cols: &[Column],
+    keys: &Keys,
+    acc: &mut Accumulator<'_>,
+) -> Result<(u64, Option<(AtomicFile, PathBuf)>)> {
+    let range = job.range();
+    let mut start = range.start;
+    let mut runs: Option<(AtomicFile, PathBuf)> = None;
+    if let Some(dir) = out {
+        let runs_path = dir.join("runs.csv");
+        if resume {
+            let (len, rows) = resume_point(job, dir, cols, acc)?;
+            start += rows;
+            if !job.no_runs {
+                let f = if len > 0 {
+                    AtomicFile::append(&runs_path, len)
+                } else {
+                    AtomicFile::create(&runs_path)
+                };
+                let mut f = f.map_err(io(&runs_path))?;
+                if len == 0 {
+                    f.write_all(runs_header(keys, cols).as_bytes())
+                        .map_err(io(&runs_path))?;
+                }
+                runs = Some((f, runs_path));
+            }
+        } else if !job.no_runs {
+            let mut f = AtomicFile::create(&runs_path).map_err(io(&runs_path))?;
+            f.write_all(runs_header(keys, cols).as_bytes())
+                .map_err(io(&runs_path))?;
+            runs = Some((f, runs_path));
+        }
+    }
+
+    Ok((start, runs))
+}
+
+/// The finished files of a job, still under their `.partial` names.
+struct Finished<'a> {
+    runs: Option<(AtomicFile, PathBuf)>,
+    summary: Option<AtomicFile>,
+    timeseries: Option<TimeseriesSink>,
+    tie_audit: Option<&'a crate::analysis::ties::TieReport>,
+    /// Events over the job's replications, for the manifest's totals.
+    events: u64,
+}
+
+/// Commits every file of a finished job into `dir` (points.csv, events.csv
+/// and tie_audit.csv are written here), then the manifest, last.
+fn commit_outputs(
+    job: &Job<'_>,
+    plan: &Plan<'_>,
+    dir: &Path,
+    keys: &Keys,
+    files: Finished<'_>,
+    written: &mut Vec<PathBuf>,
+) -> Result<()> {
+    let mut outputs = BTreeMap::new();
+    if let Some((f, path)) = files.runs {
+        outputs.insert("runs.csv".to_string(), f.commit().map_err(io(&path))?);
+        written.push(path);
+    }
+    if let Some(f) = files.summary {
+        let path = dir.join("summary.csv");
+        outputs.insert("summary.csv".to_string(), f.commit().map_err(io(&path))?);
+        written.push(path);
+    }
+    if job.sweep {
+        let path = dir.join("points.csv");
+        outputs.insert(
+            "points.csv".into(),
+            write_atomic(&path, points_csv(&keys.params, &job.points).as_bytes())
+                .map_err(io(&path))?,
+        );
+        written.push(path);
+    }
+    if let Some(ts) = files.timeseries {
+        ts.commit(dir, &mut outputs, written)?;
+    }
+    if job.trace > 0 {
+        let path = dir.join("events.csv");
+        let mut file = AtomicFile::create(&path).map_err(io(&path))?;
+        if let Err(e) = write_trace_csv(job.scenario, plan, job.trace, &mut file, &path) {
+            file.discard();
+            return Err(e);
+        }
+        outputs.insert("events.csv".into(), file.commit().map_err(io(&path))?);
+        written.push(path);
+    }
+    if let Some(audit) = files.tie_audit {
+        let text = crate::analysis::ties::tie_csv(&audit.rows);
+        let path = dir.join("tie_audit.csv");
+        outputs.insert(
+            "tie_audit.csv".into(),
+            write_atomic(&path, text.as_bytes()).map_err(io(&path))?,
+        );
+        written.push(path);
+    }
+    let mut manifest = job.manifest();
+    manifest.outputs = outputs;
+    manifest.totals = Totals {
+        replications: job.range().end - job.range().start,
+        events: files.events,
+    };
+    let json =
+        serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
+    commit_manifest(dir, json.as_bytes(), job.sweep)?;
+    written.push(dir.join("manifest.json"));
+    Ok(())
+}
+
+/// The one code path of `run` and `sweep`.
+fn execute_job(
+    job: &Job<'_>,
+    threads: usize,
+    out: Option<&Path>,
+    resume: bool,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<RunReport> {
+    let scenario = job.scenario;
+    let cols = columns(scenario);
+    let keys = job.keys();
+    let full_points = job.full_points();
+    let range = job.range();
+    let write_summary = out.is_some() && job.shard.is_none();
+    // Errors name the file in the output directory.
+    let out_file = |name: &str| out.map_or_else(|| PathBuf::from(name), |d| d.join(name));
+    let (summary_path, timeseries_path) = (out_file("summary.csv"), out_file("timeseries.csv"));
+    let mut written = Vec::new();
+
+    // Held until the manifest is written: no other command writes here.
+    let (_claim, resume) = prepare_dir(job, out, resume, &cols)?;
     let summary_file = match (out, write_summary) {
         (Some(dir), true) => {
             let path = dir.join("summary.csv");
@@ -793,33 +924,7 @@ fn execute_job(
         range.start / job.reps,
         summary_file,
     );
-    let mut start = range.start;
-    let mut runs: Option<(AtomicFile, PathBuf)> = None;
-    if let Some(dir) = out {
-        let runs_path = dir.join("runs.csv");
-        if resume {
-            let (len, rows) = resume_point(job, dir, &cols, &mut acc)?;
-            start += rows;
-            if !job.no_runs {
-                let f = if len > 0 {
-                    AtomicFile::append(&runs_path, len)
-                } else {
-                    AtomicFile::create(&runs_path)
-                };
-                let mut f = f.map_err(io(&runs_path))?;
-                if len == 0 {
-                    f.write_all(runs_header(&keys, &cols).as_bytes())
-                        .map_err(io(&runs_path))?;
-                }
-                runs = Some((f, runs_path));
-            }
-        } else if !job.no_runs {
-            let mut f = AtomicFile::create(&runs_path).map_err(io(&runs_path))?;
-            f.write_all(runs_header(&keys, &cols).as_bytes())
-                .map_err(io(&runs_path))?;
-            runs = Some((f, runs_path));
-        }
-    }
+    let (start, mut runs) = open_runs(job, out, resume, &cols, &keys, &mut acc)?;
 
     // Replications before `start` are in runs.csv already; a resumed sweep
     // with time series may have to simulate some of them again, from
@@ -916,57 +1021,14 @@ fn execute_job(
         }
     };
     if let Some(dir) = out {
-        let mut outputs = BTreeMap::new();
-        if let Some((f, path)) = runs {
-            outputs.insert("runs.csv".to_string(), f.commit().map_err(io(&path))?);
-            written.push(path);
-        }
-        if let Some(f) = summary_file {
-            let path = dir.join("summary.csv");
-            outputs.insert("summary.csv".to_string(), f.commit().map_err(io(&path))?);
-            written.push(path);
-        }
-        if job.sweep {
-            let path = dir.join("points.csv");
-            outputs.insert(
-                "points.csv".into(),
-                write_atomic(&path, points_csv(&keys.params, &job.points).as_bytes())
-                    .map_err(io(&path))?,
-            );
-            written.push(path);
-        }
-        if let Some(ts) = timeseries {
-            ts.commit(dir, &mut outputs, &mut written)?;
-        }
-        if job.trace > 0 {
-            let path = dir.join("events.csv");
-            let mut file = AtomicFile::create(&path).map_err(io(&path))?;
-            if let Err(e) = write_trace_csv(scenario, &plan, job.trace, &mut file, &path) {
-                file.discard();
-                return Err(e);
-            }
-            outputs.insert("events.csv".into(), file.commit().map_err(io(&path))?);
-            written.push(path);
-        }
-        if let Some(audit) = &tie_audit {
-            let text = crate::analysis::ties::tie_csv(&audit.rows);
-            let path = dir.join("tie_audit.csv");
-            outputs.insert(
-                "tie_audit.csv".into(),
-                write_atomic(&path, text.as_bytes()).map_err(io(&path))?,
-            );
-            written.push(path);
-        }
-        let mut manifest = job.manifest();
-        manifest.outputs = outputs;
-        manifest.totals = Totals {
-            replications: range.end - range.start,
+        let files = Finished {
+            runs,
+            summary: summary_file,
+            timeseries,
+            tie_audit: tie_audit.as_ref(),
             events,
         };
-        let json =
-            serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
-        commit_manifest(dir, json.as_bytes(), job.sweep)?;
-        written.push(dir.join("manifest.json"));
+        commit_outputs(job, &plan, dir, &keys, files, &mut written)?;
     }
     Ok(RunReport {
         scenario_name: scenario.name.clone(),
@@ -1052,11 +1114,7 @@ pub fn write_trace_csv(
                 .rule
                 .map_or("", |r| scenario.rules[r as usize].name.as_str());
             // A template instance's name, `NAME[POL,BLR]`, holds a comma.
-            let rule = if rule.contains([',', '"']) {
-                format!("\"{}\"", rule.replace('"', "\"\""))
-            } else {
-                rule.to_string()
-            };
+            let rule = crate::output::text::csv_field(rule);
             let cause = ev.cause.map(|c| c.to_string()).unwrap_or_default();
             let tension = ev.tension_after.map(fmt_f64).unwrap_or_default();
             let _ = writeln!(
