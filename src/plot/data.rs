@@ -27,22 +27,13 @@ pub(super) struct BandRow {
     pub(super) q: [f64; 5],
 }
 
-/// A parsed CSV file: header and rows of fields.
+/// A result CSV file's header and rows of fields, read by
+/// [`output::read::read_csv`](crate::output::read::read_csv): quotes
+/// honoured, a malformed row an error naming the file and line.
 pub(super) fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Usage(format!("plot: {}: {e}", path.display())))?;
-    let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(String::from)
-        .collect();
-    let rows = lines
-        .map(|l| l.split(',').map(String::from).collect::<Vec<_>>())
-        .filter(|r| r.len() == header.len())
-        .collect();
-    Ok((header, rows))
+    let csv =
+        crate::output::read::read_csv(path).map_err(|e| Error::Usage(format!("plot: {e}")))?;
+    Ok((csv.header, csv.records))
 }
 
 pub(super) fn column(header: &[String], name: &str, path: &Path) -> Result<usize> {
@@ -207,4 +198,47 @@ pub(super) fn load_main(config: &PlotConfig) -> Result<MainData> {
         numeric_outcomes,
         x_param: one_param.then(|| param_names[0].clone()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file in a fresh temporary directory of this test.
+    fn file(name: &str, text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("fp-plot-data-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        let path = dir.join("summary.csv");
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    #[test]
+    fn a_quoted_field_keeps_its_comma() {
+        let path = file(
+            "quoted",
+            "metric,category,mean\nterminal,\"war, total\",0.5\n",
+        );
+        let (header, rows) = read_csv(&path).expect("a well-formed file");
+        assert_eq!(header, ["metric", "category", "mean"]);
+        assert_eq!(rows, [["terminal", "war, total", "0.5"]]);
+    }
+
+    #[test]
+    fn a_malformed_row_is_an_error_naming_file_and_line() {
+        let path = file(
+            "malformed",
+            "metric,category,mean\nterminal,war,0.5\nterminal,0.5\n",
+        );
+        match read_csv(&path) {
+            Err(e) => assert_eq!(
+                e.to_string(),
+                format!(
+                    "plot: {}: line 3: 2 fields where the header has 3",
+                    path.display()
+                )
+            ),
+            Ok(rows) => panic!("a malformed row was read as {rows:?}"),
+        }
+    }
 }

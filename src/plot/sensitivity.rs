@@ -1,7 +1,7 @@
 //! Section 4 of `plot`: `sensitivity.csv` read into one chart per metric,
 //! and the bars of Morris `mu_star` or Sobol `S1` and `ST` with whiskers.
 
-use super::data::{column, num};
+use super::data::{column, num, read_csv};
 use super::style::{plot_error, tick, Panel, FONT, PALETTE};
 use crate::error::{Error, Result};
 use plotters::prelude::*;
@@ -31,35 +31,11 @@ pub(super) struct SensChart {
     pub(super) bars: Vec<SensBar>,
 }
 
-/// A CSV line split on commas outside double quotes (`csv_field` quoting).
-pub(super) fn split_csv_line(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(ch) = chars.next() {
-        match ch {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut field)),
-            _ => field.push(ch),
-        }
-    }
-    out.push(field);
-    out
-}
-
 /// The charts of `sensitivity.csv`: every metric in file order (the first
 /// [`MAX_SENSITIVITY_CHARTS`]), or those named `metric` (a metric name, or
 /// `metric=category`).
 pub(super) fn read_sensitivity(path: &Path, metric: Option<&str>) -> Result<Vec<SensChart>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Usage(format!("plot: {}: {e}", path.display())))?;
-    let mut lines = text.lines();
-    let header = split_csv_line(lines.next().unwrap_or(""));
+    let (header, rows) = read_csv(path)?;
     let c = |n: &str| column(&header, n, path);
     let (method_col, metric_col, cat_col, param_col, index_col) = (
         c("method")?,
@@ -76,11 +52,7 @@ pub(super) fn read_sensitivity(path: &Path, metric: Option<&str>) -> Result<Vec<
         c("reps")?,
     );
     let mut charts: Vec<SensChart> = Vec::new();
-    for line in lines {
-        let r = split_csv_line(line);
-        if r.len() != header.len() {
-            continue;
-        }
+    for r in &rows {
         let index = r[index_col].as_str();
         let slot = match index {
             "mu_star" | "S1" => 0,
@@ -287,4 +259,34 @@ pub(super) fn sensitivity_chart(area: &Panel<'_>, chart: &SensChart) -> Result<(
         .draw()
         .map_err(plot_error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_row_is_an_error_naming_file_and_line() {
+        let dir = std::env::temp_dir().join(format!("fp-plot-sens-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        let path = dir.join("sensitivity.csv");
+        let header = "method,metric,kind,category,param,index,estimate,ci95_lo,ci95_hi,n,reps";
+        let row = "morris,war,share,\"a, b\",x,mu_star,0.5,0.25,0.75,4,5";
+        std::fs::write(&path, format!("{header}\n{row}\n{row},9\n")).expect("write");
+        match read_sensitivity(&path, None) {
+            Err(e) => assert_eq!(
+                e.to_string(),
+                format!(
+                    "plot: {}: line 3: 12 fields where the header has 11",
+                    path.display()
+                )
+            ),
+            Ok(charts) => panic!("a malformed row was read: {charts:?}"),
+        }
+        std::fs::write(&path, format!("{header}\n{row}\n")).expect("write");
+        let charts = read_sensitivity(&path, None).expect("well-formed");
+        assert_eq!(charts.len(), 1);
+        assert_eq!(charts[0].label, "war=a, b");
+        assert_eq!(charts[0].bars[0].main, [0.5, 0.25, 0.75]);
+    }
 }
