@@ -1,12 +1,13 @@
 //! Everything that writes files: atomic file replacement, number formatting,
 //! and the CSV and JSON writers. Only this module touches the file system for
-//! output.
+//! output; `read` is the one reader of result CSV files.
 
 pub mod atomic;
 pub(crate) mod cleanup;
 pub(crate) mod fault;
 pub mod format;
 pub mod manifest;
+pub mod read;
 pub(crate) mod swap;
 pub mod tables;
 pub mod text;
