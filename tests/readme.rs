@@ -3,7 +3,6 @@
 //! in a scratch directory.
 
 mod common;
-use std::path::Path;
 use std::process::Command;
 
 fn blocks<'a>(readme: &'a str, lang: &str) -> Vec<&'a str> {
@@ -41,26 +40,9 @@ fn the_example_scenario_loads_and_runs() {
 
 #[test]
 fn every_command_in_the_readme_succeeds() {
-    let dir = common::temp_dir("readme");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::os::unix::fs::symlink(root.join("scenarios"), dir.join("scenarios")).expect("symlink");
-    let mut n = 0;
-    for block in blocks(README, "sh") {
-        for line in block.lines().filter(|l| l.starts_with("flashpoint ")) {
-            let args: Vec<&str> = line.split_whitespace().skip(1).collect();
-            let out = Command::new(env!("CARGO_BIN_EXE_flashpoint"))
-                .args(&args)
-                .current_dir(&dir)
-                .output()
-                .expect("runs");
-            assert!(
-                out.status.success(),
-                "{line}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            n += 1;
-        }
-    }
+    let lines = common::doc_commands(README);
+    let n = lines.len();
+    let dir = common::run_commands_in_scratch("readme", &lines);
     assert!(n >= 10, "only {n} commands found");
     // The sharded example merges to the same files as the unsharded sweep.
     let whole = Command::new(env!("CARGO_BIN_EXE_flashpoint"))

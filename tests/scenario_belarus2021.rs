@@ -8,21 +8,12 @@
 mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const PAGE: &str = include_str!("../docs/belarus2021.md");
 
 /// The `flashpoint …` lines of the page's `sh` blocks.
 fn commands(page: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = page;
-    while let Some(start) = rest.find("```sh\n") {
-        let body = &rest[start + 6..];
-        let end = body.find("```").expect("code blocks are closed");
-        out.extend(body[..end].lines().filter(|l| l.starts_with("flashpoint ")));
-        rest = &body[end + 3..];
-    }
-    out
+    common::doc_commands(page)
 }
 
 /// Rows of a CSV file as maps from column to value.
@@ -51,25 +42,7 @@ fn num(row: &HashMap<String, String>, col: &str) -> f64 {
 /// repository's `scenarios/`, and returns that directory.
 fn ran() -> &'static PathBuf {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = common::temp_dir("belarus2021-docs");
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        std::os::unix::fs::symlink(root.join("scenarios"), dir.join("scenarios")).expect("symlink");
-        for line in commands(PAGE) {
-            let args: Vec<&str> = line.split_whitespace().skip(1).collect();
-            let out = Command::new(env!("CARGO_BIN_EXE_flashpoint"))
-                .args(&args)
-                .current_dir(&dir)
-                .output()
-                .expect("the binary runs");
-            assert!(
-                out.status.success(),
-                "{line}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        dir
-    })
+    DIR.get_or_init(|| common::run_commands_in_scratch("belarus2021-docs", &commands(PAGE)))
 }
 
 #[test]

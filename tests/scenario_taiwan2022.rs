@@ -6,42 +6,17 @@
 
 mod common;
 use std::path::Path;
-use std::process::Command;
 
 const DOC: &str = include_str!("../docs/taiwan2022.md");
 
 /// The `flashpoint …` lines of the page's `sh` blocks, in order.
 fn doc_commands(doc: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = doc;
-    while let Some(start) = rest.find("```sh\n") {
-        let body = &rest[start + 6..];
-        let end = body.find("```").expect("code blocks are closed");
-        out.extend(body[..end].lines().filter(|l| l.starts_with("flashpoint ")));
-        rest = &body[end + 3..];
-    }
-    out
+    common::doc_commands(doc)
 }
 
 /// Runs the page's commands in a scratch directory holding `scenarios/`.
 fn run_doc_commands(name: &str) -> std::path::PathBuf {
-    let dir = common::temp_dir(name);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::os::unix::fs::symlink(root.join("scenarios"), dir.join("scenarios")).expect("symlink");
-    for line in doc_commands(DOC) {
-        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
-        let out = Command::new(env!("CARGO_BIN_EXE_flashpoint"))
-            .args(&args)
-            .current_dir(&dir)
-            .output()
-            .expect("runs");
-        assert!(
-            out.status.success(),
-            "{line}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    dir
+    common::run_commands_in_scratch(name, &doc_commands(DOC))
 }
 
 /// Rows of a CSV file (no quoted commas in the files read here).

@@ -108,3 +108,41 @@ pub fn ok(out: &std::process::Output) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The `flashpoint …` lines of a markdown page's `sh` blocks, in order.
+#[allow(dead_code)]
+pub fn doc_commands(page: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = page;
+    while let Some(start) = rest.find("```sh\n") {
+        let body = &rest[start + 6..];
+        let end = body.find("```").expect("code blocks are closed");
+        out.extend(body[..end].lines().filter(|l| l.starts_with("flashpoint ")));
+        rest = &body[end + 3..];
+    }
+    out
+}
+
+/// Runs each command line (`flashpoint ARGS…`) exactly as written, in a
+/// scratch directory `name` that links the repository's `scenarios/`, each
+/// one required to succeed; returns the directory.
+#[allow(dead_code)]
+pub fn run_commands_in_scratch(name: &str, lines: &[&str]) -> PathBuf {
+    let dir = temp_dir(name);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::os::unix::fs::symlink(root.join("scenarios"), dir.join("scenarios")).expect("symlink");
+    for line in lines {
+        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+            .args(&args)
+            .current_dir(&dir)
+            .output()
+            .expect("the binary runs");
+        assert!(
+            out.status.success(),
+            "{line}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    dir
+}
