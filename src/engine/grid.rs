@@ -135,7 +135,7 @@ impl Grid {
 
 impl super::Engine<'_> {
     /// [`super::Engine::run`], also sampling the state on `grid`'s time grid
-    /// (see the [module docs](self) for what a grid value means). `grid` is
+    /// (see the module docs of `engine::grid` for what a grid value means). `grid` is
     /// cleared first; afterwards it holds this replication's rows.
     pub fn run_sampled(
         &mut self,

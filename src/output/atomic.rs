@@ -139,7 +139,7 @@ pub fn open_regular(path: &Path, write: bool) -> io::Result<File> {
     Ok(file)
 }
 
-/// Renames `from` to `to` (a [`fault`] point: every rename into place goes
+/// Renames `from` to `to` (a `fault` point: every rename into place goes
 /// through here).
 pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
     fault::before(Op::Rename, to)?;

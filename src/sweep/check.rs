@@ -13,7 +13,7 @@
 //! differing rows side by side; for `summary.csv`, every metric whose mean
 //! moved, by how much and by how many standard errors of the difference.
 //! With `update`, the golden files are replaced by the fresh ones all at
-//! once ([`crate::output::swap`]): after a failure or a kill the golden
+//! once (`output::swap`): after a failure or a kill the golden
 //! directory is old or new, never mixed.
 
 use super::{run, sweep, RunConfig, SweepConfig, TimeseriesOptions, DEFAULT_TIMESERIES_REPS};

@@ -1,6 +1,6 @@
 //! Running replications and writing their results: `run` (one parameter
 //! point) and `sweep` (many) share one code path on top of the parallel
-//! [`harness`]; [`merge`] joins the shards of a sweep.
+//! [`crate::runner::harness`]; [`merge`] joins the shards of a sweep.
 //!
 //! # Files
 //!
