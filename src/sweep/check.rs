@@ -587,16 +587,18 @@ pub fn diff_lines(golden: &str, fresh: &str) -> Difference {
 /// `summary.csv` rows by key (point, parameter values, metric, category):
 /// (mean, se).
 fn summary_means(text: &str) -> BTreeMap<String, (usize, f64, f64)> {
-    let mut lines = text.lines();
-    let Some(header) = lines.next() else {
+    // The csv crate, flexible: a row of the wrong length (a damaged file
+    // being reported on) is left out of the comparison, not an error.
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let Ok(header) = reader.headers().cloned() else {
         return BTreeMap::new();
     };
-    let header: Vec<&str> = header.split(',').collect();
-    let Some(metric) = header.iter().position(|h| *h == "metric") else {
-        return BTreeMap::new();
-    };
-    let col = |name: &str| header.iter().position(|h| *h == name);
-    let (Some(category), Some(mean), Some(se)) = (col("category"), col("mean"), col("se")) else {
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (Some(metric), Some(category), Some(mean), Some(se)) =
+        (col("metric"), col("category"), col("mean"), col("se"))
+    else {
         return BTreeMap::new();
     };
     let num = |s: &str| match s {
@@ -606,29 +608,26 @@ fn summary_means(text: &str) -> BTreeMap<String, (usize, f64, f64)> {
         _ => s.parse().unwrap_or(f64::NAN),
     };
     let mut out = BTreeMap::new();
-    for (order, line) in lines.enumerate() {
-        let f: Vec<&str> = line.split(',').collect();
-        if f.len() != header.len() {
-            continue;
-        }
+    let rows = reader.records().map_while(std::result::Result::ok);
+    for (order, f) in rows.filter(|f| f.len() == header.len()).enumerate() {
         let mut key = String::new();
         if metric > 0 {
             key.push_str("point ");
-            key.push_str(f[0]);
+            key.push_str(&f[0]);
             let params: Vec<String> = (1..metric)
-                .map(|k| format!("{}={}", header[k], f[k]))
+                .map(|k| format!("{}={}", &header[k], &f[k]))
                 .collect();
             if !params.is_empty() {
                 key.push_str(&format!(" ({})", params.join(", ")));
             }
             key.push_str(": ");
         }
-        key.push_str(f[metric]);
+        key.push_str(&f[metric]);
         if !f[category].is_empty() {
             key.push_str(" = ");
-            key.push_str(f[category]);
+            key.push_str(&f[category]);
         }
-        out.insert(key, (order, num(f[mean]), num(f[se])));
+        out.insert(key, (order, num(&f[mean]), num(&f[se])));
     }
     out
 }
