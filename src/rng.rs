@@ -17,13 +17,14 @@
 //!   the pure-Rust [`libm`] crate, never the platform's, so a seeded draw is
 //!   bit-identical on every machine.
 //!
-//! The generator is ChaCha8 ([`rand_chacha::ChaCha8Rng`]), chosen once for the
-//! whole project. Changing the generator, [`replication_key`], the
+//! The generator is ChaCha8, chosen once for the whole project: the
+//! keystream of [`rand_chacha::ChaCha8Rng`] (64-bit block counter in state
+//! words 12–13, the stream id in words 14–15, words read as little-endian
+//! pairs), computed here one 64-byte block at a time when a stream needs it
+//! (a source draws a few words per replication; `rand_chacha` computes four
+//! blocks at once). A test compares the two word for word. Changing the generator, [`replication_key`], the
 //! [`stream_id`] layout, or the way [`Stream`] turns bits into variates changes
 //! every golden file.
-
-use rand_chacha::ChaCha8Rng;
-use rand_core::{Rng, SeedableRng};
 
 /// The 64-bit golden-ratio increment of SplitMix64, `0x9E3779B97F4A7C15`.
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -200,32 +201,204 @@ fn unit_from_word(word: u64) -> f64 {
 /// that stream).
 #[derive(Clone, Debug)]
 pub struct Stream {
-    rng: ChaCha8Rng,
+    /// The ChaCha key, as eight little-endian words.
+    key: [u32; 8],
+    /// The stream id (ChaCha's 64-bit nonce).
+    stream_id: u64,
+    /// The block computed next.
+    block: u64,
+    /// The current block's keystream as 64-bit words (`words[2i] | words[2i + 1] << 32`).
+    words: [u64; 8],
+    /// The next unread entry of `words` (8: none left).
+    next: usize,
+}
+
+/// "expand 32-byte k".
+const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+
+/// One ChaCha state row: four words, operated on lane by lane (the
+/// compiler turns these into vector instructions where it can).
+type Row = [u32; 4];
+
+#[inline(always)]
+fn add(a: Row, b: Row) -> Row {
+    [
+        a[0].wrapping_add(b[0]),
+        a[1].wrapping_add(b[1]),
+        a[2].wrapping_add(b[2]),
+        a[3].wrapping_add(b[3]),
+    ]
+}
+
+#[inline(always)]
+fn xor_rotate(a: Row, b: Row, n: u32) -> Row {
+    [
+        (a[0] ^ b[0]).rotate_left(n),
+        (a[1] ^ b[1]).rotate_left(n),
+        (a[2] ^ b[2]).rotate_left(n),
+        (a[3] ^ b[3]).rotate_left(n),
+    ]
+}
+
+/// The four quarter rounds on the columns of rows `a`, `b`, `c`, `d`.
+#[inline(always)]
+fn quarter_rounds(a: &mut Row, b: &mut Row, c: &mut Row, d: &mut Row) {
+    *a = add(*a, *b);
+    *d = xor_rotate(*d, *a, 16);
+    *c = add(*c, *d);
+    *b = xor_rotate(*b, *c, 12);
+    *a = add(*a, *b);
+    *d = xor_rotate(*d, *a, 8);
+    *c = add(*c, *d);
+    *b = xor_rotate(*b, *c, 7);
+}
+
+/// Row `r` rotated left by `n` lanes.
+#[inline(always)]
+fn lanes(r: Row, n: usize) -> Row {
+    [r[n % 4], r[(n + 1) % 4], r[(n + 2) % 4], r[(n + 3) % 4]]
+}
+
+/// The portable form of [`chacha8_block`]: block `block` of ChaCha8 under `key` and nonce `stream_id` (Bernstein's
+/// original layout: 64-bit counter, 64-bit nonce), as 64-bit words. The
+/// diagonal rounds are column rounds on rows rotated by 1, 2 and 3 lanes.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn chacha8_block_portable(key: &[u32; 8], block: u64, stream_id: u64) -> [u64; 8] {
+    let k0 = [key[0], key[1], key[2], key[3]];
+    let k1 = [key[4], key[5], key[6], key[7]];
+    let d0 = [
+        block as u32,
+        (block >> 32) as u32,
+        stream_id as u32,
+        (stream_id >> 32) as u32,
+    ];
+    let (mut a, mut b, mut c, mut d) = (SIGMA, k0, k1, d0);
+    for _ in 0..4 {
+        quarter_rounds(&mut a, &mut b, &mut c, &mut d);
+        let (mut b1, mut c1, mut d1) = (lanes(b, 1), lanes(c, 2), lanes(d, 3));
+        quarter_rounds(&mut a, &mut b1, &mut c1, &mut d1);
+        (b, c, d) = (lanes(b1, 3), lanes(c1, 2), lanes(d1, 1));
+    }
+    let rows = [add(a, SIGMA), add(b, k0), add(c, k1), add(d, d0)];
+    let mut out = [0u64; 8];
+    for (i, w) in out.iter_mut().enumerate() {
+        let row = rows[i / 2];
+        let (lo, hi) = (row[2 * (i % 2)], row[2 * (i % 2) + 1]);
+        *w = u64::from(lo) | u64::from(hi) << 32;
+    }
+    out
+}
+
+/// Block `block` of ChaCha8 under `key` and nonce `stream_id` (Bernstein's
+/// original layout: 64-bit counter, 64-bit nonce), as 64-bit words. On
+/// x86-64 with SSE2 (part of the architecture's baseline), the same integer
+/// operations as [`chacha8_block_portable`], four lanes at a time: the same
+/// bits.
+#[cfg(target_arch = "x86_64")]
+fn chacha8_block(key: &[u32; 8], block: u64, stream_id: u64) -> [u64; 8] {
+    use core::arch::x86_64::*;
+    // SAFETY: SSE2 is enabled on every x86-64 target; the loads and stores
+    // are unaligned ones of 16 bytes within arrays of 16 bytes.
+    unsafe {
+        macro_rules! rot {
+            ($x:expr, $n:literal) => {
+                _mm_or_si128(_mm_slli_epi32::<$n>($x), _mm_srli_epi32::<{ 32 - $n }>($x))
+            };
+        }
+        macro_rules! rounds {
+            ($a:ident, $b:ident, $c:ident, $d:ident) => {
+                $a = _mm_add_epi32($a, $b);
+                $d = rot!(_mm_xor_si128($d, $a), 16);
+                $c = _mm_add_epi32($c, $d);
+                $b = rot!(_mm_xor_si128($b, $c), 12);
+                $a = _mm_add_epi32($a, $b);
+                $d = rot!(_mm_xor_si128($d, $a), 8);
+                $c = _mm_add_epi32($c, $d);
+                $b = rot!(_mm_xor_si128($b, $c), 7);
+            };
+        }
+        let load = |r: &[u32; 4]| _mm_loadu_si128(r.as_ptr().cast());
+        let d_row = [
+            block as u32,
+            (block >> 32) as u32,
+            stream_id as u32,
+            (stream_id >> 32) as u32,
+        ];
+        let (a0, b0) = (load(&SIGMA), load(&[key[0], key[1], key[2], key[3]]));
+        let (c0, d0) = (load(&[key[4], key[5], key[6], key[7]]), load(&d_row));
+        let (mut a, mut b, mut c, mut d) = (a0, b0, c0, d0);
+        for _ in 0..4 {
+            rounds!(a, b, c, d);
+            b = _mm_shuffle_epi32::<0x39>(b);
+            c = _mm_shuffle_epi32::<0x4E>(c);
+            d = _mm_shuffle_epi32::<0x93>(d);
+            rounds!(a, b, c, d);
+            b = _mm_shuffle_epi32::<0x93>(b);
+            c = _mm_shuffle_epi32::<0x4E>(c);
+            d = _mm_shuffle_epi32::<0x39>(d);
+        }
+        let mut out = [0u64; 8];
+        let rows = [
+            _mm_add_epi32(a, a0),
+            _mm_add_epi32(b, b0),
+            _mm_add_epi32(c, c0),
+            _mm_add_epi32(d, d0),
+        ];
+        for (i, row) in rows.iter().enumerate() {
+            // Little-endian: lanes (0, 1) and (2, 3) are the two 64-bit words.
+            _mm_storeu_si128(out[2 * i..].as_mut_ptr().cast(), *row);
+        }
+        out
+    }
+}
+
+/// Block `block` of ChaCha8 (see [`chacha8_block_portable`]).
+#[cfg(not(target_arch = "x86_64"))]
+fn chacha8_block(key: &[u32; 8], block: u64, stream_id: u64) -> [u64; 8] {
+    chacha8_block_portable(key, block, stream_id)
 }
 
 impl Stream {
     /// The stream `stream_id` (see [`stream_id`]) under `key` (see
-    /// [`replication_key`]): `ChaCha8Rng::from_seed(*key)` then
-    /// `set_stream(stream_id)`, positioned at word 0.
+    /// [`replication_key`]): the keystream of `ChaCha8Rng::from_seed(*key)`
+    /// after `set_stream(stream_id)`, positioned at word 0.
     pub fn new(key: &[u8; 32], stream_id: u64) -> Stream {
-        let mut rng = ChaCha8Rng::from_seed(*key);
-        rng.set_stream(stream_id);
-        Stream { rng }
+        let mut words = [0u32; 8];
+        for (w, bytes) in words.iter_mut().zip(key.chunks_exact(4)) {
+            *w = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        }
+        Stream {
+            key: words,
+            stream_id,
+            block: 0,
+            words: [0; 8],
+            next: 8,
+        }
     }
 
     /// Makes `self` the stream `stream_id` under the key of `base` (any
-    /// stream of that key, at word 0), exactly as [`Stream::new`] would,
-    /// without deriving the ChaCha state from the key again: for re-keying a
-    /// replication's many streams.
+    /// stream of that key), at word 0, exactly as [`Stream::new`] would,
+    /// without reading the key bytes again: for re-keying a replication's
+    /// many streams. Computes nothing until the first draw.
     #[inline]
     pub fn rekey_from(&mut self, base: &Stream, stream_id: u64) {
-        self.rng.clone_from(&base.rng);
-        self.rng.set_stream(stream_id);
+        self.key = base.key;
+        self.stream_id = stream_id;
+        self.block = 0;
+        self.next = 8;
     }
 
     /// The next raw 64-bit word of the stream.
+    #[inline]
     pub fn next_u64(&mut self) -> u64 {
-        self.rng.next_u64()
+        if self.next == 8 {
+            self.words = chacha8_block(&self.key, self.block, self.stream_id);
+            self.block = self.block.wrapping_add(1);
+            self.next = 0;
+        }
+        let w = self.words[self.next];
+        self.next += 1;
+        w
     }
 
     /// A uniform draw in `[0, 1)`: the top 53 bits of one word times 2^-53.
@@ -760,6 +933,44 @@ fn regularized_gamma_p(a: f64, x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    /// The vector and the portable block functions agree.
+    #[test]
+    fn block_functions_agree() {
+        let key = [1, 2, 3, 0xFFFF_FFFF, 5, 6, 7, 0x8000_0000];
+        for (block, id) in [(0, 0), (1, 7), (u64::MAX, u64::MAX), (1 << 32, 3 << 40)] {
+            assert_eq!(
+                super::chacha8_block(&key, block, id),
+                super::chacha8_block_portable(&key, block, id)
+            );
+        }
+    }
+
+    /// The block-at-a-time keystream is `rand_chacha`'s ChaCha8, word for
+    /// word, across block and four-block boundaries, for several keys and
+    /// stream ids, also after `rekey_from`.
+    #[test]
+    fn stream_is_rand_chacha_chacha8_word_for_word() {
+        use rand_chacha::ChaCha8Rng;
+        use rand_core::{Rng, SeedableRng};
+        for (seed, rep) in [(0u64, 0u64), (42, 7), (u64::MAX, 123_456)] {
+            let key = super::replication_key(seed, rep, None);
+            let base = super::Stream::new(&key, 0);
+            for id in [0u64, 1, 0xDEAD_BEEF_0123_4567, u64::MAX] {
+                let mut reference = ChaCha8Rng::from_seed(key);
+                reference.set_stream(id);
+                let mut ours = super::Stream::new(&key, id);
+                let mut rekeyed = super::Stream::new(&[9; 32], 5);
+                rekeyed.next_u64();
+                rekeyed.rekey_from(&base, id);
+                for _ in 0..77 {
+                    let want = reference.next_u64();
+                    assert_eq!(ours.next_u64(), want);
+                    assert_eq!(rekeyed.next_u64(), want);
+                }
+            }
+        }
+    }
+
     use super::*;
 
     /// Arbitrary stream ids for the tests of `Stream` itself (the ids of

@@ -41,6 +41,11 @@ pub(super) struct HazardState {
     pub(super) over_range: bool,
 }
 
+/// Up to this many hazards, the earliest is found by a scan (cheaper than
+/// keeping [`HazardTree`] up to date); beyond, from the tree. Both find the
+/// same hazard.
+const SCAN_HAZARDS: usize = 8;
+
 /// The hazards' next times in a tournament tree: each inner node holds the
 /// earlier of its two children, the left one (lower index) on ties, so the
 /// root is the hazard a scan in declaration order would find first with the
@@ -99,7 +104,16 @@ impl Engine<'_> {
     /// `(0, inf)` when none has a time before infinity.
     #[inline]
     pub(super) fn next_hazard(&self) -> (usize, f64) {
-        self.hazard_tree.earliest()
+        if self.hazards.len() > SCAN_HAZARDS {
+            return self.hazard_tree.earliest();
+        }
+        let mut best = (0, f64::INFINITY);
+        for (i, h) in self.hazards.iter().enumerate() {
+            if h.time < best.1 {
+                best = (i, h.time);
+            }
+        }
+        best
     }
 
     /// Brings hazard `h` up to now under a new rate bound: the residual of its
@@ -234,6 +248,7 @@ impl Engine<'_> {
 
     /// Sets hazard `h`'s next time from its residual and bound: a candidate
     /// within the window, else the window's end (nothing at the horizon).
+    #[inline]
     pub(super) fn schedule_hazard(&mut self, h: usize) {
         let horizon = self.s.horizon;
         let hs = &mut self.hazards[h];
@@ -256,7 +271,9 @@ impl Engine<'_> {
         } else {
             self.window_bound[h / 64] |= bit;
         }
-        self.hazard_tree.set(h, time);
+        if self.hazards.len() > SCAN_HAZARDS {
+            self.hazard_tree.set(h, time);
+        }
     }
 
     /// Thinning: accept the candidate with probability rate / bound.
@@ -283,5 +300,29 @@ impl Engine<'_> {
             )));
         }
         Ok(self.hazard_rng[h].uniform() * bound < rate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HazardTree;
+
+    /// The tree finds what a scan in declaration order finds: the earliest
+    /// time, the lowest index on ties, NaN never, `(0, inf)` for nothing.
+    #[test]
+    fn tree_finds_the_first_declared_earliest_hazard() {
+        let mut tree = HazardTree::new(5);
+        assert_eq!(tree.earliest(), (0, f64::INFINITY));
+        for (h, t) in [(0, 3.0), (1, 2.0), (2, f64::NAN), (3, 2.0), (4, 5.0)] {
+            tree.set(h, t);
+        }
+        assert_eq!(tree.earliest(), (1, 2.0));
+        tree.set(1, 9.0);
+        assert_eq!(tree.earliest(), (3, 2.0));
+        tree.set(3, f64::INFINITY);
+        assert_eq!(tree.earliest(), (0, 3.0));
+        tree.reset();
+        tree.set(2, f64::NAN);
+        assert_eq!(tree.earliest(), (0, f64::INFINITY));
     }
 }

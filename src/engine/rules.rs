@@ -42,6 +42,36 @@ impl Engine<'_> {
         } else {
             index.by_either.get(target)
         };
+        if either_source.is_empty() && either_target.is_empty() {
+            // The common case: lists without `involving` rules, disjoint,
+            // most often one or two of them non-empty.
+            let mut non_empty = lists.into_iter().filter(|l| !l.is_empty());
+            let (first, second, third) = (non_empty.next(), non_empty.next(), non_empty.next());
+            match (first, second, third) {
+                (None, _, _) => return Ok(()),
+                (Some(only), None, _) => {
+                    for &r in only {
+                        self.trigger(params, r, source, target, seq)?;
+                    }
+                    return Ok(());
+                }
+                (Some(a), Some(b), None) => {
+                    let (mut i, mut j) = (0, 0);
+                    while i < a.len() || j < b.len() {
+                        let r = if j == b.len() || (i < a.len() && a[i] < b[j]) {
+                            i += 1;
+                            a[i - 1]
+                        } else {
+                            j += 1;
+                            b[j - 1]
+                        };
+                        self.trigger(params, r, source, target, seq)?;
+                    }
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
         let mut at = [0usize; 5];
         let head = |list: &[u32], i: usize| list.get(i).copied().unwrap_or(u32::MAX);
         loop {
