@@ -88,6 +88,42 @@ impl Simulation {
         threads: usize,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<Table> {
+        let table = self.run_while(point, reps, seed, threads, &mut |done, reps| {
+            progress(done, reps);
+            true
+        })?;
+        Ok(table.expect("a run whose progress never stops it finishes"))
+    }
+
+    /// [`Simulation::run`] that can be stopped: `progress(done, reps)` is
+    /// called as blocks finish, in order, and returning `false` stops the
+    /// run (no further block is started; those in flight are dropped).
+    /// `Ok(None)` says it was stopped. A program that embeds the library
+    /// stops a long run this way on Ctrl-C, say.
+    ///
+    /// ```
+    /// use flashpoint::runner::Simulation;
+    /// use std::sync::Arc;
+    ///
+    /// let text = "[scenario]\nname = \"t\"\nhorizon = 1\n[[actor]]\nid = \"A\"\n";
+    /// let sim = Simulation::new(Arc::new(flashpoint::scenario::parse("t.toml", text).unwrap()));
+    /// let point = sim.point(&[]).unwrap();
+    /// let mut calls = 0;
+    /// let stopped = sim.run_while(&point, 100_000, 1, 2, &mut |_, _| {
+    ///     calls += 1;
+    ///     false
+    /// });
+    /// assert_eq!(stopped.unwrap(), None);
+    /// assert_eq!(calls, 1);
+    /// ```
+    pub fn run_while(
+        &self,
+        point: &[f64],
+        reps: u64,
+        seed: u64,
+        threads: usize,
+        progress: &mut (dyn FnMut(u64, u64) -> bool + Send),
+    ) -> Result<Option<Table>> {
         if point.len() != self.scenario.params.len() {
             return Err(Error::invalid(
                 "point",
@@ -111,13 +147,19 @@ impl Simulation {
         let plan = self.plan(vec![point.to_vec()], reps, seed, false, 0..reps);
         let mut values = Vec::with_capacity(rows * self.columns.len());
         let mut done = 0;
-        execute(&plan, threads, |block| {
+        let run = execute(&plan, threads, |block| {
             values.extend_from_slice(&block.values);
             done += (block.values.len() / self.columns.len().max(1)) as u64;
-            progress(done, reps);
-            Ok::<(), Error>(())
-        })??;
-        Ok(Table::from_rows(self.columns.clone(), rows, &values))
+            if progress(done, reps) {
+                Ok(())
+            } else {
+                Err(Stopped)
+            }
+        })?;
+        Ok(match run {
+            Ok(()) => Some(Table::from_rows(self.columns.clone(), rows, &values)),
+            Err(Stopped) => None,
+        })
     }
 
     /// The plan of replications `range` of the flattened (point, rep) space
@@ -142,6 +184,9 @@ impl Simulation {
         }
     }
 }
+
+/// A run stopped by its progress callback ([`Simulation::run_while`]).
+struct Stopped;
 
 /// Replications' results in memory: one typed column per output of the
 /// scenario, one row per replication (in replication order).
@@ -280,6 +325,36 @@ mod tests {
         };
         assert_eq!(run(1), vec![0, BLOCK, 2 * BLOCK, 3 * BLOCK]);
         assert_eq!(run(3), run(1));
+    }
+
+    fn tiny() -> Simulation {
+        let text = "[scenario]\nname = \"t\"\nhorizon = 10\n[[actor]]\nid = \"A\"\n\
+                    [[event]]\nid = \"ping\"\n[[hazard]]\nname = \"p\"\nevent = \"ping\"\nrate = 2.0\n";
+        Simulation::new(Arc::new(crate::scenario::parse("t.toml", text).unwrap()))
+    }
+
+    #[test]
+    fn a_run_stops_when_its_progress_says_so_and_not_otherwise() {
+        let sim = tiny();
+        let point = sim.point(&[]).unwrap();
+        let mut seen = Vec::new();
+        let stopped = sim
+            .run_while(&point, 10 * BLOCK, 3, 2, &mut |done, reps| {
+                seen.push((done, reps));
+                done < 2 * BLOCK
+            })
+            .unwrap();
+        assert_eq!(stopped, None);
+        assert_eq!(seen, vec![(BLOCK, 10 * BLOCK), (2 * BLOCK, 10 * BLOCK)]);
+        let all = sim
+            .run_while(&point, 3 * BLOCK + 1, 3, 2, &mut |_, _| true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            all,
+            sim.run(&point, 3 * BLOCK + 1, 3, 1, &mut |_, _| {})
+                .unwrap()
+        );
     }
 
     #[test]
