@@ -1,0 +1,368 @@
+"""flashpoint: deterministic discrete-event simulation of international
+tension and crisis escalation, run in-process at Rust speed.
+
+A scenario file declares actors, the tension between pairs of them, the
+kinds of event that can happen and the rules by which actors react. Load
+one, run replications of it and get a pandas DataFrame back::
+
+    import flashpoint as fp
+
+    s = fp.load("scenarios/west2025.toml")
+    s.params["clash_prob"]        # {'value': 0.02, 'min': 0.0, 'max': 1.0, 'doc': ...}
+    r = s.run(reps=1000, seed=7, set={"clash_prob": 0.05})
+    r.runs                        # one row per replication, as the CLI's runs.csv
+    r.summary                     # as the CLI's summary.csv
+    r.manifest                    # what was run
+
+The numbers are the command line's: ``s.run(reps=N, seed=S)`` gives, value
+for value, the ``runs.csv`` of ``flashpoint run FILE --reps N --seed S``,
+whatever the number of threads.
+
+Errors: a bad scenario raises :class:`ScenarioError` (its ``str`` is the
+CLI's located diagnostic; ``.line``/``.column`` locate the first problem);
+a bad parameter value raises :class:`ParameterError`, a ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+
+import numpy as np
+import pandas as pd
+
+from . import _native
+from ._errors import (
+    Diagnostic,
+    FlashpointError,
+    ParameterError,
+    ScenarioError,
+    SimulationError,
+)
+
+__all__ = [
+    "Actor",
+    "Diagnostic",
+    "Event",
+    "FlashpointError",
+    "ParameterError",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "SimulationError",
+    "load",
+    "__version__",
+]
+
+__version__: str = _native.version()
+
+#: What ``progress=`` accepts: ``None`` (a tqdm bar if tqdm is installed,
+#: silent otherwise), ``True``/``False``, or a callable ``f(done, total)``.
+Progress = Union[None, bool, Callable[[int, int], Any]]
+
+SUMMARY_COLUMNS = [
+    "metric",
+    "kind",
+    "category",
+    "n",
+    "mean",
+    "sd",
+    "se",
+    "ci95_lo",
+    "ci95_hi",
+    "p05",
+    "p50",
+    "p95",
+]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An actor of a scenario: its identifier and display name."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event type: identifier, description, CAMEO code if given, and
+    whether it ends the replication."""
+
+    id: str
+    label: str
+    cameo: Optional[str]
+    terminal: bool
+
+
+def load(path: Union[str, "os.PathLike[str]"]) -> "Scenario":
+    """Reads and compiles the scenario file at ``path``.
+
+    Raises :class:`ScenarioError` if it has problems (every one, located) and
+    ``OSError`` (``FileNotFoundError``, …) if it cannot be read.
+    """
+    return Scenario(_native.NativeScenario.load(os.fspath(path)))
+
+
+class Scenario:
+    """A compiled scenario, ready to run.
+
+    Make one with :func:`load` or :meth:`Scenario.from_string`.
+    """
+
+    def __init__(self, native: "_native.NativeScenario") -> None:
+        self._native = native
+
+    @classmethod
+    def from_string(cls, text: str, name: str = "<string>") -> "Scenario":
+        """Compiles scenario TOML ``text``; ``name`` stands for the file's
+        path in diagnostics. Raises :class:`ScenarioError`."""
+        return cls(_native.NativeScenario.parse(text, name))
+
+    def __repr__(self) -> str:
+        return f"<flashpoint.Scenario {self.name!r} from {self.path!r}>"
+
+    @property
+    def name(self) -> str:
+        """The scenario's short name."""
+        return self._native.name
+
+    @property
+    def description(self) -> str:
+        """Its free-text description."""
+        return self._native.description
+
+    @property
+    def path(self) -> str:
+        """The file it was read from (or the name given to ``from_string``)."""
+        return self._native.path
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 (hex) of its text, as manifests record it."""
+        return self._native.sha256
+
+    @property
+    def seed(self) -> int:
+        """The default master seed (used when ``run`` is given none)."""
+        return self._native.seed
+
+    @property
+    def horizon(self) -> float:
+        """The end time of each replication."""
+        return self._native.horizon
+
+    @cached_property
+    def params(self) -> Dict[str, Dict[str, Any]]:
+        """Declared parameters, in declaration order: name → ``{"value":
+        default, "min": lower bound, "max": upper bound, "doc": text}``
+        (``-inf``/``inf`` where unbounded)."""
+        return {
+            name: {"value": value, "min": lo, "max": hi, "doc": doc}
+            for name, value, lo, hi, doc in self._native.params()
+        }
+
+    @cached_property
+    def actors(self) -> List[Actor]:
+        """The actors, in declaration order."""
+        return [Actor(*a) for a in self._native.actors()]
+
+    @cached_property
+    def events(self) -> List[Event]:
+        """The event types, in declaration order."""
+        return [Event(*e) for e in self._native.events()]
+
+    @cached_property
+    def columns(self) -> Dict[str, Optional[List[str]]]:
+        """The columns of a run, in order: name → its labels (in order) for a
+        categorical column, ``None`` for a numeric one."""
+        return dict(self._native.columns())
+
+    @cached_property
+    def outcomes(self) -> List[str]:
+        """The names of the run's columns (outcomes, then the standard ones)."""
+        return list(self.columns)
+
+    def point(self, set: Optional[Mapping[str, float]] = None) -> Dict[str, float]:
+        """Every parameter's value with the overrides ``set``. Raises
+        :class:`ParameterError` for an unknown name or a value outside its
+        declared bounds."""
+        values = self._native.point(_overrides(set))
+        return dict(zip(self.params, values))
+
+    def run(
+        self,
+        reps: int = 1000,
+        seed: Optional[int] = None,
+        set: Optional[Mapping[str, float]] = None,
+        threads: Optional[int] = None,
+        progress: Progress = None,
+    ) -> "Result":
+        """Runs replications ``0..reps`` and returns them in memory.
+
+        Args:
+            reps: number of replications.
+            seed: master seed; the scenario's own when ``None``.
+            set: parameter overrides, name → value (each within its bounds).
+            threads: worker threads; one per core when ``None``. The numbers
+                do not depend on it.
+            progress: ``None`` for a tqdm bar when tqdm is installed (silent
+                otherwise), ``False`` for none, or ``f(done, total)``.
+
+        The GIL is released while the engine runs; Ctrl-C stops it promptly
+        with ``KeyboardInterrupt``. Raises :class:`ParameterError` for a bad
+        override, ``ValueError`` for a bad setting.
+        """
+        reps = _count("reps", reps)
+        seed = self.seed if seed is None else _count("seed", seed)
+        if seed >= 2**64:
+            raise ValueError(f"seed {seed} does not fit in 64 bits")
+        threads = _native.default_threads() if threads is None else _count("threads", threads)
+        if threads < 1:
+            raise ValueError("threads must be at least 1")
+        overrides = _overrides(set)
+        point = self._native.point(overrides)
+        callback, close = _progress(progress, reps)
+        try:
+            table = self._native.run(point, reps, seed, threads, callback)
+        finally:
+            close()
+        manifest = {
+            "flashpoint_version": __version__,
+            "language_version": _native.language_version(),
+            "kind": "run",
+            "scenario": {"path": self.path, "name": self.name, "sha256": self.sha256},
+            "seed": seed,
+            "reps": reps,
+            "independent_streams": False,
+            "set": dict(overrides),
+            "params": dict(zip(self.params, point)),
+            "threads": threads,
+        }
+        return Result(self, table, manifest)
+
+
+class Result:
+    """The replications of one run, in memory.
+
+    ``runs`` and ``summary`` are pandas DataFrames shaped as the CLI's
+    ``runs.csv`` and ``summary.csv``; ``manifest`` says what was run.
+    """
+
+    def __init__(self, scenario: Scenario, table: "_native.NativeTable", manifest: Dict[str, Any]):
+        self.scenario = scenario
+        self._table = table
+        #: What was run: versions, scenario (path, name, sha256), seed,
+        #: reps, the overrides (``set``), every parameter's value, threads.
+        self.manifest: Dict[str, Any] = manifest
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        return f"<flashpoint.Result {m['scenario']['name']!r}: {m['reps']} reps, seed {m['seed']}>"
+
+    def _arrays(self) -> Dict[str, Any]:
+        cols: Dict[str, Any] = {"rep": np.arange(len(self._table), dtype=np.int64)}
+        for name, labels, raw in self._table.columns():
+            values = np.frombuffer(raw, dtype=np.float64)
+            if labels is None:
+                cols[name] = values
+            else:
+                codes = values.astype(np.int32 if len(labels) < 2**31 else np.int64)
+                cols[name] = (codes, labels)
+        return cols
+
+    @cached_property
+    def runs(self) -> pd.DataFrame:
+        """One row per replication: ``rep``, then every column of the run in
+        the CLI's order. Categorical columns are ``pandas.Categorical`` with
+        the scenario's labels, in order, as categories."""
+        data = {}
+        for name, col in self._arrays().items():
+            if isinstance(col, tuple):
+                codes, labels = col
+                data[name] = pd.Categorical.from_codes(codes, categories=labels)
+            else:
+                data[name] = col
+        return pd.DataFrame(data, copy=False)
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """The CLI's ``summary.csv``: per numeric column its n, mean, sd, se,
+        95% interval and 5/50/95% quantiles; per label of a categorical
+        column its share with a Wilson 95% interval (kind ``share``)."""
+        return pd.DataFrame(self._table.summary(), columns=SUMMARY_COLUMNS)
+
+    def to_polars(self) -> Any:
+        """The runs as a polars DataFrame (categorical columns as
+        ``pl.Enum`` of the labels). Needs polars."""
+        import polars as pl
+
+        series = []
+        for name, col in self._arrays().items():
+            if isinstance(col, tuple):
+                codes, labels = col
+                series.append(
+                    pl.Series(name, np.asarray(labels, dtype=object)[codes], dtype=pl.Enum(labels))
+                )
+            else:
+                series.append(pl.Series(name, col))
+        return pl.DataFrame(series)
+
+    def to_arrow(self) -> Any:
+        """The runs as a pyarrow Table (categorical columns dictionary
+        encoded). Needs pyarrow."""
+        import pyarrow as pa
+
+        arrays, names = [], []
+        for name, col in self._arrays().items():
+            if isinstance(col, tuple):
+                codes, labels = col
+                arrays.append(pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(labels)))
+            else:
+                arrays.append(pa.array(col))
+            names.append(name)
+        return pa.Table.from_arrays(arrays, names=names)
+
+
+def _count(what: str, n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"{what} must be an integer, not {type(n).__name__}")
+    if n < 0:
+        raise ValueError(f"{what} must not be negative")
+    return int(n)
+
+
+def _overrides(set: Optional[Mapping[str, float]]) -> List[tuple]:
+    if set is None:
+        return []
+    out = []
+    for name, value in dict(set).items():
+        if not isinstance(name, str):
+            raise TypeError(f"parameter names are strings, not {type(name).__name__}")
+        out.append((name, float(value)))
+    return out
+
+
+def _progress(progress: Progress, total: int):
+    """The callback for a run, and what closes it afterwards."""
+    if progress is False:
+        return None, lambda: None
+    if callable(progress) and progress is not True:
+        return progress, lambda: None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        if progress is True:
+            raise
+        return None, lambda: None
+    bar = tqdm(total=total, unit="rep", unit_scale=True, leave=False)
+
+    def update(done: int, _total: int) -> None:
+        bar.update(done - bar.n)
+
+    return update, bar.close

@@ -1,0 +1,385 @@
+//! `flashpoint._native`: the PyO3 layer of the Python package. It owns the
+//! crossing between Python and the library — scenarios loaded or parsed,
+//! parameter points checked, runs of [`Simulation`] with the GIL released
+//! and Ctrl-C honoured, tables handed over as raw `f64` buffers, and the
+//! library's errors turned into the package's exceptions
+//! (`flashpoint._errors`). The Python-side wrapper (`flashpoint/__init__.py`)
+//! builds the DataFrames and holds the documented API.
+
+use flashpoint::engine::{Column, ColumnKind};
+use flashpoint::output::tables::PointSummary;
+use flashpoint::runner::{Simulation, Table};
+use flashpoint::scenario::{self, LoadError, ParamError};
+use flashpoint::Error;
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// How often a run looks for Ctrl-C while no block has finished.
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// One of the package's exception classes, by name, from `flashpoint._errors`.
+fn exception<'py>(py: Python<'py>, name: &str, args: impl IntoPyObject<'py>) -> PyErr {
+    let made = py
+        .import("flashpoint._errors")
+        .and_then(|m| m.getattr(name))
+        .and_then(|class| class.call1((args,)));
+    match made {
+        Ok(e) => PyErr::from_value(e),
+        Err(e) => e,
+    }
+}
+
+/// A scenario that failed to load: `OSError` for an unreadable file,
+/// `ScenarioError` (with every diagnostic, located) for a bad one.
+fn load_error(py: Python<'_>, e: LoadError) -> PyErr {
+    let message = e.to_string();
+    match e {
+        LoadError::Io { path, error } => match error.raw_os_error() {
+            Some(errno) => PyOSError::new_err((errno, message, path)),
+            None => PyOSError::new_err(message),
+        },
+        LoadError::Invalid {
+            path,
+            source,
+            diagnostics,
+        } => {
+            let located: Vec<(usize, usize, String, Option<String>)> = diagnostics
+                .iter()
+                .map(|d| {
+                    let (line, col) = flashpoint::diag::line_col(&source, d.span.start);
+                    (line, col, d.message.clone(), d.help.clone())
+                })
+                .collect();
+            exception(py, "_scenario_error", (message, path, located))
+        }
+    }
+}
+
+/// A parameter value the scenario does not accept: `ParameterError`.
+fn param_error(py: Python<'_>, e: ParamError) -> PyErr {
+    exception(py, "ParameterError", e.to_string())
+}
+
+/// The library's error as the package's exception.
+fn error(py: Python<'_>, e: Error) -> PyErr {
+    match e {
+        Error::Load(e) => load_error(py, e),
+        Error::Param(e) => param_error(py, e),
+        Error::Invalid { message, .. } => PyValueError::new_err(message),
+        Error::Refused(message) => PyRuntimeError::new_err(message),
+        Error::Io { path, source } => match source.raw_os_error() {
+            Some(errno) => {
+                PyOSError::new_err((errno, source.to_string(), path.display().to_string()))
+            }
+            None => PyOSError::new_err(format!("{}: {source}", path.display())),
+        },
+        Error::Sim(e) => exception(py, "SimulationError", e.to_string()),
+    }
+}
+
+/// The labels of a categorical column, `None` for a numeric one.
+fn labels(c: &Column) -> Option<Vec<String>> {
+    match &c.kind {
+        ColumnKind::Numeric => None,
+        ColumnKind::Categorical(labels) => Some(labels.clone()),
+    }
+}
+
+/// A compiled scenario (the wrapper's `Scenario` holds one).
+#[pyclass(module = "flashpoint._native", name = "NativeScenario", frozen)]
+struct NativeScenario {
+    sim: Simulation,
+    /// The path as given, or the name given to `from_string`.
+    path: String,
+    /// SHA-256 (hex) of the file's bytes, or of the text.
+    sha256: String,
+}
+
+#[pymethods]
+impl NativeScenario {
+    /// Reads and compiles a scenario file.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<NativeScenario> {
+        let (s, sha256) = py
+            .detach(|| scenario::load_hashed(&path))
+            .map_err(|e| load_error(py, e))?;
+        Ok(NativeScenario {
+            sim: Simulation::new(Arc::new(s)),
+            path: path.display().to_string(),
+            sha256,
+        })
+    }
+
+    /// Compiles scenario text; `name` stands for the path in diagnostics.
+    #[staticmethod]
+    fn parse(py: Python<'_>, text: &str, name: &str) -> PyResult<NativeScenario> {
+        let s = scenario::parse(name, text).map_err(|e| load_error(py, e))?;
+        Ok(NativeScenario {
+            sim: Simulation::new(Arc::new(s)),
+            path: name.to_string(),
+            sha256: flashpoint::digest::sha256_hex(text.as_bytes()),
+        })
+    }
+
+    /// The scenario's name.
+    #[getter]
+    fn name(&self) -> String {
+        self.sim.scenario().name.clone()
+    }
+
+    /// Its description.
+    #[getter]
+    fn description(&self) -> String {
+        self.sim.scenario().description.clone()
+    }
+
+    /// The path (or name) it was read from.
+    #[getter]
+    fn path(&self) -> String {
+        self.path.clone()
+    }
+
+    /// SHA-256 of its text.
+    #[getter]
+    fn sha256(&self) -> String {
+        self.sha256.clone()
+    }
+
+    /// Its default master seed.
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.sim.scenario().seed
+    }
+
+    /// Its horizon.
+    #[getter]
+    fn horizon(&self) -> f64 {
+        self.sim.scenario().horizon
+    }
+
+    /// Parameters as (name, value, min, max, doc), in declaration order.
+    fn params(&self) -> Vec<(String, f64, f64, f64, String)> {
+        self.sim
+            .scenario()
+            .params
+            .iter()
+            .map(|p| (p.name.clone(), p.value, p.min, p.max, p.doc.clone()))
+            .collect()
+    }
+
+    /// Actors as (id, name).
+    fn actors(&self) -> Vec<(String, String)> {
+        self.sim
+            .scenario()
+            .actors
+            .iter()
+            .map(|a| (a.id.clone(), a.name.clone()))
+            .collect()
+    }
+
+    /// Event types as (id, label, cameo, terminal).
+    fn events(&self) -> Vec<(String, String, Option<String>, bool)> {
+        self.sim
+            .scenario()
+            .events
+            .iter()
+            .map(|e| (e.id.clone(), e.label.clone(), e.cameo.clone(), e.terminal))
+            .collect()
+    }
+
+    /// The columns of a run as (name, labels or None), in order.
+    fn columns(&self) -> Vec<(String, Option<Vec<String>>)> {
+        self.sim
+            .columns()
+            .iter()
+            .map(|c| (c.name.clone(), labels(c)))
+            .collect()
+    }
+
+    /// The full parameter vector of the defaults with `overrides`.
+    fn point(&self, py: Python<'_>, overrides: Vec<(String, f64)>) -> PyResult<Vec<f64>> {
+        self.sim.point(&overrides).map_err(|e| param_error(py, e))
+    }
+
+    /// Runs replications `0..reps` of `point` with master `seed` on
+    /// `threads` threads, with the GIL released. `progress(done, reps)` is
+    /// called on this thread as blocks finish; Ctrl-C (or an exception
+    /// from `progress`) stops the run and is raised.
+    #[pyo3(signature = (point, reps, seed, threads, progress=None))]
+    fn run(
+        &self,
+        py: Python<'_>,
+        point: Vec<f64>,
+        reps: u64,
+        seed: u64,
+        threads: usize,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<NativeTable> {
+        let stop = AtomicBool::new(false);
+        let (tx, rx) = channel::<u64>();
+        // Receivers are not `Sync`; the lock lets the GIL-free wait borrow it.
+        let rx = Mutex::new(rx);
+        let sim = &self.sim;
+        let (result, raised) = std::thread::scope(|s| {
+            let (stop, point) = (&stop, &point);
+            let worker = s.spawn(move || {
+                sim.run_while(point, reps, seed, threads, &mut |done, _| {
+                    let _ = tx.send(done);
+                    !stop.load(Ordering::Relaxed)
+                })
+            });
+            let mut raised: Option<PyErr> = None;
+            loop {
+                let got = py.detach(|| {
+                    rx.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .recv_timeout(SIGNAL_POLL)
+                });
+                let checked = match got {
+                    Ok(done) => match &progress {
+                        Some(f) if raised.is_none() => f.call1((done, reps)).map(drop),
+                        _ => Ok(()),
+                    },
+                    Err(RecvTimeoutError::Timeout) => Ok(()),
+                    Err(RecvTimeoutError::Disconnected) => break,
+                };
+                if raised.is_none() {
+                    if let Err(e) = checked.and_then(|()| py.check_signals()) {
+                        stop.store(true, Ordering::Relaxed);
+                        raised = Some(e);
+                    }
+                }
+            }
+            let result = py.detach(|| worker.join());
+            (result, raised)
+        });
+        let result = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        if let Some(e) = raised {
+            return Err(e);
+        }
+        match result {
+            Ok(Some(table)) => Ok(NativeTable { table }),
+            Ok(None) => Err(PyRuntimeError::new_err("the run was stopped")),
+            Err(e) => Err(error(py, e)),
+        }
+    }
+}
+
+/// The replications of a run, in memory.
+#[pyclass(module = "flashpoint._native", name = "NativeTable", frozen)]
+struct NativeTable {
+    table: Table,
+}
+
+#[pymethods]
+impl NativeTable {
+    /// Number of rows (replications).
+    fn __len__(&self) -> usize {
+        self.table.n_rows()
+    }
+
+    /// Each column as (name, labels or None, native-endian f64 bytes); a
+    /// categorical column's values are its labels' indices.
+    fn columns<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Vec<(String, Option<Vec<String>>, Bound<'py, PyBytes>)>> {
+        let n = self.table.n_rows();
+        self.table
+            .columns()
+            .iter()
+            .map(|c| {
+                let values = self
+                    .table
+                    .column(&c.name)
+                    .expect("a table has its own columns")
+                    .values();
+                let bytes = PyBytes::new_with(py, n * 8, |buf| {
+                    for (chunk, v) in buf.chunks_exact_mut(8).zip(values) {
+                        chunk.copy_from_slice(&v.to_ne_bytes());
+                    }
+                    Ok(())
+                })?;
+                Ok((c.name.clone(), labels(c), bytes))
+            })
+            .collect()
+    }
+
+    /// The rows of `summary.csv` (the CLI's), as tuples: metric, kind,
+    /// category, n, mean, sd, se, ci95_lo, ci95_hi, p05, p50, p95.
+    #[allow(clippy::type_complexity)]
+    fn summary(
+        &self,
+        py: Python<'_>,
+    ) -> Vec<(
+        String,
+        &'static str,
+        Option<String>,
+        u64,
+        f64,
+        f64,
+        f64,
+        f64,
+        f64,
+        f64,
+        f64,
+        f64,
+    )> {
+        let table = &self.table;
+        let rows = py.detach(|| {
+            let mut summary = PointSummary::new(table.columns());
+            for r in 0..table.n_rows() {
+                summary.add(&table.row(r));
+            }
+            summary.rows(table.columns())
+        });
+        rows.into_iter()
+            .map(|r| {
+                let kind = if r.category.is_some() {
+                    "share"
+                } else {
+                    "numeric"
+                };
+                let [p05, p50, p95] = r.quantiles;
+                (
+                    r.metric, kind, r.category, r.n, r.mean, r.sd, r.se, r.ci95.0, r.ci95.1, p05,
+                    p50, p95,
+                )
+            })
+            .collect()
+    }
+}
+
+/// The number of threads a run uses when not told: one per core.
+#[pyfunction]
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The library's version.
+#[pyfunction]
+fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+/// The scenario language version this build reads.
+#[pyfunction]
+fn language_version() -> u32 {
+    scenario::LANGUAGE_VERSION
+}
+
+/// The native module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<NativeScenario>()?;
+    m.add_class::<NativeTable>()?;
+    m.add_function(wrap_pyfunction!(default_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add_function(wrap_pyfunction!(language_version, m)?)?;
+    Ok(())
+}
