@@ -270,6 +270,9 @@ impl NativeScenario {
     }
 }
 
+/// A column handed to Python: name, labels (categorical) and raw values.
+type RawColumn<'py> = (String, Option<Vec<String>>, Bound<'py, PyBytes>);
+
 /// The replications of a run, in memory.
 #[pyclass(module = "flashpoint._native", name = "NativeTable", frozen)]
 struct NativeTable {
@@ -285,10 +288,7 @@ impl NativeTable {
 
     /// Each column as (name, labels or None, native-endian f64 bytes); a
     /// categorical column's values are its labels' indices.
-    fn columns<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> PyResult<Vec<(String, Option<Vec<String>>, Bound<'py, PyBytes>)>> {
+    fn columns<'py>(&self, py: Python<'py>) -> PyResult<Vec<RawColumn<'py>>> {
         let n = self.table.n_rows();
         self.table
             .columns()
