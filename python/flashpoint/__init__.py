@@ -182,8 +182,10 @@ class Scenario:
 
     @cached_property
     def outcomes(self) -> List[str]:
-        """The names of the run's columns (outcomes, then the standard ones)."""
-        return list(self.columns)
+        """The names of the scenario's declared outcomes, in order (the first
+        columns of a run; the standard ones — end time, event counts,
+        tensions — follow them in :attr:`columns`)."""
+        return self._native.outcome_names()
 
     def point(self, set: Optional[Mapping[str, float]] = None) -> Dict[str, float]:
         """Every parameter's value with the overrides ``set``. Raises

@@ -201,6 +201,17 @@ impl NativeScenario {
             .collect()
     }
 
+    /// The names of the scenario's declared outcomes, in order (the
+    /// columns of a run begin with them).
+    fn outcome_names(&self) -> Vec<String> {
+        self.sim
+            .scenario()
+            .outcomes
+            .iter()
+            .map(|o| o.name.clone())
+            .collect()
+    }
+
     /// The full parameter vector of the defaults with `overrides`.
     fn point(&self, py: Python<'_>, overrides: Vec<(String, f64)>) -> PyResult<Vec<f64>> {
         self.sim.point(&overrides).map_err(|e| param_error(py, e))

@@ -22,6 +22,7 @@ def test_a_scenario_shows_its_params_actors_events_and_columns():
     assert s.actors == [fp.Actor("A", "Alpha")]
     assert s.events == [fp.Event("ping", "a ping", None, False)]
     assert list(s.columns)[0] == "pings"
+    assert s.outcomes == ["pings"]
     assert s.columns["terminal"] == ["horizon"]
     assert s.columns["pings"] is None
 
@@ -179,7 +180,7 @@ def test_zero_reps_is_an_empty_table():
     assert list(r.runs.columns)[:2] == ["rep", "pings"]
 
 
-def test_polars_and_arrow_hold_the_same_runs():
+def test_polars_holds_the_same_runs():
     r = fp.load(WEST).run(reps=100, seed=2, progress=False)
     pl = pytest.importorskip("polars")
     frame = r.to_polars()
@@ -187,3 +188,12 @@ def test_polars_and_arrow_hold_the_same_runs():
     assert frame["path"].to_list() == list(r.runs["path"].astype(str))
     assert isinstance(frame.schema["path"], pl.Enum)
     np.testing.assert_array_equal(frame["closure_days"].to_numpy(), r.runs["closure_days"].to_numpy())
+
+
+def test_arrow_holds_the_same_runs():
+    r = fp.load(WEST).run(reps=100, seed=2, progress=False)
+    pa = pytest.importorskip("pyarrow")
+    table = r.to_arrow()
+    assert table.column_names == list(r.runs.columns)
+    assert pa.types.is_dictionary(table.schema.field("path").type)
+    assert table.column("path").to_pylist() == list(r.runs["path"].astype(str))

@@ -124,7 +124,29 @@ impl Simulation {
         threads: usize,
         progress: &mut (dyn FnMut(u64, u64) -> bool + Send),
     ) -> Result<Option<Table>> {
-        if point.len() != self.scenario.params.len() {
+        self.run_points_while(&[point.to_vec()], reps, seed, false, threads, progress)
+    }
+
+    /// Replications `0..reps` of each of `points` (full parameter vectors),
+    /// as a sweep runs them: one table of `points.len() × reps` rows, point
+    /// after point (row `p · reps + r` is replication `r` of point `p`),
+    /// the point's index mixed into each replication's key with
+    /// `independent_streams` (common random numbers across points without).
+    /// `progress(done, total)` is called as blocks finish and stops the run
+    /// by returning `false` (`Ok(None)`), as in [`Simulation::run_while`].
+    pub fn run_points_while(
+        &self,
+        points: &[Vec<f64>],
+        reps: u64,
+        seed: u64,
+        independent_streams: bool,
+        threads: usize,
+        progress: &mut (dyn FnMut(u64, u64) -> bool + Send),
+    ) -> Result<Option<Table>> {
+        if let Some(point) = points
+            .iter()
+            .find(|p| p.len() != self.scenario.params.len())
+        {
             return Err(Error::invalid(
                 "point",
                 format!(
@@ -135,22 +157,27 @@ impl Simulation {
                 ),
             ));
         }
-        let rows = usize::try_from(reps)
-            .ok()
+        let total = (points.len() as u64).checked_mul(reps);
+        let rows = total
+            .and_then(|t| usize::try_from(t).ok())
             .filter(|r| r.checked_mul(self.columns.len().max(1)).is_some())
             .ok_or_else(|| {
                 Error::invalid(
                     "reps",
-                    format!("{reps} replications do not fit in memory; stream them with `sweep`"),
+                    format!(
+                        "{} points × {reps} replications do not fit in memory; stream them with `sweep`",
+                        points.len()
+                    ),
                 )
             })?;
-        let plan = self.plan(vec![point.to_vec()], reps, seed, false, 0..reps);
+        let total = rows as u64;
+        let plan = self.plan(points.to_vec(), reps, seed, independent_streams, 0..total);
         let mut values = Vec::with_capacity(rows * self.columns.len());
         let mut done = 0;
         let run = execute(&plan, threads, |block| {
             values.extend_from_slice(&block.values);
             done += (block.values.len() / self.columns.len().max(1)) as u64;
-            if progress(done, reps) {
+            if progress(done, total) {
                 Ok(())
             } else {
                 Err(Stopped)
@@ -355,6 +382,28 @@ mod tests {
             sim.run(&point, 3 * BLOCK + 1, 3, 1, &mut |_, _| {})
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn points_run_point_after_point_as_single_runs_do() {
+        let sim = tiny();
+        let (p, q) = (sim.point(&[]).unwrap(), sim.point(&[]).unwrap());
+        let both = sim
+            .run_points_while(&[p.clone(), q], 300, 5, false, 2, &mut |_, _| true)
+            .unwrap()
+            .unwrap();
+        let one = sim.run(&p, 300, 5, 1, &mut |_, _| {}).unwrap();
+        assert_eq!(both.n_rows(), 600);
+        let ends = both.column("n_events").unwrap().values();
+        assert_eq!(&ends[..300], one.column("n_events").unwrap().values());
+        // Common random numbers: the same replications at equal points.
+        assert_eq!(&ends[300..], &ends[..300]);
+        let independent = sim
+            .run_points_while(&[p.clone(), p], 300, 5, true, 2, &mut |_, _| true)
+            .unwrap()
+            .unwrap();
+        let ends = independent.column("n_events").unwrap().values();
+        assert_ne!(&ends[300..], &ends[..300]);
     }
 
     #[test]
