@@ -52,7 +52,9 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SimulationError",
+    "SweepResult",
     "load",
+    "sweep",
     "__version__",
 ]
 
@@ -226,11 +228,7 @@ class Scenario:
             raise ValueError("threads must be at least 1")
         overrides = _overrides(set)
         point = self._native.point(overrides)
-        callback, close = _progress(progress, reps)
-        try:
-            table = self._native.run(point, reps, seed, threads, callback)
-        finally:
-            close()
+        table = _run(self._native, [point], reps, seed, threads, False, progress)
         manifest = {
             "flashpoint_version": __version__,
             "language_version": _native.language_version(),
@@ -267,8 +265,11 @@ class Result:
         m = self.manifest
         return f"<flashpoint.Result {m['scenario']['name']!r}: {m['reps']} reps, seed {m['seed']}>"
 
+    def _keys(self) -> Dict[str, Any]:
+        return {"rep": np.arange(len(self._table), dtype=np.int64)}
+
     def _arrays(self) -> Dict[str, Any]:
-        cols: Dict[str, Any] = {"rep": np.arange(len(self._table), dtype=np.int64)}
+        cols: Dict[str, Any] = self._keys()
         for name, labels, raw in self._table.columns():
             values = np.frombuffer(raw, dtype=np.float64)
             if labels is None:
@@ -297,7 +298,9 @@ class Result:
         """The CLI's ``summary.csv``: per numeric column its n, mean, sd, se,
         95% interval and 5/50/95% quantiles; per label of a categorical
         column its share with a Wilson 95% interval (kind ``share``)."""
-        return pd.DataFrame(self._table.summary(), columns=SUMMARY_COLUMNS)
+        return pd.DataFrame(
+            [row[1:5] + tuple(row[5]) for row in self._table.summary(0)], columns=SUMMARY_COLUMNS
+        )
 
     def to_polars(self) -> Any:
         """The runs as a polars DataFrame (categorical columns as
@@ -329,6 +332,124 @@ class Result:
                 arrays.append(pa.array(col))
             names.append(name)
         return pa.Table.from_arrays(arrays, names=names)
+
+
+class SweepResult(Result):
+    """The replications of a sweep: ``reps`` of each design point, point
+    after point. ``runs`` and ``summary`` are shaped as the CLI sweep's
+    ``runs.csv`` and ``summary.csv`` (``point``, ``rep`` and the varied
+    parameters first); ``points`` is the design, one row per point."""
+
+    def __init__(self, scenario, table, manifest, names: List[str], points: List[List[float]]):
+        super().__init__(scenario, table, manifest)
+        #: The design: one row per point, a column per varied parameter.
+        self.points = pd.DataFrame(points, columns=names, dtype=float).rename_axis("point")
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        return (
+            f"<flashpoint.SweepResult {m['scenario']['name']!r}: {len(self.points)} points x "
+            f"{m['reps']} reps, seed {m['seed']}>"
+        )
+
+    def _keys(self) -> Dict[str, Any]:
+        reps = self.manifest["reps"]
+        n = len(self._table)
+        point = np.arange(n, dtype=np.int64) // max(reps, 1)
+        keys: Dict[str, Any] = {"point": point, "rep": np.arange(n, dtype=np.int64) % max(reps, 1)}
+        for name in self.points.columns:
+            keys[name] = self.points[name].to_numpy()[point]
+        return keys
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """The CLI sweep's ``summary.csv``: ``point``, the varied
+        parameters, then the summary of that point's replications."""
+        rows = self._table.summary(self.manifest["reps"]) if len(self._table) else []
+        frame = pd.DataFrame([row[1:5] + tuple(row[5]) for row in rows], columns=SUMMARY_COLUMNS)
+        point = np.asarray([row[0] for row in rows], dtype=np.int64)
+        keys = {"point": point}
+        for name in self.points.columns:
+            keys[name] = self.points[name].to_numpy()[point]
+        return pd.concat([pd.DataFrame(keys), frame], axis=1)
+
+
+def sweep(
+    scenario: Union[Scenario, str, "os.PathLike[str]"],
+    vary: Union[Mapping[str, Optional[str]], List[str]],
+    design: str = "grid",
+    reps: int = 100,
+    seed: Optional[int] = None,
+    set: Optional[Mapping[str, float]] = None,
+    threads: Optional[int] = None,
+    independent_streams: bool = False,
+    progress: Progress = None,
+) -> SweepResult:
+    """Runs ``reps`` replications at each point of a design, as
+    ``flashpoint sweep`` does (the same numbers as its ``runs.csv``).
+
+    Args:
+        scenario: a :class:`Scenario`, or the path of a scenario file.
+        vary: the varied parameters, as the CLI's ``--vary``: a mapping
+            name → spec (``"0.1,0.5,0.9"``, ``"lo:hi:steps"``,
+            ``"log:lo:hi:steps"``, ``"lo:hi"`` for lhs/random, or ``None`` for
+            the declared bounds), or a list of ``"NAME=SPEC"`` strings.
+        design: ``"grid"`` (full factorial, the first varied parameter
+            slowest), ``"lhs:N"`` or ``"random:N"``.
+        reps: replications per point.
+        seed: master seed (the design's too); the scenario's when ``None``.
+        set: overrides of parameters that are not varied.
+        threads: worker threads; one per core when ``None``.
+        independent_streams: mix the point into each replication's key (by
+            default points share random numbers: common random numbers).
+        progress: as for :meth:`Scenario.run`.
+
+    Raises ``ValueError`` for a bad spec or design, :class:`ParameterError`
+    for a bad override or a value outside a parameter's bounds.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
+    texts = (
+        [name if spec is None else f"{name}={spec}" for name, spec in vary.items()]
+        if isinstance(vary, Mapping)
+        else list(vary)
+    )
+    reps = _count("reps", reps)
+    seed = scenario.seed if seed is None else _count("seed", seed)
+    threads = _native.default_threads() if threads is None else _count("threads", threads)
+    if threads < 1:
+        raise ValueError("threads must be at least 1")
+    overrides = _overrides(set)
+    base = dict(scenario.point(dict(overrides)))
+    names, values = scenario._native.design(texts, design, seed)
+    full = []
+    for row in values:
+        point = dict(base)
+        point.update(zip(names, row))
+        full.append(scenario._native.point(list(point.items())))
+    table = _run(scenario._native, full, reps, seed, threads, independent_streams, progress)
+    manifest = {
+        "flashpoint_version": __version__,
+        "language_version": _native.language_version(),
+        "kind": "sweep",
+        "scenario": {"path": scenario.path, "name": scenario.name, "sha256": scenario.sha256},
+        "seed": seed,
+        "reps": reps,
+        "independent_streams": bool(independent_streams),
+        "set": dict(overrides),
+        "params": base,
+        "design": {"kind": design, "vary": texts, "params": names, "n_points": len(values), "points": values},
+        "threads": threads,
+    }
+    return SweepResult(scenario, table, manifest, names, values)
+
+
+def _run(native, points, reps, seed, threads, independent_streams, progress):
+    callback, close = _progress(progress, len(points) * reps)
+    try:
+        return native.run(points, reps, seed, threads, independent_streams, callback)
+    finally:
+        close()
 
 
 def _count(what: str, n: Any) -> int:

@@ -8,6 +8,7 @@
 
 use flashpoint::engine::{Column, ColumnKind};
 use flashpoint::output::tables::PointSummary;
+use flashpoint::runner::design::{parse_varies, points, DesignKind};
 use flashpoint::runner::{Simulation, Table};
 use flashpoint::scenario::{self, LoadError, ParamError};
 use flashpoint::Error;
@@ -217,18 +218,37 @@ impl NativeScenario {
         self.sim.point(&overrides).map_err(|e| param_error(py, e))
     }
 
-    /// Runs replications `0..reps` of `point` with master `seed` on
-    /// `threads` threads, with the GIL released. `progress(done, reps)` is
+    /// The design of a sweep: the varied parameters' names and one vector
+    /// of their values per point, from `NAME=SPEC` texts (as `--vary`) and
+    /// `grid`, `lhs:N` or `random:N` (as `--design`), drawn with `seed`.
+    fn design(
+        &self,
+        vary: Vec<String>,
+        design: &str,
+        seed: u64,
+    ) -> PyResult<(Vec<String>, Vec<Vec<f64>>)> {
+        let scenario = self.sim.scenario();
+        let kind = DesignKind::parse(design).map_err(PyValueError::new_err)?;
+        let vary = parse_varies(&vary, scenario).map_err(PyValueError::new_err)?;
+        let points = points(kind, &vary, seed).map_err(PyValueError::new_err)?;
+        Ok((vary.iter().map(|v| v.name.clone()).collect(), points))
+    }
+
+    /// Runs replications `0..reps` of each of `points` (full parameter
+    /// vectors; point after point in the table) with master `seed` on
+    /// `threads` threads, with the GIL released. `progress(done, total)` is
     /// called on this thread as blocks finish; Ctrl-C (or an exception
     /// from `progress`) stops the run and is raised.
-    #[pyo3(signature = (point, reps, seed, threads, progress=None))]
+    #[pyo3(signature = (points, reps, seed, threads, independent_streams=false, progress=None))]
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         py: Python<'_>,
-        point: Vec<f64>,
+        points: Vec<Vec<f64>>,
         reps: u64,
         seed: u64,
         threads: usize,
+        independent_streams: bool,
         progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<NativeTable> {
         let stop = AtomicBool::new(false);
@@ -237,13 +257,21 @@ impl NativeScenario {
         let rx = Mutex::new(rx);
         let sim = &self.sim;
         let (result, raised) = std::thread::scope(|s| {
-            let (stop, point) = (&stop, &point);
+            let (stop, points) = (&stop, &points);
             let worker = s.spawn(move || {
-                sim.run_while(point, reps, seed, threads, &mut |done, _| {
-                    let _ = tx.send(done);
-                    !stop.load(Ordering::Relaxed)
-                })
+                sim.run_points_while(
+                    points,
+                    reps,
+                    seed,
+                    independent_streams,
+                    threads,
+                    &mut |done, _| {
+                        let _ = tx.send(done);
+                        !stop.load(Ordering::Relaxed)
+                    },
+                )
             });
+            let total = points.len() as u64 * reps;
             let mut raised: Option<PyErr> = None;
             loop {
                 let got = py.detach(|| {
@@ -253,7 +281,7 @@ impl NativeScenario {
                 });
                 let checked = match got {
                     Ok(done) => match &progress {
-                        Some(f) if raised.is_none() => f.call1((done, reps)).map(drop),
+                        Some(f) if raised.is_none() => f.call1((done, total)).map(drop),
                         _ => Ok(()),
                     },
                     Err(RecvTimeoutError::Timeout) => Ok(()),
@@ -283,6 +311,10 @@ impl NativeScenario {
 
 /// A column handed to Python: name, labels (categorical) and raw values.
 type RawColumn<'py> = (String, Option<Vec<String>>, Bound<'py, PyBytes>);
+
+/// A summary row handed to Python: point, metric, kind, category, n and
+/// (mean, sd, se, ci95_lo, ci95_hi, p05, p50, p95).
+type SummaryTuple = (usize, String, &'static str, Option<String>, u64, Vec<f64>);
 
 /// The replications of a run, in memory.
 #[pyclass(module = "flashpoint._native", name = "NativeTable", frozen)]
@@ -321,46 +353,39 @@ impl NativeTable {
             .collect()
     }
 
-    /// The rows of `summary.csv` (the CLI's), as tuples: metric, kind,
-    /// category, n, mean, sd, se, ci95_lo, ci95_hi, p05, p50, p95.
-    #[allow(clippy::type_complexity)]
-    fn summary(
-        &self,
-        py: Python<'_>,
-    ) -> Vec<(
-        String,
-        &'static str,
-        Option<String>,
-        u64,
-        f64,
-        f64,
-        f64,
-        f64,
-        f64,
-        f64,
-        f64,
-        f64,
-    )> {
+    /// The rows of `summary.csv` (the CLI's) of each group of `per_point`
+    /// consecutive rows (all rows when 0), as tuples: point, metric, kind,
+    /// category, n, and (mean, sd, se, ci95_lo, ci95_hi, p05, p50, p95).
+    fn summary(&self, py: Python<'_>, per_point: usize) -> Vec<SummaryTuple> {
         let table = &self.table;
+        let n = table.n_rows();
+        let per_point = if per_point == 0 { n.max(1) } else { per_point };
         let rows = py.detach(|| {
-            let mut summary = PointSummary::new(table.columns());
-            for r in 0..table.n_rows() {
-                summary.add(&table.row(r));
+            let mut rows = Vec::new();
+            for (point, start) in (0..n.max(1)).step_by(per_point).enumerate() {
+                let mut summary = PointSummary::new(table.columns());
+                for r in start..(start + per_point).min(n) {
+                    summary.add(&table.row(r));
+                }
+                rows.extend(
+                    summary
+                        .rows(table.columns())
+                        .into_iter()
+                        .map(|r| (point, r)),
+                );
             }
-            summary.rows(table.columns())
+            rows
         });
         rows.into_iter()
-            .map(|r| {
+            .map(|(point, r)| {
                 let kind = if r.category.is_some() {
                     "share"
                 } else {
                     "numeric"
                 };
                 let [p05, p50, p95] = r.quantiles;
-                (
-                    r.metric, kind, r.category, r.n, r.mean, r.sd, r.se, r.ci95.0, r.ci95.1, p05,
-                    p50, p95,
-                )
+                let stats = vec![r.mean, r.sd, r.se, r.ci95.0, r.ci95.1, p05, p50, p95];
+                (point, r.metric, kind, r.category, r.n, stats)
             })
             .collect()
     }

@@ -197,3 +197,44 @@ def test_arrow_holds_the_same_runs():
     assert table.column_names == list(r.runs.columns)
     assert pa.types.is_dictionary(table.schema.field("path").type)
     assert table.column("path").to_pylist() == list(r.runs["path"].astype(str))
+
+
+def test_a_sweep_gives_the_same_files_as_the_cli_sweep(cli, tmp_path):
+    out = tmp_path / "sweep"
+    subprocess.run(
+        [str(cli), "sweep", str(WEST), "--vary", "clash_prob=0:0.2:3", "--vary", "half_life=5,10",
+         "--reps", "40", "--seed", "3", "--set", "talks_prob=0.7", "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    r = fp.sweep(WEST, {"clash_prob": "0:0.2:3", "half_life": "5,10"}, reps=40, seed=3,
+                 set={"talks_prob": 0.7}, progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert r.points.values.tolist() == manifest["design"]["points"]
+    assert r.manifest["params"] == manifest["params"]
+    csv = pd.read_csv(out / "runs.csv")
+    assert list(r.runs.columns) == list(csv.columns)
+    for name in csv.columns:
+        mine = r.runs[name]
+        if isinstance(mine.dtype, pd.CategoricalDtype):
+            assert list(mine.astype(str)) == list(csv[name].astype(str)), name
+        else:
+            np.testing.assert_array_equal(mine.to_numpy(dtype=float), csv[name].to_numpy(dtype=float), err_msg=name)
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(r.summary.columns) == list(summary.columns)
+    for name in summary.columns:
+        if not pd.api.types.is_numeric_dtype(summary[name]) or name == "category":
+            assert list(r.summary[name].fillna("")) == list(summary[name].fillna("")), name
+        else:
+            np.testing.assert_array_equal(r.summary[name].to_numpy(dtype=float), summary[name].to_numpy(dtype=float), err_msg=name)
+
+
+def test_a_sweep_refuses_a_bad_spec_with_the_clis_message():
+    s = fp.load(WEST)
+    with pytest.raises(ValueError, match=r"^--vary: unknown parameter `clash_prb`; did you mean `clash_prob`\?$"):
+        fp.sweep(s, ["clash_prb=0:1:3"], reps=1)
+    with pytest.raises(ValueError, match="unknown design `cube`"):
+        fp.sweep(s, {"clash_prob": None}, design="cube", reps=1)
+    lhs = fp.sweep(s, {"clash_prob": None, "half_life": "5:20"}, design="lhs:7", reps=3, seed=1, progress=False)
+    assert len(lhs.points) == 7 and len(lhs.runs) == 21
+    assert lhs.points["half_life"].between(5, 20).all()
