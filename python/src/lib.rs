@@ -6,6 +6,7 @@
 //! (`flashpoint._errors`). The Python-side wrapper (`flashpoint/__init__.py`)
 //! builds the DataFrames and holds the documented API.
 
+use flashpoint::analysis::compare::compare_scenarios;
 use flashpoint::engine::{Column, ColumnKind};
 use flashpoint::output::tables::PointSummary;
 use flashpoint::runner::design::{parse_varies, points, DesignKind};
@@ -391,6 +392,51 @@ impl NativeTable {
     }
 }
 
+/// One row of `compare.csv`: metric, kind, category, n and (mean_a,
+/// mean_b, diff, se, ci95_lo, ci95_hi, diff_unpaired, se_unpaired,
+/// ci95_lo_unpaired, ci95_hi_unpaired, variance_reduction).
+type CompareTuple = (String, &'static str, Option<String>, u64, Vec<f64>);
+
+/// Policy B (scenario `b` at point `pb`) against A over `reps` paired
+/// replications, as `flashpoint compare`; the GIL is released meanwhile.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn compare(
+    py: Python<'_>,
+    a: &NativeScenario,
+    pa: Vec<f64>,
+    b: &NativeScenario,
+    pb: Vec<f64>,
+    reps: u64,
+    seed: u64,
+    threads: usize,
+) -> PyResult<Vec<CompareTuple>> {
+    let (sa, sb) = (a.sim.scenario(), b.sim.scenario());
+    let rows = py
+        .detach(|| compare_scenarios(sa, &pa, sb, &pb, reps, seed, threads))
+        .map_err(|e| error(py, e))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let stats = vec![
+                r.mean_a,
+                r.mean_b,
+                r.diff,
+                r.se,
+                r.lo,
+                r.hi,
+                r.diff_unpaired,
+                r.se_unpaired,
+                r.lo_unpaired,
+                r.hi_unpaired,
+                r.variance_reduction,
+            ];
+            let kind = r.metric.kind();
+            (r.metric.name, kind, r.metric.category, r.n, stats)
+        })
+        .collect())
+}
+
 /// The number of threads a run uses when not told: one per core.
 #[pyfunction]
 fn default_threads() -> usize {
@@ -414,6 +460,7 @@ fn language_version() -> u32 {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeScenario>()?;
     m.add_class::<NativeTable>()?;
+    m.add_function(wrap_pyfunction!(compare, m)?)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(language_version, m)?)?;

@@ -238,3 +238,21 @@ def test_a_sweep_refuses_a_bad_spec_with_the_clis_message():
     lhs = fp.sweep(s, {"clash_prob": None, "half_life": "5:20"}, design="lhs:7", reps=3, seed=1, progress=False)
     assert len(lhs.points) == 7 and len(lhs.runs) == 21
     assert lhs.points["half_life"].between(5, 20).all()
+
+
+def test_compare_gives_the_clis_compare_csv(cli, tmp_path):
+    out = tmp_path / "compare"
+    subprocess.run(
+        [str(cli), "compare", str(WEST), "--a", "talks_prob=0.3", "--b", "talks_prob=0.8",
+         "--reps", "300", "--seed", "5", "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    mine = fp.compare(WEST, set_a={"talks_prob": 0.3}, set_b={"talks_prob": 0.8}, reps=300, seed=5, threads=1)
+    theirs = pd.read_csv(out / "compare.csv")
+    assert list(mine.columns) == list(theirs.columns)
+    for name in theirs.columns:
+        if not pd.api.types.is_numeric_dtype(theirs[name]) or name == "category":
+            assert list(mine[name].fillna("")) == list(theirs[name].fillna("")), name
+        else:
+            np.testing.assert_array_equal(mine[name].to_numpy(dtype=float), theirs[name].to_numpy(dtype=float), err_msg=name)
