@@ -256,3 +256,17 @@ def test_compare_gives_the_clis_compare_csv(cli, tmp_path):
             assert list(mine[name].fillna("")) == list(theirs[name].fillna("")), name
         else:
             np.testing.assert_array_equal(mine[name].to_numpy(dtype=float), theirs[name].to_numpy(dtype=float), err_msg=name)
+
+
+def test_progress_shows_a_tqdm_bar_when_tqdm_is_installed(capsys):
+    pytest.importorskip("tqdm")
+    r = fp.Scenario.from_string(TINY).run(reps=2000, seed=1)
+    assert len(r.runs) == 2000
+    err = capsys.readouterr().err
+    assert "/2.00k" in err
+
+
+def test_help_is_useful():
+    assert "Runs replications" in fp.Scenario.run.__doc__
+    assert "ScenarioError" in fp.__doc__
+    assert fp.sweep.__doc__ and fp.compare.__doc__ and fp.load.__doc__
