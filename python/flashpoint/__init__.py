@@ -25,7 +25,9 @@ a bad parameter value raises :class:`ParameterError`, a ``ValueError``.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pathlib
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable, Dict, List, Mapping, Optional, Union
@@ -106,7 +108,9 @@ def load(path: Union[str, "os.PathLike[str]"]) -> "Scenario":
     Raises :class:`ScenarioError` if it has problems (every one, located) and
     ``OSError`` (``FileNotFoundError``, …) if it cannot be read.
     """
-    return Scenario(_native.NativeScenario.load(os.fspath(path)))
+    scenario = Scenario(_native.NativeScenario.load(os.fspath(path)))
+    scenario._file = os.fspath(path)
+    return scenario
 
 
 class Scenario:
@@ -117,6 +121,8 @@ class Scenario:
 
     def __init__(self, native: "_native.NativeScenario") -> None:
         self._native = native
+        #: The file it was loaded from (``None`` for ``from_string``).
+        self._file: Optional[str] = None
 
     @classmethod
     def from_string(cls, text: str, name: str = "<string>") -> "Scenario":
@@ -303,6 +309,42 @@ class Result:
             [row[1:5] + tuple(row[5]) for row in self._table.summary(0)], columns=SUMMARY_COLUMNS
         )
 
+    def write(self, directory: Union[str, "os.PathLike[str]"]) -> pathlib.Path:
+        """Writes the CLI's files for this run into ``directory`` (which must
+        not hold a result): ``runs.csv``, ``summary.csv`` and
+        ``manifest.json``, byte for byte those of ``flashpoint run --out``
+        with the same arguments (the manifest's ``created`` and ``command``
+        aside). The replications are run again by the library's writer (the
+        same numbers, as the tests check). Needs a scenario from
+        :func:`load` whose file has not changed since."""
+        m = self.manifest
+        _native.write_run(
+            self._source(), list(m["set"].items()), m["reps"], m["seed"], m["threads"],
+            os.fspath(directory), self._command(directory),
+        )
+        return pathlib.Path(directory)
+
+    def _source(self) -> str:
+        s = self.scenario
+        if s._file is None:
+            raise ValueError("write needs a scenario loaded from a file (fp.load), not from_string")
+        with open(s._file, "rb") as f:
+            if hashlib.sha256(f.read()).hexdigest() != s.sha256:
+                raise RuntimeError(f"{s._file} has changed since it was loaded")
+        return s._file
+
+    def _command(self, directory) -> List[str]:
+        m = self.manifest
+        command = ["flashpoint (python)", m["kind"], self.scenario._file or "", "--reps", str(m["reps"])]
+        command += ["--seed", str(m["seed"])]
+        for name, value in m["set"].items():
+            command += ["--set", f"{name}={value!r}"]
+        for v in m.get("design", {}).get("vary", []):
+            command += ["--vary", v]
+        if "design" in m:
+            command += ["--design", m["design"]["kind"]]
+        return command + ["--out", os.fspath(directory)]
+
     def to_polars(self) -> Any:
         """The runs as a polars DataFrame (categorical columns as
         ``pl.Enum`` of the labels). Needs polars."""
@@ -361,6 +403,17 @@ class SweepResult(Result):
         for name in self.points.columns:
             keys[name] = self.points[name].to_numpy()[point]
         return keys
+
+    def write(self, directory: Union[str, "os.PathLike[str]"]) -> pathlib.Path:
+        """Writes the CLI's files for this sweep into ``directory``, as
+        ``flashpoint sweep --out`` (see :meth:`Result.write`)."""
+        m = self.manifest
+        _native.write_sweep(
+            self._source(), list(m["set"].items()), m["design"]["vary"], m["design"]["kind"],
+            m["reps"], m["seed"], m["threads"], m["independent_streams"],
+            os.fspath(directory), self._command(directory),
+        )
+        return pathlib.Path(directory)
 
     @cached_property
     def summary(self) -> pd.DataFrame:

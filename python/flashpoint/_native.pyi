@@ -40,5 +40,20 @@ def compare(
     a: NativeScenario, pa: Sequence[float], b: NativeScenario, pb: Sequence[float], reps: int, seed: int, threads: int
 ) -> List[Tuple[str, str, Optional[str], int, List[float]]]: ...
 def default_threads() -> int: ...
+def write_run(
+    path: str, overrides: Sequence[Tuple[str, float]], reps: int, seed: int, threads: int, out: str, command: List[str]
+) -> None: ...
+def write_sweep(
+    path: str,
+    overrides: Sequence[Tuple[str, float]],
+    vary: List[str],
+    design: str,
+    reps: int,
+    seed: int,
+    threads: int,
+    independent_streams: bool,
+    out: str,
+    command: List[str],
+) -> None: ...
 def version() -> str: ...
 def language_version() -> int: ...

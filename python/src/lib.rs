@@ -12,6 +12,7 @@ use flashpoint::output::tables::PointSummary;
 use flashpoint::runner::design::{parse_varies, points, DesignKind};
 use flashpoint::runner::{Simulation, Table};
 use flashpoint::scenario::{self, LoadError, ParamError};
+use flashpoint::sweep::{RunConfig, SweepConfig};
 use flashpoint::Error;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -437,6 +438,76 @@ fn compare(
         .collect())
 }
 
+/// Writes a run's files to `out` exactly as `flashpoint run --out` does
+/// (runs.csv, summary.csv, manifest.json), by running it again through the
+/// library's writer: the same numbers.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn write_run(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    overrides: Vec<(String, f64)>,
+    reps: u64,
+    seed: u64,
+    threads: usize,
+    out: std::path::PathBuf,
+    command: Vec<String>,
+) -> PyResult<()> {
+    let config = RunConfig {
+        scenario_path: path,
+        overrides,
+        reps,
+        seed: Some(seed),
+        threads,
+        out: Some(out),
+        trace: 0,
+        timeseries: None,
+        tie_audit: false,
+        command,
+    };
+    py.detach(|| flashpoint::sweep::run(&config, &mut |_, _| {}))
+        .map(drop)
+        .map_err(|e| error(py, e))
+}
+
+/// Writes a sweep's files to `out` exactly as `flashpoint sweep --out`
+/// does, by running it again through the library's writer.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn write_sweep(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    overrides: Vec<(String, f64)>,
+    vary: Vec<String>,
+    design: String,
+    reps: u64,
+    seed: u64,
+    threads: usize,
+    independent_streams: bool,
+    out: std::path::PathBuf,
+    command: Vec<String>,
+) -> PyResult<()> {
+    let config = SweepConfig {
+        scenario_path: path,
+        overrides,
+        vary,
+        design,
+        reps,
+        seed: Some(seed),
+        threads,
+        out,
+        shard: None,
+        independent_streams,
+        no_runs: false,
+        resume: false,
+        timeseries: None,
+        command,
+    };
+    py.detach(|| flashpoint::sweep::sweep(&config, &mut |_, _| {}))
+        .map(drop)
+        .map_err(|e| error(py, e))
+}
+
 /// The number of threads a run uses when not told: one per core.
 #[pyfunction]
 fn default_threads() -> usize {
@@ -462,6 +533,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeTable>()?;
     m.add_function(wrap_pyfunction!(compare, m)?)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(write_run, m)?)?;
+    m.add_function(wrap_pyfunction!(write_sweep, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(language_version, m)?)?;
     Ok(())

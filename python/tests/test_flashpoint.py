@@ -56,6 +56,13 @@ def test_a_run_gives_the_same_runs_csv_as_the_cli(cli, tmp_path):
     for c in ["n", "mean", "sd", "se", "ci95_lo", "ci95_hi", "p05", "p50", "p95"]:
         np.testing.assert_array_equal(mine[c].to_numpy(dtype=float), summary[c].to_numpy(dtype=float), err_msg=c)
     manifest = json.loads((out / "manifest.json").read_text())
+    written = r.write(tmp_path / "written")
+    for name in ["runs.csv", "summary.csv"]:
+        assert (written / name).read_bytes() == (out / name).read_bytes(), name
+    theirs = json.loads((written / "manifest.json").read_text())
+    for key in ["created", "command"]:
+        theirs.pop(key), manifest.pop(key)
+    assert theirs == manifest
     assert r.manifest["params"] == manifest["params"]
     assert r.manifest["scenario"]["sha256"] == manifest["scenario"]["sha256"]
     assert (r.manifest["seed"], r.manifest["reps"]) == (manifest["seed"], manifest["reps"])
@@ -211,6 +218,9 @@ def test_a_sweep_gives_the_same_files_as_the_cli_sweep(cli, tmp_path):
                  set={"talks_prob": 0.7}, progress=False)
     manifest = json.loads((out / "manifest.json").read_text())
     assert r.points.values.tolist() == manifest["design"]["points"]
+    written = r.write(tmp_path / "written")
+    for name in ["runs.csv", "summary.csv"]:
+        assert (written / name).read_bytes() == (out / name).read_bytes(), name
     assert r.manifest["params"] == manifest["params"]
     csv = pd.read_csv(out / "runs.csv")
     assert list(r.runs.columns) == list(csv.columns)
@@ -270,3 +280,13 @@ def test_help_is_useful():
     assert "Runs replications" in fp.Scenario.run.__doc__
     assert "ScenarioError" in fp.__doc__
     assert fp.sweep.__doc__ and fp.compare.__doc__ and fp.load.__doc__
+
+
+def test_write_refuses_a_scenario_without_a_file_and_a_directory_with_a_result(tmp_path):
+    r = fp.Scenario.from_string(TINY).run(reps=10, progress=False)
+    with pytest.raises(ValueError, match="needs a scenario loaded from a file"):
+        r.write(tmp_path / "x")
+    r = fp.load(WEST).run(reps=10, seed=1, progress=False)
+    r.write(tmp_path / "y")
+    with pytest.raises(RuntimeError):
+        r.write(tmp_path / "y")
