@@ -56,3 +56,18 @@ def test_sigint_stops_a_long_run_with_keyboard_interrupt():
     finally:
         child.kill()
     assert (child.returncode, out, err) == (0, "interrupted\n", "")
+
+
+SILENT = CHILD.replace(
+    "try:\n    s.run(reps=1_000_000, seed=1, threads=2, progress=progress)",
+    "import os, signal, threading\n"
+    "# No progress callback: the run itself must notice the signal.\n"
+    "threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
+    "try:\n    s.run(reps=1_000_000, seed=1, threads=2, progress=False)",
+)
+
+
+def test_sigint_stops_a_silent_run_too():
+    assert "progress=False" in SILENT
+    child = subprocess.run([sys.executable, "-c", SILENT], capture_output=True, text=True, timeout=60)
+    assert (child.returncode, child.stdout, child.stderr) == (0, "interrupted\n", "")
