@@ -190,7 +190,7 @@ impl Simulation {
     }
 
     /// The plan of replications `range` of the flattened (point, rep) space
-    /// of `points` × `reps`, for [`Simulation::execute`].
+    /// of `points` × `reps`, for [`harness::execute`].
     pub fn plan(
         &self,
         points: Vec<Vec<f64>>,
