@@ -88,7 +88,65 @@ impl Simulation {
         threads: usize,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<Table> {
-        if point.len() != self.scenario.params.len() {
+        let table = self.run_while(point, reps, seed, threads, &mut |done, reps| {
+            progress(done, reps);
+            true
+        })?;
+        Ok(table.expect("a run whose progress never stops it finishes"))
+    }
+
+    /// [`Simulation::run`] that can be stopped: `progress(done, reps)` is
+    /// called as blocks finish, in order, and returning `false` stops the
+    /// run (no further block is started; those in flight are dropped).
+    /// `Ok(None)` says it was stopped. A program that embeds the library
+    /// stops a long run this way on Ctrl-C, say.
+    ///
+    /// ```
+    /// use flashpoint::runner::Simulation;
+    /// use std::sync::Arc;
+    ///
+    /// let text = "[scenario]\nname = \"t\"\nhorizon = 1\n[[actor]]\nid = \"A\"\n";
+    /// let sim = Simulation::new(Arc::new(flashpoint::scenario::parse("t.toml", text).unwrap()));
+    /// let point = sim.point(&[]).unwrap();
+    /// let mut calls = 0;
+    /// let stopped = sim.run_while(&point, 100_000, 1, 2, &mut |_, _| {
+    ///     calls += 1;
+    ///     false
+    /// });
+    /// assert_eq!(stopped.unwrap(), None);
+    /// assert_eq!(calls, 1);
+    /// ```
+    pub fn run_while(
+        &self,
+        point: &[f64],
+        reps: u64,
+        seed: u64,
+        threads: usize,
+        progress: &mut (dyn FnMut(u64, u64) -> bool + Send),
+    ) -> Result<Option<Table>> {
+        self.run_points_while(&[point.to_vec()], reps, seed, false, threads, progress)
+    }
+
+    /// Replications `0..reps` of each of `points` (full parameter vectors),
+    /// as a sweep runs them: one table of `points.len() × reps` rows, point
+    /// after point (row `p · reps + r` is replication `r` of point `p`),
+    /// the point's index mixed into each replication's key with
+    /// `independent_streams` (common random numbers across points without).
+    /// `progress(done, total)` is called as blocks finish and stops the run
+    /// by returning `false` (`Ok(None)`), as in [`Simulation::run_while`].
+    pub fn run_points_while(
+        &self,
+        points: &[Vec<f64>],
+        reps: u64,
+        seed: u64,
+        independent_streams: bool,
+        threads: usize,
+        progress: &mut (dyn FnMut(u64, u64) -> bool + Send),
+    ) -> Result<Option<Table>> {
+        if let Some(point) = points
+            .iter()
+            .find(|p| p.len() != self.scenario.params.len())
+        {
             return Err(Error::invalid(
                 "point",
                 format!(
@@ -99,25 +157,36 @@ impl Simulation {
                 ),
             ));
         }
-        let rows = usize::try_from(reps)
-            .ok()
+        let total = (points.len() as u64).checked_mul(reps);
+        let rows = total
+            .and_then(|t| usize::try_from(t).ok())
             .filter(|r| r.checked_mul(self.columns.len().max(1)).is_some())
             .ok_or_else(|| {
                 Error::invalid(
                     "reps",
-                    format!("{reps} replications do not fit in memory; stream them with `sweep`"),
+                    format!(
+                        "{} points × {reps} replications do not fit in memory; stream them with `sweep`",
+                        points.len()
+                    ),
                 )
             })?;
-        let plan = self.plan(vec![point.to_vec()], reps, seed, false, 0..reps);
+        let total = rows as u64;
+        let plan = self.plan(points.to_vec(), reps, seed, independent_streams, 0..total);
         let mut values = Vec::with_capacity(rows * self.columns.len());
         let mut done = 0;
-        execute(&plan, threads, |block| {
+        let run = execute(&plan, threads, |block| {
             values.extend_from_slice(&block.values);
             done += (block.values.len() / self.columns.len().max(1)) as u64;
-            progress(done, reps);
-            Ok::<(), Error>(())
-        })??;
-        Ok(Table::from_rows(self.columns.clone(), rows, &values))
+            if progress(done, total) {
+                Ok(())
+            } else {
+                Err(Stopped)
+            }
+        })?;
+        Ok(match run {
+            Ok(()) => Some(Table::from_rows(self.columns.clone(), rows, &values)),
+            Err(Stopped) => None,
+        })
     }
 
     /// The plan of replications `range` of the flattened (point, rep) space
@@ -142,6 +211,9 @@ impl Simulation {
         }
     }
 }
+
+/// A run stopped by its progress callback ([`Simulation::run_while`]).
+struct Stopped;
 
 /// Replications' results in memory: one typed column per output of the
 /// scenario, one row per replication (in replication order).
@@ -280,6 +352,58 @@ mod tests {
         };
         assert_eq!(run(1), vec![0, BLOCK, 2 * BLOCK, 3 * BLOCK]);
         assert_eq!(run(3), run(1));
+    }
+
+    fn tiny() -> Simulation {
+        let text = "[scenario]\nname = \"t\"\nhorizon = 10\n[[actor]]\nid = \"A\"\n\
+                    [[event]]\nid = \"ping\"\n[[hazard]]\nname = \"p\"\nevent = \"ping\"\nrate = 2.0\n";
+        Simulation::new(Arc::new(crate::scenario::parse("t.toml", text).unwrap()))
+    }
+
+    #[test]
+    fn a_run_stops_when_its_progress_says_so_and_not_otherwise() {
+        let sim = tiny();
+        let point = sim.point(&[]).unwrap();
+        let mut seen = Vec::new();
+        let stopped = sim
+            .run_while(&point, 10 * BLOCK, 3, 2, &mut |done, reps| {
+                seen.push((done, reps));
+                done < 2 * BLOCK
+            })
+            .unwrap();
+        assert_eq!(stopped, None);
+        assert_eq!(seen, vec![(BLOCK, 10 * BLOCK), (2 * BLOCK, 10 * BLOCK)]);
+        let all = sim
+            .run_while(&point, 3 * BLOCK + 1, 3, 2, &mut |_, _| true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            all,
+            sim.run(&point, 3 * BLOCK + 1, 3, 1, &mut |_, _| {})
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn points_run_point_after_point_as_single_runs_do() {
+        let sim = tiny();
+        let (p, q) = (sim.point(&[]).unwrap(), sim.point(&[]).unwrap());
+        let both = sim
+            .run_points_while(&[p.clone(), q], 300, 5, false, 2, &mut |_, _| true)
+            .unwrap()
+            .unwrap();
+        let one = sim.run(&p, 300, 5, 1, &mut |_, _| {}).unwrap();
+        assert_eq!(both.n_rows(), 600);
+        let ends = both.column("n_events").unwrap().values();
+        assert_eq!(&ends[..300], one.column("n_events").unwrap().values());
+        // Common random numbers: the same replications at equal points.
+        assert_eq!(&ends[300..], &ends[..300]);
+        let independent = sim
+            .run_points_while(&[p.clone(), p], 300, 5, true, 2, &mut |_, _| true)
+            .unwrap()
+            .unwrap();
+        let ends = independent.column("n_events").unwrap().values();
+        assert_ne!(&ends[300..], &ends[..300]);
     }
 
     #[test]
