@@ -47,6 +47,10 @@ pub enum SimError {
 impl fmt::Display for SimError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            SimError::Budget { budget, time, rules } if rules.is_empty() => write!(
+                f,
+                "event budget of {budget} exceeded at t = {time}; no rule emitted the latest events (hazards and the schedule did): raise `event_budget` in [scenario] if the events are intended"
+            ),
             SimError::Budget { budget, time, rules } => write!(
                 f,
                 "event budget of {budget} exceeded at t = {time}; the latest events come from the rules {}: a zero-delay cycle? raise `event_budget` in [scenario] if the events are intended",
@@ -123,5 +127,31 @@ impl Engine<'_> {
             time: self.now,
             rules,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_spent_by_hazards_alone_names_no_empty_rule_list() {
+        let e = SimError::Budget {
+            budget: 10,
+            time: 2.5,
+            rules: Vec::new(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "event budget of 10 exceeded at t = 2.5; no rule emitted the latest events (hazards and the schedule did): raise `event_budget` in [scenario] if the events are intended"
+        );
+        let e = SimError::Budget {
+            budget: 10,
+            time: 2.5,
+            rules: vec!["a".into(), "b".into()],
+        };
+        assert!(e
+            .to_string()
+            .contains("the latest events come from the rules `a` -> `b`: a zero-delay cycle?"));
     }
 }
