@@ -5,7 +5,6 @@
 //! extension adds, and the salvo's documented means.
 
 mod common;
-use std::path::Path;
 
 const DOC: &str = include_str!("../docs/taiwan2022.md");
 
@@ -19,24 +18,7 @@ fn run_doc_commands(name: &str) -> std::path::PathBuf {
     common::run_commands_in_scratch(name, &doc_commands(DOC))
 }
 
-/// Rows of a CSV file (no quoted commas in the files read here).
-fn csv(path: &Path) -> Vec<Vec<String>> {
-    String::from_utf8(common::read(path))
-        .expect("utf-8")
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').map(str::to_string).collect())
-        .collect()
-}
-
-/// Column `k` (as a number) of the first row whose leading cells are `key`.
-fn cell(rows: &[Vec<String>], key: &[&str], k: usize) -> f64 {
-    rows.iter()
-        .find(|r| r.iter().zip(key).all(|(a, b)| a == b))
-        .unwrap_or_else(|| panic!("no row {key:?}"))[k]
-        .parse()
-        .expect("a number")
-}
+use common::{cell, csv_rows as csv};
 
 #[test]
 fn the_page_shows_every_kind_of_command() {
@@ -54,19 +36,17 @@ fn the_documented_commands_give_the_documented_results() {
     // run: 2000 replications; the page's shares are from 20,000 (seed 1).
     // Each share must lie within 4 standard errors of 2000 replications.
     let summary = csv(&dir.join("out/taiwan-run/summary.csv"));
-    for (category, documented) in [
-        ("extended", 0.465),
-        ("as_announced", 0.313),
-        ("limited", 0.207),
-        ("clash", 0.015),
-    ] {
-        let share = cell(&summary, &["crisis", "share", category], 4);
-        let se = (documented * (1.0 - documented) / 2000.0_f64).sqrt();
-        assert!(
-            (share - documented).abs() < 4.0 * se,
-            "{category}: {share} vs documented {documented}"
-        );
-    }
+    common::assert_shares(
+        &summary,
+        "crisis",
+        &[
+            ("extended", 0.465),
+            ("as_announced", 0.313),
+            ("limited", 0.207),
+            ("clash", 0.015),
+        ],
+        2000,
+    );
     assert_eq!(cell(&summary, &["crisis", "share", "no_visit"], 4), 0.0);
 
     // sweep: no extension at extend_prob = 0, then more and more.

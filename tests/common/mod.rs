@@ -146,3 +146,44 @@ pub fn run_commands_in_scratch(name: &str, lines: &[&str]) -> PathBuf {
     }
     dir
 }
+
+/// Rows of a CSV file after its header, split on commas (for files whose
+/// fields hold no quoted commas).
+#[allow(dead_code)]
+pub fn csv_rows(path: &std::path::Path) -> Vec<Vec<String>> {
+    String::from_utf8(read(path))
+        .expect("utf-8")
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+/// Column `k` (as a number) of the first row whose leading cells are `key`.
+#[allow(dead_code)]
+pub fn cell(rows: &[Vec<String>], key: &[&str], k: usize) -> f64 {
+    rows.iter()
+        .find(|r| r.iter().zip(key).all(|(a, b)| a == b))
+        .unwrap_or_else(|| panic!("no row {key:?}"))[k]
+        .parse()
+        .expect("a number")
+}
+
+/// Each documented share of a categorical outcome in `summary` (rows of a
+/// run's summary.csv) lies within 4 standard errors of `reps` replications.
+#[allow(dead_code)]
+pub fn assert_shares(
+    summary: &[Vec<String>],
+    outcome: &str,
+    documented: &[(&str, f64)],
+    reps: u64,
+) {
+    for &(category, p) in documented {
+        let share = cell(summary, &[outcome, "share", category], 4);
+        let se = (p * (1.0 - p) / reps as f64).sqrt();
+        assert!(
+            (share - p).abs() < 4.0 * se,
+            "{category}: {share} vs documented {p}"
+        );
+    }
+}
