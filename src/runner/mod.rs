@@ -150,10 +150,10 @@ impl Simulation {
             return Err(Error::invalid(
                 "point",
                 format!(
-                    "a point of `{}` has {} parameter values, not {}",
+                    "a point gives {} values; `{}` declares {} parameter(s)",
+                    point.len(),
                     self.scenario.name,
-                    self.scenario.params.len(),
-                    point.len()
+                    self.scenario.params.len()
                 ),
             ));
         }
@@ -404,6 +404,21 @@ mod tests {
             .unwrap();
         let ends = independent.column("n_events").unwrap().values();
         assert_ne!(&ends[300..], &ends[..300]);
+    }
+
+    #[test]
+    fn a_point_of_the_wrong_length_is_refused_with_both_lengths() {
+        let text = "[scenario]\nname = \"p\"\nhorizon = 1\n[params]\nx = { value = 1.0 }\n[[actor]]\nid = \"A\"\n";
+        let sim = Simulation::new(Arc::new(crate::scenario::parse("p.toml", text).unwrap()));
+        let e = sim.run(&[1.0, 2.0], 10, 1, 1, &mut |_, _| {}).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a point gives 2 values; `p` declares 1 parameter(s)"
+        );
+        assert_eq!(
+            sim.run(&[1.0], 3, 1, 1, &mut |_, _| {}).unwrap().n_rows(),
+            3
+        );
     }
 
     #[test]
