@@ -16,10 +16,13 @@ if [ ! -x "$FLASHPOINT" ]; then
 fi
 FLASHPOINT="$(cd "$(dirname "$FLASHPOINT")" && pwd)/$(basename "$FLASHPOINT")"
 
-venv=target/python-venv
-step "fresh venv in $venv"
-rm -rf "$venv"
-python3 -m venv "$venv"
+# The venv: $VENV when the caller made one (.ci/run does), else a fresh one.
+venv="${VENV:-target/python-venv}"
+if [ -z "${VENV:-}" ]; then
+    step "fresh venv in $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 
 step "pip install ./python (builds the wheel with maturin)"
