@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Python package in CI (called from .ci/run): a fresh venv under
 # target/, `pip install ./python` (maturin builds the wheel from source),
-# the pytest suite in python/tests and the examples that use the package.
+# the pytest suite in python/tests and the examples that use the package
+# (EMA Workbench, SALib, and the notebook examples/analysis.ipynb, executed).
 # Needs network access to PyPI and the CLI binary ($FLASHPOINT, else
 # target/release/flashpoint, built here if absent).
 set -euo pipefail
@@ -29,7 +30,8 @@ step "pip install ./python (builds the wheel with maturin)"
 "$venv/bin/python" -m pip install ./python
 
 step "test and example dependencies"
-"$venv/bin/python" -m pip install --quiet pytest tqdm polars pyarrow "ema_workbench>=2.5,<2.6" SALib
+"$venv/bin/python" -m pip install --quiet pytest tqdm polars pyarrow "ema_workbench>=2.5,<2.6" SALib \
+    nbclient nbformat ipykernel matplotlib
 
 step "pytest python/tests"
 "$venv/bin/python" -m pytest python/tests
@@ -39,3 +41,6 @@ step "examples/ema_workbench.py"
 
 step "examples/salib.py"
 "$venv/bin/python" examples/salib.py
+
+step "examples/analysis.ipynb, executed (examples/run_notebook.py)"
+"$venv/bin/python" examples/run_notebook.py examples/analysis.ipynb

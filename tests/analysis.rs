@@ -138,6 +138,52 @@ fn comparison_does_not_depend_on_threads() {
 }
 
 #[test]
+fn a_comparison_reports_progress_and_stops_when_told() {
+    let s = scenario(&policy_scenario());
+    let (a, b) = (with(&s, &[("p", 0.1)]), with(&s, &[("p", 0.9)]));
+    let reps = 3 * flashpoint::analysis::BLOCK + 10;
+    let whole = compare::compare_scenarios(&s, &a, &s, &b, reps, 5, 2).expect("runs");
+    let mut seen = Vec::new();
+    let told = compare::compare_scenarios_while(&s, &a, &s, &b, reps, 5, 2, &mut |done, total| {
+        seen.push((done, total));
+        true
+    })
+    .expect("runs")
+    .expect("finished");
+    assert_eq!(compare::compare_csv(&told), compare::compare_csv(&whole));
+    let block = flashpoint::analysis::BLOCK;
+    assert_eq!(
+        seen,
+        vec![
+            (block, reps),
+            (2 * block, reps),
+            (3 * block, reps),
+            (reps, reps)
+        ]
+    );
+    let mut calls = 0;
+    let stopped = compare::compare_scenarios_while(&s, &a, &s, &b, reps, 5, 2, &mut |_, _| {
+        calls += 1;
+        false
+    })
+    .expect("no replication fails");
+    assert!(stopped.is_none());
+    assert_eq!(
+        calls, 1,
+        "no block is handed over after the one that said stop"
+    );
+}
+
+#[test]
+fn compare_csv_header_names_the_row_stats_in_order() {
+    let header = format!(
+        "metric,kind,category,n,{}\n",
+        compare::CompareRow::STATS.join(",")
+    );
+    assert_eq!(compare::COMPARE_HEADER, header);
+}
+
+#[test]
 fn compare_files_and_errors() {
     let dir = temp_dir("analysis-compare");
     let a_path = dir.join("a.toml");

@@ -498,23 +498,7 @@ def sweep(
     return SweepResult(scenario, table, manifest, names, values)
 
 
-COMPARE_COLUMNS = [
-    "metric",
-    "kind",
-    "category",
-    "n",
-    "mean_a",
-    "mean_b",
-    "diff",
-    "se",
-    "ci95_lo",
-    "ci95_hi",
-    "diff_unpaired",
-    "se_unpaired",
-    "ci95_lo_unpaired",
-    "ci95_hi_unpaired",
-    "variance_reduction",
-]
+COMPARE_COLUMNS = ["metric", "kind", "category", "n"] + list(_native.compare_stats())
 
 
 def compare(
@@ -525,6 +509,7 @@ def compare(
     reps: int = 1000,
     seed: Optional[int] = None,
     threads: Optional[int] = None,
+    progress: Progress = None,
 ) -> pd.DataFrame:
     """The effect of policy B against policy A, as ``flashpoint compare``:
     one row per metric (the CLI's ``compare.csv``), with the paired estimate
@@ -536,9 +521,13 @@ def compare(
         set_a, set_b: each policy's parameter overrides.
         reps: replications per policy (at least 2).
         seed: master seed; A's scenario seed when ``None``.
-        threads: worker threads; one per core when ``None``.
+        threads: worker threads; one per core when ``None``. The numbers
+            do not depend on it.
+        progress: as for :meth:`Scenario.run` (counted in replications of
+            each policy).
 
-    The GIL is released while it runs (Ctrl-C is seen when it ends).
+    The GIL is released while it runs; Ctrl-C stops it promptly with
+    ``KeyboardInterrupt``.
     """
     a = a if isinstance(a, Scenario) else load(a)
     b = a if b is None else (b if isinstance(b, Scenario) else load(b))
@@ -546,12 +535,18 @@ def compare(
     if reps < 2:
         raise ValueError("reps must be at least 2 (a standard error needs two replications)")
     seed = a.seed if seed is None else _count("seed", seed)
+    if seed >= 2**64:
+        raise ValueError(f"seed {seed} does not fit in 64 bits")
     threads = _native.default_threads() if threads is None else _count("threads", threads)
     if threads < 1:
         raise ValueError("threads must be at least 1")
     pa = a._native.point(_overrides(set_a))
     pb = b._native.point(_overrides(set_b))
-    rows = _native.compare(a._native, pa, b._native, pb, reps, seed, threads)
+    callback, close = _progress(progress, reps)
+    try:
+        rows = _native.compare(a._native, pa, b._native, pb, reps, seed, threads, callback)
+    finally:
+        close()
     return pd.DataFrame([row[:4] + tuple(row[4]) for row in rows], columns=COMPARE_COLUMNS)
 
 

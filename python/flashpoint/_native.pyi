@@ -37,8 +37,16 @@ class NativeTable:
     def summary(self, per_point: int) -> List[Tuple[int, str, str, Optional[str], int, List[float]]]: ...
 
 def compare(
-    a: NativeScenario, pa: Sequence[float], b: NativeScenario, pb: Sequence[float], reps: int, seed: int, threads: int
+    a: NativeScenario,
+    pa: Sequence[float],
+    b: NativeScenario,
+    pb: Sequence[float],
+    reps: int,
+    seed: int,
+    threads: int,
+    progress: Optional[Callable[[int, int], object]] = None,
 ) -> List[Tuple[str, str, Optional[str], int, List[float]]]: ...
+def compare_stats() -> List[str]: ...
 def default_threads() -> int: ...
 def write_run(
     path: str, overrides: Sequence[Tuple[str, float]], reps: int, seed: int, threads: int, out: str, command: List[str]

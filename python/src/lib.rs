@@ -6,7 +6,7 @@
 //! (`flashpoint._errors`). The Python-side wrapper (`flashpoint/__init__.py`)
 //! builds the DataFrames and holds the documented API.
 
-use flashpoint::analysis::compare::compare_scenarios;
+use flashpoint::analysis::compare::{compare_scenarios_while, CompareRow};
 use flashpoint::engine::{Column, ColumnKind};
 use flashpoint::output::tables::PointSummary;
 use flashpoint::runner::design::{parse_varies, points, DesignKind};
@@ -253,61 +253,75 @@ impl NativeScenario {
         independent_streams: bool,
         progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<NativeTable> {
-        let stop = AtomicBool::new(false);
-        let (tx, rx) = channel::<u64>();
-        // Receivers are not `Sync`; the lock lets the GIL-free wait borrow it.
-        let rx = Mutex::new(rx);
         let sim = &self.sim;
-        let (result, raised) = std::thread::scope(|s| {
-            let (stop, points) = (&stop, &points);
-            let worker = s.spawn(move || {
-                sim.run_points_while(
-                    points,
-                    reps,
-                    seed,
-                    independent_streams,
-                    threads,
-                    &mut |done, _| {
-                        let _ = tx.send(done);
-                        !stop.load(Ordering::Relaxed)
-                    },
-                )
+        let total = points.len() as u64 * reps;
+        let table = interruptible(py, progress, total, &mut |progress| {
+            sim.run_points_while(&points, reps, seed, independent_streams, threads, progress)
+        })?;
+        Ok(NativeTable { table })
+    }
+}
+
+/// The library's progress callback: `(done, total)`, false to stop.
+type Progress<'a> = dyn FnMut(u64, u64) -> bool + Send + 'a;
+
+/// Runs `work` on a thread of its own with the GIL released, while this
+/// thread waits for its progress: `work` gets a callback to call with
+/// `(done, total)` as blocks finish, which returns false once the run must
+/// stop. Here `progress(done, total)` is called for each report, and Ctrl-C
+/// is looked for at least every [`SIGNAL_POLL`]; a signal (or an exception
+/// from `progress`) tells `work` to stop and is raised once it has.
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    progress: Option<Bound<'_, PyAny>>,
+    total: u64,
+    work: &mut (dyn FnMut(&mut Progress) -> flashpoint::Result<Option<T>> + Send),
+) -> PyResult<T> {
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = channel::<u64>();
+    // Receivers are not `Sync`; the lock lets the GIL-free wait borrow it.
+    let rx = Mutex::new(rx);
+    let (result, raised) = std::thread::scope(|s| {
+        let stop = &stop;
+        let worker = s.spawn(move || {
+            work(&mut |done, _| {
+                let _ = tx.send(done);
+                !stop.load(Ordering::Relaxed)
+            })
+        });
+        let mut raised: Option<PyErr> = None;
+        loop {
+            let got = py.detach(|| {
+                rx.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .recv_timeout(SIGNAL_POLL)
             });
-            let total = points.len() as u64 * reps;
-            let mut raised: Option<PyErr> = None;
-            loop {
-                let got = py.detach(|| {
-                    rx.lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .recv_timeout(SIGNAL_POLL)
-                });
-                let checked = match got {
-                    Ok(done) => match &progress {
-                        Some(f) if raised.is_none() => f.call1((done, total)).map(drop),
-                        _ => Ok(()),
-                    },
-                    Err(RecvTimeoutError::Timeout) => Ok(()),
-                    Err(RecvTimeoutError::Disconnected) => break,
-                };
-                if raised.is_none() {
-                    if let Err(e) = checked.and_then(|()| py.check_signals()) {
-                        stop.store(true, Ordering::Relaxed);
-                        raised = Some(e);
-                    }
+            let checked = match got {
+                Ok(done) => match &progress {
+                    Some(f) if raised.is_none() => f.call1((done, total)).map(drop),
+                    _ => Ok(()),
+                },
+                Err(RecvTimeoutError::Timeout) => Ok(()),
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            if raised.is_none() {
+                if let Err(e) = checked.and_then(|()| py.check_signals()) {
+                    stop.store(true, Ordering::Relaxed);
+                    raised = Some(e);
                 }
             }
-            let result = py.detach(|| worker.join());
-            (result, raised)
-        });
-        let result = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        if let Some(e) = raised {
-            return Err(e);
         }
-        match result {
-            Ok(Some(table)) => Ok(NativeTable { table }),
-            Ok(None) => Err(PyRuntimeError::new_err("the run was stopped")),
-            Err(e) => Err(error(py, e)),
-        }
+        let result = py.detach(|| worker.join());
+        (result, raised)
+    });
+    let result = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    if let Some(e) = raised {
+        return Err(e);
+    }
+    match result {
+        Ok(Some(value)) => Ok(value),
+        Ok(None) => Err(PyRuntimeError::new_err("the run was stopped")),
+        Err(e) => Err(error(py, e)),
     }
 }
 
@@ -393,14 +407,15 @@ impl NativeTable {
     }
 }
 
-/// One row of `compare.csv`: metric, kind, category, n and (mean_a,
-/// mean_b, diff, se, ci95_lo, ci95_hi, diff_unpaired, se_unpaired,
-/// ci95_lo_unpaired, ci95_hi_unpaired, variance_reduction).
+/// One row of `compare.csv`: metric, kind, category, n and the numbers
+/// [`compare_stats`] names.
 type CompareTuple = (String, &'static str, Option<String>, u64, Vec<f64>);
 
 /// Policy B (scenario `b` at point `pb`) against A over `reps` paired
-/// replications, as `flashpoint compare`; the GIL is released meanwhile.
+/// replications, as `flashpoint compare`; the GIL is released meanwhile,
+/// `progress(done, reps)` is called as blocks finish, and Ctrl-C stops it.
 #[pyfunction]
+#[pyo3(signature = (a, pa, b, pb, reps, seed, threads, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn compare(
     py: Python<'_>,
@@ -411,31 +426,26 @@ fn compare(
     reps: u64,
     seed: u64,
     threads: usize,
+    progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<Vec<CompareTuple>> {
     let (sa, sb) = (a.sim.scenario(), b.sim.scenario());
-    let rows = py
-        .detach(|| compare_scenarios(sa, &pa, sb, &pb, reps, seed, threads))
-        .map_err(|e| error(py, e))?;
+    let rows = interruptible(py, progress, reps, &mut |progress| {
+        compare_scenarios_while(sa, &pa, sb, &pb, reps, seed, threads, progress)
+    })?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let stats = vec![
-                r.mean_a,
-                r.mean_b,
-                r.diff,
-                r.se,
-                r.lo,
-                r.hi,
-                r.diff_unpaired,
-                r.se_unpaired,
-                r.lo_unpaired,
-                r.hi_unpaired,
-                r.variance_reduction,
-            ];
+            let stats = r.stats().to_vec();
             let kind = r.metric.kind();
             (r.metric.name, kind, r.metric.category, r.n, stats)
         })
         .collect())
+}
+
+/// The names of the numbers in each row [`compare`] returns, in order.
+#[pyfunction]
+fn compare_stats() -> Vec<&'static str> {
+    CompareRow::STATS.to_vec()
 }
 
 /// Writes a run's files to `out` exactly as `flashpoint run --out` does
@@ -532,6 +542,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeScenario>()?;
     m.add_class::<NativeTable>()?;
     m.add_function(wrap_pyfunction!(compare, m)?)?;
+    m.add_function(wrap_pyfunction!(compare_stats, m)?)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add_function(wrap_pyfunction!(write_run, m)?)?;
     m.add_function(wrap_pyfunction!(write_sweep, m)?)?;

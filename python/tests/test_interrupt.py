@@ -7,6 +7,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 # A run of hours: 5·10^4 events in each of 10^6 replications.
 CHILD = textwrap.dedent(
     '''
@@ -17,6 +19,8 @@ CHILD = textwrap.dedent(
     [scenario]
     name = "busy"
     horizon = 500
+    [params]
+    rate = { value = 100.0, min = 1.0, max = 1000.0 }
     [[actor]]
     id = "A"
     [[event]]
@@ -24,7 +28,7 @@ CHILD = textwrap.dedent(
     [[hazard]]
     name = "pings"
     event = "ping"
-    rate = 100.0
+    rate = "rate"
     """)
     started = False
 
@@ -35,7 +39,7 @@ CHILD = textwrap.dedent(
             print("started", flush=True)
 
     try:
-        s.run(reps=1_000_000, seed=1, threads=2, progress=progress)
+        CALL
     except KeyboardInterrupt:
         print("interrupted", flush=True)
         sys.exit(0)
@@ -45,9 +49,18 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_sigint_stops_a_long_run_with_keyboard_interrupt():
+# Each long-running call of the package, with the progress callback above.
+CALLS = {
+    "run": "s.run(reps=1_000_000, seed=1, threads=2, progress=progress)",
+    "sweep": 'fp.sweep(s, vary=["rate=50,100"], reps=1_000_000, seed=1, threads=2, progress=progress)',
+    "compare": "fp.compare(s, reps=1_000_000, seed=1, threads=2, progress=progress)",
+}
+
+
+@pytest.mark.parametrize("call", sorted(CALLS))
+def test_sigint_stops_a_long_call_with_keyboard_interrupt(call):
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", CHILD.replace("CALL", CALLS[call])], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         assert child.stdout.readline() == "started\n"
@@ -59,15 +72,17 @@ def test_sigint_stops_a_long_run_with_keyboard_interrupt():
 
 
 SILENT = CHILD.replace(
-    "try:\n    s.run(reps=1_000_000, seed=1, threads=2, progress=progress)",
+    "try:\n    CALL",
     "import os, signal, threading\n"
-    "# No progress callback: the run itself must notice the signal.\n"
+    "# No progress callback: the call itself must notice the signal.\n"
     "threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
-    "try:\n    s.run(reps=1_000_000, seed=1, threads=2, progress=False)",
+    "try:\n    CALL",
 )
 
 
-def test_sigint_stops_a_silent_run_too():
-    assert "progress=False" in SILENT
-    child = subprocess.run([sys.executable, "-c", SILENT], capture_output=True, text=True, timeout=60)
+@pytest.mark.parametrize("call", sorted(CALLS))
+def test_sigint_stops_a_silent_call_too(call):
+    code = SILENT.replace("CALL", CALLS[call].replace("progress=progress", "progress=False"))
+    assert "progress=False" in code and "threading.Timer" in code
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (child.returncode, child.stdout, child.stderr) == (0, "interrupted\n", "")

@@ -19,7 +19,7 @@
 //! (as a 0/1 indicator) is compared. Non-finite values are left out: a pair
 //! counts only if both values are finite.
 
-use super::{checked_params, csv_field, fmt_num, in_blocks, metrics, render_table, Metric};
+use super::{checked_params, csv_field, fmt_num, metrics, render_table, Metric};
 use crate::engine::{columns, Column, Engine, RunOptions};
 use crate::error::{Error, Result};
 use crate::error::{RepError, RepSource};
@@ -28,6 +28,7 @@ use crate::output::manifest::{
 };
 use crate::output::push_f64;
 use crate::rng::replication_key;
+use crate::runner::in_blocks_while;
 use crate::scenario::load_hashed as load_scenario;
 use crate::scenario::Scenario;
 use crate::stats::{Moments, Z95};
@@ -91,6 +92,41 @@ pub struct CompareRow {
     pub hi_unpaired: f64,
     /// `se_unpaired² / se²`.
     pub variance_reduction: f64,
+}
+
+impl CompareRow {
+    /// The names of [`CompareRow::stats`], as in `compare.csv`'s header.
+    pub const STATS: [&'static str; 11] = [
+        "mean_a",
+        "mean_b",
+        "diff",
+        "se",
+        "ci95_lo",
+        "ci95_hi",
+        "diff_unpaired",
+        "se_unpaired",
+        "ci95_lo_unpaired",
+        "ci95_hi_unpaired",
+        "variance_reduction",
+    ];
+
+    /// The row's numbers in `compare.csv`'s order (after metric, kind,
+    /// category and n): named by [`CompareRow::STATS`].
+    pub fn stats(&self) -> [f64; 11] {
+        [
+            self.mean_a,
+            self.mean_b,
+            self.diff,
+            self.se,
+            self.lo,
+            self.hi,
+            self.diff_unpaired,
+            self.se_unpaired,
+            self.lo_unpaired,
+            self.hi_unpaired,
+            self.variance_reduction,
+        ]
+    }
 }
 
 /// What `compare` produced.
@@ -166,10 +202,32 @@ pub fn compare_scenarios(
     seed: u64,
     threads: usize,
 ) -> Result<Vec<CompareRow>> {
-    compare_counting(sa, pa, sb, pb, reps, seed, threads).map(|(rows, _)| rows)
+    let rows = compare_counting(sa, pa, sb, pb, reps, seed, threads, &mut |_, _| true)?;
+    Ok(rows.expect("a comparison told to go on finishes").0)
 }
 
-/// [`compare_scenarios`], also returning the number of events over all runs.
+/// [`compare_scenarios`], calling `progress(done, reps)` as blocks of
+/// replications finish (in order, on one thread at a time); when it returns
+/// false the comparison stops and `Ok(None)` comes back. The rows of a
+/// comparison that finishes are those of [`compare_scenarios`].
+#[allow(clippy::too_many_arguments)]
+pub fn compare_scenarios_while(
+    sa: &Scenario,
+    pa: &[f64],
+    sb: &Scenario,
+    pb: &[f64],
+    reps: u64,
+    seed: u64,
+    threads: usize,
+    progress: &mut (dyn FnMut(u64, u64) -> bool + Send),
+) -> Result<Option<Vec<CompareRow>>> {
+    let rows = compare_counting(sa, pa, sb, pb, reps, seed, threads, progress)?;
+    Ok(rows.map(|(rows, _)| rows))
+}
+
+/// [`compare_scenarios_while`], also returning the number of events over
+/// all runs.
+#[allow(clippy::too_many_arguments)]
 fn compare_counting(
     sa: &Scenario,
     pa: &[f64],
@@ -178,7 +236,8 @@ fn compare_counting(
     reps: u64,
     seed: u64,
     threads: usize,
-) -> Result<(Vec<CompareRow>, u64)> {
+    progress: &mut (dyn FnMut(u64, u64) -> bool + Send),
+) -> Result<Option<(Vec<CompareRow>, u64)>> {
     let cols = columns(sa);
     check_same_columns(&cols, &columns(sb))?;
     let mets = metrics(&cols);
@@ -189,10 +248,12 @@ fn compare_counting(
         .expect("n_events is always a column");
     let mut total = vec![Acc::default(); mets.len()];
     let mut events = 0u64;
-    in_blocks(
+    let mut done = 0u64;
+    let finished = in_blocks_while(
         reps,
         threads,
-        |range| -> std::result::Result<(Vec<Acc>, u64), RepError> {
+        |range| -> std::result::Result<(Vec<Acc>, u64, u64), RepError> {
+            let len = range.end - range.start;
             let mut ea = Engine::new(sa);
             let mut eb = Engine::new(sb);
             let (mut ra, mut rb, mut ri) =
@@ -231,15 +292,20 @@ fn compare_counting(
                     }
                 }
             }
-            Ok((acc, events))
+            Ok((acc, events, len))
         },
-        |(block, n)| {
+        |(block, n, len)| {
             events += n;
             for (t, b) in total.iter_mut().zip(&block) {
                 t.merge(b);
             }
+            done += len;
+            progress(done, reps)
         },
     )?;
+    if !finished {
+        return Ok(None);
+    }
     let rows = mets
         .into_iter()
         .zip(total)
@@ -274,7 +340,7 @@ fn compare_counting(
             }
         })
         .collect();
-    Ok((rows, events))
+    Ok(Some((rows, events)))
 }
 
 /// Renders `compare.csv`.
@@ -291,19 +357,7 @@ pub fn compare_csv(rows: &[CompareRow]) -> String {
             csv_field(category),
             r.n
         );
-        for v in [
-            r.mean_a,
-            r.mean_b,
-            r.diff,
-            r.se,
-            r.lo,
-            r.hi,
-            r.diff_unpaired,
-            r.se_unpaired,
-            r.lo_unpaired,
-            r.hi_unpaired,
-            r.variance_reduction,
-        ] {
+        for v in r.stats() {
             s.push(',');
             if !v.is_nan() {
                 push_f64(&mut s, v);
@@ -336,7 +390,17 @@ pub fn compare(config: &CompareConfig) -> Result<CompareReport> {
     let seed = config.seed.unwrap_or(sa.seed);
     // Refused before the work if it already holds a result.
     let out_dir = config.out.as_deref().map(OutputDir::create).transpose()?;
-    let (rows, events) = compare_counting(&sa, &pa, &sb, &pb, config.reps, seed, config.threads)?;
+    let (rows, events) = compare_counting(
+        &sa,
+        &pa,
+        &sb,
+        &pb,
+        config.reps,
+        seed,
+        config.threads,
+        &mut |_, _| true,
+    )?
+    .expect("a comparison told to go on finishes");
     let mut written = Vec::new();
     if let Some(mut out) = out_dir {
         out.write("compare.csv", compare_csv(&rows).as_bytes())?;

@@ -321,6 +321,29 @@ where
     T: Send,
     E: Send,
 {
+    in_blocks_while(n, threads, work, |t| {
+        fold(t);
+        true
+    })
+    .map(drop)
+}
+
+/// [`in_blocks`], stopped early when `fold` returns false: `Ok(false)` then,
+/// `Ok(true)` when every block was folded. No block is computed after the
+/// one whose fold said stop has been handed over, beyond those already in
+/// flight.
+pub fn in_blocks_while<T, E>(
+    n: u64,
+    threads: usize,
+    work: impl Fn(Range<u64>) -> std::result::Result<T, E> + Sync,
+    mut fold: impl FnMut(T) -> bool + Send,
+) -> std::result::Result<bool, E>
+where
+    T: Send,
+    E: Send,
+{
+    /// The sink's way of saying "stop here".
+    struct Stopped;
     let folded = harness::in_order(
         n.div_ceil(BLOCK) as usize,
         threads,
@@ -328,15 +351,9 @@ where
             let b = b as u64;
             work(b * BLOCK..((b + 1) * BLOCK).min(n))
         },
-        |t| {
-            fold(t);
-            Ok::<(), std::convert::Infallible>(())
-        },
+        |t| if fold(t) { Ok(()) } else { Err(Stopped) },
     )?;
-    match folded {
-        Ok(()) => Ok(()),
-        Err(never) => match never {},
-    }
+    Ok(folded.is_ok())
 }
 
 #[cfg(test)]
@@ -352,6 +369,27 @@ mod tests {
         };
         assert_eq!(run(1), vec![0, BLOCK, 2 * BLOCK, 3 * BLOCK]);
         assert_eq!(run(3), run(1));
+    }
+
+    #[test]
+    fn a_fold_that_says_stop_ends_the_run_there() {
+        for threads in [1, 2] {
+            let mut seen = Vec::new();
+            let finished = in_blocks_while::<_, ()>(
+                10 * BLOCK,
+                threads,
+                |r| Ok(r.start),
+                |s| {
+                    seen.push(s);
+                    seen.len() < 3
+                },
+            )
+            .unwrap();
+            assert!(!finished);
+            assert_eq!(seen, vec![0, BLOCK, 2 * BLOCK]);
+        }
+        let all = in_blocks_while::<_, ()>(2 * BLOCK, 2, |r| Ok(r.start), |_| true);
+        assert_eq!(all, Ok(true));
     }
 
     fn tiny() -> Simulation {
