@@ -46,6 +46,7 @@ from ._errors import (
 
 __all__ = [
     "Actor",
+    "CompareResult",
     "Diagnostic",
     "Event",
     "FlashpointError",
@@ -325,7 +326,11 @@ class Result:
         return pathlib.Path(directory)
 
     def _source(self) -> str:
-        s = self.scenario
+        return Result._source_of(self.scenario)
+
+    @staticmethod
+    def _source_of(s: "Scenario") -> str:
+        """The file ``s`` was loaded from, checked unchanged since."""
         if s._file is None:
             raise ValueError("write needs a scenario loaded from a file (fp.load), not from_string")
         with open(s._file, "rb") as f:
@@ -501,6 +506,73 @@ def sweep(
 COMPARE_COLUMNS = ["metric", "kind", "category", "n"] + list(_native.compare_stats())
 
 
+class CompareResult:
+    """A comparison of policy B against policy A, in memory.
+
+    ``summary`` is the CLI's ``compare.csv`` as a pandas DataFrame (one row
+    per metric and per label share); ``manifest`` says what was run;
+    :meth:`write` gives the CLI's files.
+    """
+
+    def __init__(self, a: Scenario, b: Scenario, rows: List[tuple], manifest: Dict[str, Any]):
+        self.a, self.b = a, b
+        #: What was run: both policies (scenario and overrides), seed, reps, threads.
+        self.manifest = manifest
+        self._rows = rows
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        return (
+            f"<flashpoint.CompareResult {m['a']['set']} vs {m['b']['set']}: "
+            f"{m['reps']} paired reps, seed {m['seed']}>"
+        )
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """The CLI's ``compare.csv``: per metric the means under A and B,
+        the paired difference B − A with its standard error and 95%
+        interval, the unpaired estimate beside it, and the variance
+        reduction (how many times more replications an unpaired comparison
+        would need for the same precision)."""
+        return pd.DataFrame([row[:4] + tuple(row[4]) for row in self._rows], columns=COMPARE_COLUMNS)
+
+    def to_polars(self) -> Any:
+        """``summary`` as a polars DataFrame. Needs polars."""
+        import polars as pl
+
+        return pl.from_pandas(self.summary)
+
+    def to_arrow(self) -> Any:
+        """``summary`` as a pyarrow Table. Needs pyarrow."""
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(self.summary, preserve_index=False)
+
+    def write(self, directory: Union[str, "os.PathLike[str]"]) -> pathlib.Path:
+        """Writes the CLI's files for this comparison into ``directory``
+        (which must not hold a result): ``compare.csv`` and
+        ``manifest.json``, as ``flashpoint compare --out`` with the same
+        arguments (the manifest's ``created`` and ``command`` aside). The
+        replications are run again by the library's writer. Needs scenarios
+        from :func:`load` whose files have not changed since; like the CLI,
+        refuses two identical policies."""
+        m = self.manifest
+        a = (Result._source_of(self.a), list(m["a"]["set"].items()))
+        b = (Result._source_of(self.b), list(m["b"]["set"].items()))
+        command = ["flashpoint (python)", "compare", a[0], "--reps", str(m["reps"]), "--seed", str(m["seed"])]
+        if b[0] != a[0]:
+            command += ["--b-file", b[0]]
+        for arm, (_, overrides) in (("--a", a), ("--b", b)):
+            for name, value in overrides:
+                command += [arm, f"{name}={value!r}"]
+        command += ["--out", os.fspath(directory)]
+        _native.write_compare(a, b, m["reps"], m["seed"], m["threads"], os.fspath(directory), command)
+        return pathlib.Path(directory)
+
+
 def compare(
     a: Union[Scenario, str, "os.PathLike[str]"],
     b: Union[Scenario, str, "os.PathLike[str]", None] = None,
@@ -510,10 +582,11 @@ def compare(
     seed: Optional[int] = None,
     threads: Optional[int] = None,
     progress: Progress = None,
-) -> pd.DataFrame:
+) -> CompareResult:
     """The effect of policy B against policy A, as ``flashpoint compare``:
-    one row per metric (the CLI's ``compare.csv``), with the paired estimate
-    of B − A under common random numbers and the unpaired one beside it.
+    a :class:`CompareResult` whose ``summary`` has one row per metric (the
+    CLI's ``compare.csv``), with the paired estimate of B − A under common
+    random numbers and the unpaired one beside it.
 
     Args:
         a: policy A's scenario (or its file).
@@ -540,14 +613,32 @@ def compare(
     threads = _native.default_threads() if threads is None else _count("threads", threads)
     if threads < 1:
         raise ValueError("threads must be at least 1")
-    pa = a._native.point(_overrides(set_a))
-    pb = b._native.point(_overrides(set_b))
+    oa, ob = _overrides(set_a), _overrides(set_b)
+    pa, pb = a._native.point(oa), b._native.point(ob)
     callback, close = _progress(progress, reps)
     try:
         rows = _native.compare(a._native, pa, b._native, pb, reps, seed, threads, callback)
     finally:
         close()
-    return pd.DataFrame([row[:4] + tuple(row[4]) for row in rows], columns=COMPARE_COLUMNS)
+
+    def arm(s: Scenario, overrides: List[tuple], point: List[float]) -> Dict[str, Any]:
+        return {
+            "scenario": {"path": s.path, "name": s.name, "sha256": s.sha256},
+            "set": dict(overrides),
+            "params": dict(zip(s.params, point)),
+        }
+
+    manifest = {
+        "flashpoint_version": __version__,
+        "language_version": _native.language_version(),
+        "kind": "compare",
+        "a": arm(a, oa, pa),
+        "b": arm(b, ob, pb),
+        "seed": seed,
+        "reps": reps,
+        "threads": threads,
+    }
+    return CompareResult(a, b, rows, manifest)
 
 
 def _run(native, points, reps, seed, threads, independent_streams, progress):

@@ -51,6 +51,15 @@ def default_threads() -> int: ...
 def write_run(
     path: str, overrides: Sequence[Tuple[str, float]], reps: int, seed: int, threads: int, out: str, command: List[str]
 ) -> None: ...
+def write_compare(
+    a: Tuple[str, Sequence[Tuple[str, float]]],
+    b: Tuple[str, Sequence[Tuple[str, float]]],
+    reps: int,
+    seed: int,
+    threads: int,
+    out: str,
+    command: List[str],
+) -> None: ...
 def write_sweep(
     path: str,
     overrides: Sequence[Tuple[str, float]],

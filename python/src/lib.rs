@@ -6,7 +6,7 @@
 //! (`flashpoint._errors`). The Python-side wrapper (`flashpoint/__init__.py`)
 //! builds the DataFrames and holds the documented API.
 
-use flashpoint::analysis::compare::{compare_scenarios_while, CompareRow};
+use flashpoint::analysis::compare::{compare_scenarios_while, Arm, CompareConfig, CompareRow};
 use flashpoint::engine::{Column, ColumnKind};
 use flashpoint::output::tables::PointSummary;
 use flashpoint::runner::design::{parse_varies, points, DesignKind};
@@ -480,6 +480,39 @@ fn write_run(
         .map_err(|e| error(py, e))
 }
 
+/// Writes a comparison's files to `out` (compare.csv, manifest.json)
+/// exactly as `flashpoint compare --out` does, by running it again through
+/// the library's writer.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn write_compare(
+    py: Python<'_>,
+    a: (std::path::PathBuf, Vec<(String, f64)>),
+    b: (std::path::PathBuf, Vec<(String, f64)>),
+    reps: u64,
+    seed: u64,
+    threads: usize,
+    out: std::path::PathBuf,
+    command: Vec<String>,
+) -> PyResult<()> {
+    let arm = |(scenario_path, overrides)| Arm {
+        scenario_path,
+        overrides,
+    };
+    let config = CompareConfig {
+        a: arm(a),
+        b: arm(b),
+        reps,
+        seed: Some(seed),
+        threads,
+        out: Some(out),
+        command,
+    };
+    py.detach(|| flashpoint::analysis::compare::compare(&config))
+        .map(drop)
+        .map_err(|e| error(py, e))
+}
+
 /// Writes a sweep's files to `out` exactly as `flashpoint sweep --out`
 /// does, by running it again through the library's writer.
 #[pyfunction]
@@ -546,6 +579,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
     m.add_function(wrap_pyfunction!(write_run, m)?)?;
     m.add_function(wrap_pyfunction!(write_sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(write_compare, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(language_version, m)?)?;
     Ok(())

@@ -258,7 +258,8 @@ def test_compare_gives_the_clis_compare_csv(cli, tmp_path):
         check=True,
         capture_output=True,
     )
-    mine = fp.compare(WEST, set_a={"talks_prob": 0.3}, set_b={"talks_prob": 0.8}, reps=300, seed=5, threads=1)
+    result = fp.compare(WEST, set_a={"talks_prob": 0.3}, set_b={"talks_prob": 0.8}, reps=300, seed=5, threads=1)
+    mine = result.summary
     theirs = pd.read_csv(out / "compare.csv")
     assert list(mine.columns) == list(theirs.columns)
     for name in theirs.columns:
@@ -266,6 +267,18 @@ def test_compare_gives_the_clis_compare_csv(cli, tmp_path):
             assert list(mine[name].fillna("")) == list(theirs[name].fillna("")), name
         else:
             np.testing.assert_array_equal(mine[name].to_numpy(dtype=float), theirs[name].to_numpy(dtype=float), err_msg=name)
+    # write() gives the CLI's files: compare.csv byte for byte, the same manifest.
+    written = result.write(tmp_path / "written")
+    assert (written / "compare.csv").read_bytes() == (out / "compare.csv").read_bytes()
+    manifest = json.loads((out / "manifest.json").read_text())
+    theirs = json.loads((written / "manifest.json").read_text())
+    for key in ["created", "command"]:
+        theirs.pop(key), manifest.pop(key)
+    assert theirs == manifest
+    assert result.manifest["b"]["set"] == {"talks_prob": 0.8}
+    assert result.manifest["a"]["params"]["talks_prob"] == manifest["params"]["talks_prob"] == 0.3
+    with pytest.raises(RuntimeError, match="already holds a result|exists"):
+        result.write(tmp_path / "written")
 
 
 def test_progress_shows_a_tqdm_bar_when_tqdm_is_installed(capsys):
