@@ -14,6 +14,7 @@
 //! indicator per label of each categorical column), argument parsing helpers
 //! and a plain-text table renderer.
 
+pub mod calibrate;
 pub mod cameo_stream;
 pub mod compare;
 pub mod paths;
