@@ -682,7 +682,10 @@ fn check_command(a: &CheckArgs) -> ExitCode {
 /// diagnostics, which carry their own `file:line:col: error:` prefix.
 fn report_error(e: &Error) {
     match e {
-        Error::Load(flashpoint::scenario::LoadError::Invalid { .. }) => eprintln!("{e}"),
+        Error::Load(flashpoint::scenario::LoadError::Invalid { .. })
+        | Error::Invalid {
+            option: "targets", ..
+        } => eprintln!("{e}"),
         _ => eprintln!("error: {e}"),
     }
 }

@@ -190,7 +190,12 @@ pub fn parse_targets(
     columns: &[Column],
     vary: &mut [Calibrated],
 ) -> Result<Vec<Target>> {
-    let fail = |d: Vec<Diagnostic>| Error::invalid("targets", diag::render(path, text, &d));
+    let fail = |d: Vec<Diagnostic>| {
+        Error::invalid(
+            "targets",
+            diag::render(path, text, &d).trim_end().to_string(),
+        )
+    };
     let raw: RawTargets = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         fail(vec![Diagnostic::new(span, e.message().trim().to_string())])
