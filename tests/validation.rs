@@ -906,6 +906,8 @@ fn calibrate_zero(
     let settings = Settings {
         particles,
         generations: 30,
+        // Zero tolerance on large counts accepts a few in 10^4 proposals.
+        max_attempts_per_particle: 20_000,
         ..Settings::default()
     };
     let post = abc_smc(
