@@ -2,7 +2,7 @@
 //! into the library, printing, and exit codes. Nothing else.
 
 use clap::{Args, Parser, Subcommand};
-use flashpoint::analysis::{cameo_stream, compare, paths, sensitivity};
+use flashpoint::analysis::{calibrate, cameo_stream, compare, paths, sensitivity};
 use flashpoint::sweep::{self, RunConfig, SweepConfig};
 use flashpoint::Error;
 use std::io::IsTerminal;
@@ -53,6 +53,8 @@ enum Command {
     Paths(PathsArgs),
     /// Global sensitivity: Morris elementary effects or Sobol indices of every metric.
     Sensitivity(SensitivityArgs),
+    /// Calibrate parameters against observed outcomes: ABC-SMC posterior, tolerance schedule, predictive check.
+    Calibrate(CalibrateArgs),
     /// Re-run the run or sweep recorded in DIR/manifest.json and compare with DIR's files.
     /// Exit 0 when identical, 1 with a report when not, 2 on usage errors.
     Check(CheckArgs),
@@ -183,6 +185,48 @@ struct SensitivityArgs {
 }
 
 #[derive(Args)]
+struct CalibrateArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// The targets file (TOML): [targets] observed outcome values, optional [priors].
+    #[arg(long, value_name = "FILE")]
+    targets: PathBuf,
+    /// A parameter to calibrate: --vary NAME (its declared bounds) or NAME=lo:hi (repeatable).
+    #[arg(long, value_name = "NAME[=lo:hi]", required = true)]
+    vary: Vec<String>,
+    /// Fix a parameter that is not calibrated: --set NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    set: Vec<(String, f64)>,
+    /// Particles per generation (also the posterior predictive draws).
+    #[arg(long, default_value_t = calibrate::DEFAULT_PARTICLES)]
+    particles: usize,
+    /// Generations after generation 0 (the prior), at most.
+    #[arg(long, default_value_t = calibrate::DEFAULT_GENERATIONS)]
+    generations: usize,
+    /// The quantile of the previous generation's distances that sets the next tolerance.
+    #[arg(long, default_value_t = calibrate::DEFAULT_QUANTILE)]
+    quantile: f64,
+    /// Stop once the tolerance reaches this distance.
+    #[arg(long, default_value_t = 0.0)]
+    min_tolerance: f64,
+    /// Proposals per particle a generation may make before the sampler stops (the last complete generation is then the posterior).
+    #[arg(long, default_value_t = calibrate::DEFAULT_MAX_ATTEMPTS_PER_PARTICLE)]
+    max_attempts: u64,
+    /// Master seed (default: the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write posterior.csv, posterior_summary.csv, tolerances.csv, predictive.csv and manifest.json here.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// No progress on stderr.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
 struct SweepArgs {
     /// The scenario file (TOML).
     scenario: PathBuf,
@@ -288,6 +332,7 @@ impl TimeseriesArgs {
 /// Progress on stderr: a bar on a terminal, a plain line every 10 s otherwise.
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
+    unit: String,
     plain: bool,
     started: Instant,
     last: Instant,
@@ -308,10 +353,25 @@ impl Progress {
         });
         Progress {
             bar,
+            unit: "replications".into(),
             plain: !quiet && !terminal,
             started: Instant::now(),
             last: Instant::now(),
         }
+    }
+
+    /// What is counted ("replications" unless told otherwise).
+    fn with_unit(mut self, unit: String) -> Progress {
+        if let Some(bar) = &self.bar {
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(&format!(
+                    "{{bar:40}} {{pos}}/{{len}} {unit}  ETA {{eta}}"
+                ))
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+        }
+        self.unit = unit;
+        self
     }
 
     fn update(&mut self, done: u64, total: u64) {
@@ -326,7 +386,8 @@ impl Progress {
             let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
             let eta = (total - done) as f64 / rate.max(1e-9);
             eprintln!(
-                "flashpoint: {done}/{total} replications ({:.0}%), {rate:.0}/s, ETA {eta:.0} s",
+                "flashpoint: {done}/{total} {} ({:.0}%), {rate:.0}/s, ETA {eta:.0} s",
+                self.unit,
                 100.0 * done as f64 / total.max(1) as f64
             );
         }
@@ -471,6 +532,46 @@ fn run(cli: Cli) -> Result<(), Error> {
             let report = sensitivity::sensitivity(&config)?;
             print(&sensitivity::render_report(&report))
         }
+        Command::Calibrate(a) => {
+            let config = calibrate::CalibrateConfig {
+                scenario_path: a.scenario,
+                targets_path: a.targets,
+                overrides: a.set,
+                vary: a.vary,
+                settings: calibrate::Settings {
+                    particles: a.particles,
+                    generations: a.generations,
+                    quantile: a.quantile,
+                    min_tolerance: a.min_tolerance,
+                    max_attempts_per_particle: a.max_attempts,
+                },
+                seed: a.seed,
+                threads: threads(a.threads)?,
+                out: a.out,
+                command,
+            };
+            let mut bar: Option<(usize, Progress)> = None;
+            let report = calibrate::calibrate(&config, &mut |p| {
+                if bar.as_ref().is_none_or(|(g, _)| *g != p.generation) {
+                    if let Some((_, old)) = bar.take() {
+                        old.finish();
+                    }
+                    let progress = Progress::new(a.quiet).with_unit(format!(
+                        "particles, generation {} (tolerance {})",
+                        p.generation,
+                        flashpoint::analysis::fmt_num(p.tolerance)
+                    ));
+                    bar = Some((p.generation, progress));
+                }
+                if let Some((_, progress)) = &mut bar {
+                    progress.update(p.accepted as u64, p.particles as u64);
+                }
+            });
+            if let Some((_, progress)) = bar {
+                progress.finish();
+            }
+            print(&calibrate::render_report(&report?))
+        }
         Command::Sweep(a) => {
             let (out, resume) = match (a.out, a.resume) {
                 (_, Some(dir)) => (dir, true),
@@ -581,7 +682,10 @@ fn check_command(a: &CheckArgs) -> ExitCode {
 /// diagnostics, which carry their own `file:line:col: error:` prefix.
 fn report_error(e: &Error) {
     match e {
-        Error::Load(flashpoint::scenario::LoadError::Invalid { .. }) => eprintln!("{e}"),
+        Error::Load(flashpoint::scenario::LoadError::Invalid { .. })
+        | Error::Invalid {
+            option: "targets", ..
+        } => eprintln!("{e}"),
         _ => eprintln!("error: {e}"),
     }
 }

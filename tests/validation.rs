@@ -872,3 +872,205 @@ fn thousands_of_mutants_load_and_run_or_fail_with_a_location() {
         println!("[fuzz]   {n:5}  {kind}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Calibration (docs/calibration.md): ABC-SMC against closed-form posteriors
+// ---------------------------------------------------------------------------
+
+use flashpoint::analysis::calibrate::{
+    abc_smc, parse_targets, weighted_quantile, Calibrated, Posterior, Prior, Settings,
+};
+
+/// `calibrate` of `scenario` at zero tolerance against `targets` (TOML
+/// text), every parameter of `ranges` uniform over its range.
+fn calibrate_zero(
+    scenario: &Scenario,
+    ranges: &[(&str, f64, f64)],
+    targets: &str,
+    particles: usize,
+    seed: u64,
+) -> (Vec<Calibrated>, Posterior) {
+    let mut vary: Vec<Calibrated> = ranges
+        .iter()
+        .map(|&(name, lo, hi)| Calibrated {
+            param: scenario.param_index(name).expect("parameter"),
+            name: name.into(),
+            lo,
+            hi,
+            prior: Prior::Uniform,
+        })
+        .collect();
+    let targets = parse_targets("targets.toml", targets, &columns(scenario), &mut vary)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let base: Vec<f64> = scenario.params.iter().map(|p| p.value).collect();
+    let settings = Settings {
+        particles,
+        generations: 30,
+        // Zero tolerance on large counts accepts a few in 10^4 proposals.
+        max_attempts_per_particle: 20_000,
+        ..Settings::default()
+    };
+    let post = abc_smc(
+        scenario,
+        &base,
+        &vary,
+        &targets,
+        &settings,
+        seed,
+        2,
+        &mut |_| {},
+    )
+    .expect("calibrates");
+    assert_eq!(
+        post.last().tolerance,
+        0.0,
+        "the tolerance reaches 0 ({})",
+        post.stopped
+    );
+    (vary, post)
+}
+
+/// CDF of Gamma(k + 1, rate h) at x: `1 − e^(−hx) Σ_{i≤k} (hx)^i / i!`.
+fn gamma_int_cdf(k: u64, h: f64, x: f64) -> f64 {
+    let y = h * x;
+    let (mut term, mut sum) = (1.0, 1.0);
+    for i in 1..=k {
+        term *= y / i as f64;
+        sum += term;
+    }
+    1.0 - (-y).exp() * sum
+}
+
+/// The `q`-quantile of Gamma(k + 1, h) truncated to [0, max], by bisection.
+fn truncated_gamma_quantile(k: u64, h: f64, max: f64, q: f64) -> f64 {
+    let total = gamma_int_cdf(k, h, max);
+    let (mut lo, mut hi) = (0.0, max);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if gamma_int_cdf(k, h, mid) / total < q {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// Poisson hazard, uniform prior on [0, lam_max], k observed at zero
+/// tolerance: at each exact quantile x_q of the truncated Gamma(k+1, H), the
+/// posterior's weighted share below x_q is q within Z standard errors
+/// `sqrt(q(1 − q) / ESS)`.
+fn calibrate_poisson_case(k: u64, lam_max: f64, particles: usize, seed: u64) {
+    let s = validation_scenario("calibrate_poisson");
+    let h = s.horizon;
+    let (_, post) = calibrate_zero(
+        &s,
+        &[("lam", 0.0, lam_max)],
+        &format!("[targets]\ncount_ping = {k}\n"),
+        particles,
+        seed,
+    );
+    let last = post.last();
+    let x: Vec<f64> = last.particles.iter().map(|p| p[0]).collect();
+    let ess = last.ess();
+    let mut c = Checks::default();
+    for q in [0.05, 0.25, 0.5, 0.75, 0.95] {
+        let exact = truncated_gamma_quantile(k, h, lam_max, q);
+        let share: f64 = x
+            .iter()
+            .zip(&last.weights)
+            .filter(|(x, _)| **x <= exact)
+            .map(|(_, w)| w)
+            .sum();
+        eprintln!(
+            "[validation] calibrate k={k} lam_max={lam_max}: ABC {q}-quantile {:.4}, exact {exact:.4}",
+            weighted_quantile(&x, &last.weights, q)
+        );
+        c.close(
+            &format!("calibrate k={k} lam_max={lam_max}: posterior P(lam <= x_{q})"),
+            share,
+            q,
+            (q * (1.0 - q) / ess).sqrt(),
+        );
+    }
+    c.finish();
+}
+
+#[test]
+fn calibrate_poisson_posterior_is_truncated_gamma() {
+    calibrate_poisson_case(4, 2.0, 500, 1);
+}
+
+#[test]
+#[ignore = "precise: cargo test --release -- --ignored"]
+fn calibrate_poisson_posterior_is_truncated_gamma_precise() {
+    // Untruncated in effect (P(lam > 2) is 1e-6), truncated (P(lam > 0.8)
+    // is 0.10), and a zero count.
+    calibrate_poisson_case(4, 2.0, 10_000, 2);
+    calibrate_poisson_case(4, 0.8, 10_000, 3);
+    calibrate_poisson_case(0, 1.0, 10_000, 4);
+    calibrate_poisson_case(12, 2.0, 10_000, 5);
+}
+
+/// Synthetic-data recovery: for each of `datasets` data sets, true
+/// parameters drawn from the prior (uniform lam on [0, 2], p on [0, 1]),
+/// the counts of one replication at them as targets, and the posterior at
+/// zero tolerance. Exact Bayesian inference covers the truth with its 90%
+/// credible interval in 90% of data sets drawn this way; the share covered
+/// is checked with a Wilson interval (z = Z) per parameter.
+#[test]
+#[ignore = "precise: cargo test --release -- --ignored"]
+fn calibrate_recovers_synthetic_parameters() {
+    let s = validation_scenario("calibrate_two");
+    let cols = columns(&s);
+    let (ping, pong) = (
+        cols.iter().position(|c| c.name == "count_ping").unwrap(),
+        cols.iter().position(|c| c.name == "count_pong").unwrap(),
+    );
+    let datasets = 200u64;
+    let mut covered = [0u64; 2];
+    let mut engine = Engine::new(&s);
+    let mut row = vec![0.0; cols.len()];
+    for m in 0..datasets {
+        let mut draw = flashpoint::rng::Stream::new(&replication_key(7, m, Some(u64::MAX)), 0);
+        let truth = [2.0 * draw.uniform(), draw.uniform()];
+        engine
+            .run(
+                &truth,
+                &replication_key(7, m, None),
+                RunOptions::default(),
+                &mut row,
+                None,
+            )
+            .expect("runs");
+        let targets = format!(
+            "[targets]\ncount_ping = {}\ncount_pong = {}\n",
+            row[ping], row[pong]
+        );
+        let (_, post) =
+            calibrate_zero(&s, &[("lam", 0.0, 2.0), ("p", 0.0, 1.0)], &targets, 1000, m);
+        let last = post.last();
+        for (j, c) in covered.iter_mut().enumerate() {
+            let x: Vec<f64> = last.particles.iter().map(|p| p[j]).collect();
+            let lo = weighted_quantile(&x, &last.weights, 0.05);
+            let hi = weighted_quantile(&x, &last.weights, 0.95);
+            if lo <= truth[j] && truth[j] <= hi {
+                *c += 1;
+            }
+        }
+    }
+    let mut c = Checks::default();
+    c.share(
+        "calibrate recovery: 90% interval covers lam",
+        covered[0],
+        datasets,
+        0.9,
+    );
+    c.share(
+        "calibrate recovery: 90% interval covers p",
+        covered[1],
+        datasets,
+        0.9,
+    );
+    c.finish();
+}

@@ -1,7 +1,8 @@
 //! Policy analysis on top of the engine: paired policy comparison under
 //! common random numbers ([`compare`]), causal escalation paths from traces
 //! ([`paths`]), the tie-order audit ([`ties`]), global sensitivity analysis
-//! ([`sensitivity`]) and the CAMEO dyadic event stream ([`cameo_stream`]).
+//! ([`sensitivity`]), calibration against observed outcomes by ABC-SMC
+//! ([`calibrate`]) and the CAMEO dyadic event stream ([`cameo_stream`]).
 //!
 //! Every analysis is a pure function of (scenarios, parameter values, master
 //! seed, replication count): replications run in parallel in fixed blocks of
@@ -14,6 +15,7 @@
 //! indicator per label of each categorical column), argument parsing helpers
 //! and a plain-text table renderer.
 
+pub mod calibrate;
 pub mod cameo_stream;
 pub mod compare;
 pub mod paths;
