@@ -92,6 +92,13 @@ struct CheckArgs {
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
+    /// Also write the report as JUnit XML to FILE (one test case per
+    /// compared file and per moved metric), for CI systems to display.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Replace the --junit FILE if it already exists (never a file of a result).
+    #[arg(long, requires = "junit")]
+    force: bool,
 }
 
 #[derive(Args)]
@@ -652,12 +659,22 @@ fn print(text: &str) -> Result<(), Error> {
 /// `check`: 0 identical (or updated), 1 different, 2 when it cannot check.
 fn check_command(a: &CheckArgs) -> ExitCode {
     let report = threads(a.threads).and_then(|threads| {
-        flashpoint::sweep::check::check(&flashpoint::sweep::check::CheckConfig {
+        // Refused before the work, and again when written.
+        if let Some(file) = &a.junit {
+            flashpoint::output::manifest::claim_out_file(file, a.force)?;
+        }
+        let report = flashpoint::sweep::check::check(&flashpoint::sweep::check::CheckConfig {
             dir: a.dir.clone(),
             scenario: a.scenario.clone(),
             threads,
             update: a.update,
-        })
+        })?;
+        if let Some(file) = &a.junit {
+            flashpoint::output::manifest::claim_out_file(file, a.force)?;
+            flashpoint::output::atomic::write_atomic(file, report.junit().as_bytes())
+                .map_err(|e| Error::io(file, e))?;
+        }
+        Ok(report)
     });
     match report {
         Ok(report) => {

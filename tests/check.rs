@@ -158,3 +158,115 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("give --scenario FILE"));
 }
+
+/// Validates `xml` against tests/data/junit-10.xsd with `xmllint --schema`
+/// (Debian's libxml2-utils, which .ci/run installs). Returns false, after
+/// saying why, when xmllint is missing outside CI (`CI` unset).
+fn valid_junit(xml: &Path) -> bool {
+    let xsd = root().join("tests/data/junit-10.xsd");
+    match std::process::Command::new("xmllint")
+        .args(["--noout", "--schema", path_str(&xsd), path_str(xml)])
+        .output()
+    {
+        Ok(o) => {
+            assert!(
+                o.status.success(),
+                "{} does not validate against junit-10.xsd:\n{}",
+                xml.display(),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            true
+        }
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("SKIPPED the JUnit schema validation: xmllint not found ({e}); apt-get install libxml2-utils (CI installs it)");
+            false
+        }
+        Err(e) => panic!("xmllint is needed in CI (.ci/run installs libxml2-utils): {e}"),
+    }
+}
+
+#[test]
+fn junit_has_a_failing_case_per_differing_file_and_moved_metric() {
+    let dir = temp_dir("check-junit");
+    let text = std::fs::read_to_string(root().join("scenarios/west2025.toml")).expect("scenario");
+    let changed = text.replacen(
+        "prob = \"clash_prob * tension(POL, BLR)\"",
+        "prob = \"10 * clash_prob * tension(POL, BLR)\"",
+        1,
+    );
+    let scenario = dir.join("changed.toml");
+    std::fs::write(&scenario, changed).expect("write");
+    let junit = dir.join("junit.xml");
+    let out = flashpoint(&[
+        "check",
+        GOLDEN,
+        "--scenario",
+        path_str(&scenario),
+        "--threads",
+        "2",
+        "--junit",
+        path_str(&junit),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    // The library's report, case by case.
+    let report = check(&CheckConfig {
+        dir: root().join(GOLDEN),
+        scenario: Some(scenario.clone()),
+        threads: 2,
+        update: false,
+    })
+    .expect("checks");
+    let moved = report.moved_metrics().len();
+    let differing = report
+        .files
+        .iter()
+        .filter(|f| f.outcome != FileOutcome::Identical)
+        .count();
+    assert!(moved > 0 && differing > 0);
+    let tests = report.files.len() + moved;
+    let failures = differing + moved;
+    assert!(
+        xml.contains(&format!(
+            "<testsuites name=\"flashpoint check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">"
+        )),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<testcase ").count(), tests);
+    assert_eq!(xml.matches("<failure ").count(), failures);
+    assert!(
+        xml.contains(
+            "name=\"summary.csv\">\n      <failure type=\"differs\" message=\"summary.csv: "
+        ),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<failure type=\"moved-metric\" message=\""),
+        "{xml}"
+    );
+    // The report text is the system-out, escaped.
+    assert!(xml.contains("largest |z| first"), "{xml}");
+    assert!(!xml.contains("sqrt(se_golden² + se_fresh²) <"), "{xml}");
+    valid_junit(&junit);
+    // An existing file is replaced only with --force.
+    let again = flashpoint(&["check", GOLDEN, "--junit", path_str(&junit)]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&again.stderr)
+            .contains("already exists; choose another path or pass --force"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let forced = flashpoint(&["check", GOLDEN, "--junit", path_str(&junit), "--force"]);
+    assert!(forced.status.success(), "{}", stdout(&forced));
+    let xml = std::fs::read_to_string(&junit).expect("junit rewritten");
+    assert!(!xml.contains("<failure"), "{xml}");
+    assert!(xml.contains("failures=\"0\""), "{xml}");
+    valid_junit(&junit);
+}

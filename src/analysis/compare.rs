@@ -136,6 +136,10 @@ pub struct CompareReport {
     pub scenario_a: String,
     /// B's scenario name.
     pub scenario_b: String,
+    /// A's overrides as given (`NAME=VALUE`, in order).
+    pub overrides_a: Vec<(String, f64)>,
+    /// B's overrides as given.
+    pub overrides_b: Vec<(String, f64)>,
     /// Master seed used.
     pub seed: u64,
     /// Replications per policy.
@@ -435,6 +439,8 @@ pub fn compare(config: &CompareConfig) -> Result<CompareReport> {
     Ok(CompareReport {
         scenario_a: sa.name.clone(),
         scenario_b: sb.name.clone(),
+        overrides_a: config.a.overrides.clone(),
+        overrides_b: config.b.overrides.clone(),
         seed,
         reps: config.reps,
         rows,
@@ -443,20 +449,70 @@ pub fn compare(config: &CompareConfig) -> Result<CompareReport> {
     })
 }
 
-/// What `compare` prints: a headline, the table ([`render`]) and the files
-/// written.
+/// What `compare` prints: a headline naming the two settings, the table
+/// ([`render`]) and the files written.
 pub fn render_report(report: &CompareReport) -> String {
     let mut out = format!(
-        "compare: B - A over {} paired replications, seed {} (A: {}, B: {})\n\n",
-        report.reps, report.seed, report.scenario_a, report.scenario_b
+        "compare: B - A over {} paired replications, seed {}\n",
+        report.reps, report.seed
     );
+    for (name, scenario, overrides) in [
+        ("A", &report.scenario_a, &report.overrides_a),
+        ("B", &report.scenario_b, &report.overrides_b),
+    ] {
+        out.push_str(&format!("  {name}: {}\n", setting(scenario, overrides)));
+    }
+    out.push('\n');
     out.push_str(&render(report));
     crate::output::text::push_written(&mut out, &report.written);
     out
 }
 
+/// One arm in words: `west2025 with close_prob=0.3, clash_prob=0.05`, or
+/// `west2025 as written` without overrides.
+fn setting(scenario: &str, overrides: &[(String, f64)]) -> String {
+    if overrides.is_empty() {
+        return format!("{scenario} as written");
+    }
+    let list: Vec<String> = overrides.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{scenario} with {}", list.join(", "))
+}
+
+/// Decimals that give a row's largest magnitude 4 significant digits, so the
+/// numbers of one row share a fixed format (`0.003000` next to `0.000750`,
+/// never `7.500e-4`); at most 8 decimals, none for magnitudes of 1000 or
+/// more.
+fn row_decimals(values: &[f64]) -> usize {
+    let max = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    if max == 0.0 {
+        return 4;
+    }
+    (3 - max.log10().floor() as i64).clamp(0, 8) as usize
+}
+
+/// `x` with `d` decimals; `-` for NaN, `inf`/`-inf`, and no `-0.000`.
+fn fixed(x: f64, d: usize) -> String {
+    if x.is_nan() {
+        return "-".into();
+    }
+    if x.is_infinite() {
+        return fmt_num(x);
+    }
+    let s = format!("{x:.d$}");
+    if s.starts_with('-') && s[1..].bytes().all(|b| b == b'0' || b == b'.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
 /// Renders the comparison of the scenario's outcomes and of the `terminal`
 /// shares as a readable table; the built-in metrics are in `compare.csv`.
+/// Each row's numbers share one fixed format ([`row_decimals`]); a note
+/// below explains the variance-reduction column.
 pub fn render(report: &CompareReport) -> String {
     let header = [
         "metric",
@@ -472,18 +528,36 @@ pub fn render(report: &CompareReport) -> String {
         .iter()
         .filter(|r| r.metric.column < report.outcome_columns || r.metric.name == "terminal")
         .map(|r| {
+            let d = row_decimals(&[
+                r.mean_a,
+                r.mean_b,
+                r.diff,
+                r.lo,
+                r.hi,
+                r.lo_unpaired,
+                r.hi_unpaired,
+            ]);
             vec![
                 r.metric.display(),
-                fmt_num(r.mean_a),
-                fmt_num(r.mean_b),
-                fmt_num(r.diff),
-                format!("[{}, {}]", fmt_num(r.lo), fmt_num(r.hi)),
-                format!("[{}, {}]", fmt_num(r.lo_unpaired), fmt_num(r.hi_unpaired)),
-                fmt_num(r.variance_reduction),
+                fixed(r.mean_a, d),
+                fixed(r.mean_b, d),
+                fixed(r.diff, d),
+                format!("[{}, {}]", fixed(r.lo, d), fixed(r.hi, d)),
+                format!("[{}, {}]", fixed(r.lo_unpaired, d), fixed(r.hi_unpaired, d)),
+                if r.variance_reduction.is_finite() {
+                    format!("{:.1}x", r.variance_reduction)
+                } else {
+                    fmt_num(r.variance_reduction)
+                },
             ]
         })
         .collect();
     let mut out = render_table(&header, &rows);
+    out.push_str(
+        "var. reduction: how many times smaller the variance of B - A is with paired runs\n  \
+         (common random numbers) than with independent ones, se_unpaired^2 / se^2: 4.0x means\n  \
+         a paired interval half as wide; inf when only the unpaired estimate varies, - when neither does.\n",
+    );
     let hidden = report.rows.len() - rows.len();
     if hidden > 0 {
         out.push_str(&format!(

@@ -241,6 +241,153 @@ impl CheckReport {
     }
 }
 
+impl CheckReport {
+    /// The report as JUnit XML (the format GitHub Actions, GitLab CI and
+    /// Jenkins display): one `<testsuite>` named after the directory, one
+    /// `<testcase>` per compared file and one per moved metric of
+    /// `summary.csv`, each failure carrying the text [`CheckReport::render`]
+    /// prints for it. Deterministic: no timestamps, no host names.
+    pub fn junit(&self) -> String {
+        use std::fmt::Write as _;
+        let suite = format!("flashpoint check {}", self.dir.display());
+        let mut cases = String::new();
+        let (mut tests, mut failures) = (0usize, 0usize);
+        for f in &self.files {
+            tests += 1;
+            let _ = write!(
+                cases,
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                xml_escape(&suite),
+                xml_escape(&f.name)
+            );
+            match &f.outcome {
+                FileOutcome::Identical => cases.push_str("/>\n"),
+                outcome => {
+                    failures += 1;
+                    let (message, body) = match outcome {
+                        FileOutcome::MissingGolden => (
+                            format!(
+                                "{} is written by the fresh run, absent from the golden result",
+                                f.name
+                            ),
+                            String::new(),
+                        ),
+                        FileOutcome::MissingFresh => (
+                            format!(
+                                "{} is in the golden result, not written by the fresh run",
+                                f.name
+                            ),
+                            String::new(),
+                        ),
+                        FileOutcome::Differs(d) => {
+                            let mut body = String::new();
+                            render_lines(&mut body, &d.first);
+                            render_moved(&mut body, &f.name, &d.moved);
+                            (
+                                format!(
+                                    "{}: {} of {} lines differ (golden {} lines, fresh {})",
+                                    f.name,
+                                    d.differing_lines,
+                                    d.golden_lines.max(d.fresh_lines),
+                                    d.golden_lines,
+                                    d.fresh_lines
+                                ),
+                                body,
+                            )
+                        }
+                        FileOutcome::Identical => unreachable!("handled above"),
+                    };
+                    let _ = writeln!(
+                        cases,
+                        ">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>",
+                        match outcome {
+                            FileOutcome::MissingGolden => "new-file",
+                            FileOutcome::MissingFresh => "missing-file",
+                            _ => "differs",
+                        },
+                        xml_escape(&message),
+                        xml_escape(&format!("{message}\n{body}"))
+                    );
+                }
+            }
+            if let FileOutcome::Differs(d) = &f.outcome {
+                for m in &d.moved {
+                    tests += 1;
+                    failures += 1;
+                    let message = format!(
+                        "{} moved: golden {:.6}, fresh {:.6}, change {:+.6}, z = {:.2} (change / sqrt(se_golden² + se_fresh²))",
+                        m.key,
+                        m.golden,
+                        m.fresh,
+                        m.delta(),
+                        m.z()
+                    );
+                    let _ = writeln!(
+                        cases,
+                        "    <testcase classname=\"{}\" name=\"{}\">\n      <failure type=\"moved-metric\" message=\"{}\">{}</failure>\n    </testcase>",
+                        xml_escape(&format!("{suite}.{}", f.name)),
+                        xml_escape(&m.key),
+                        xml_escape(&message),
+                        xml_escape(&message)
+                    );
+                }
+            }
+        }
+        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = writeln!(
+            out,
+            "<testsuites name=\"flashpoint check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">"
+        );
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">",
+            xml_escape(&suite)
+        );
+        let _ = writeln!(out, "    <properties>");
+        for (name, value) in [
+            ("kind", self.kind.clone()),
+            ("scenario", self.scenario_path.display().to_string()),
+            ("seed", self.seed.to_string()),
+            ("reps", self.reps.to_string()),
+        ] {
+            let _ = writeln!(
+                out,
+                "      <property name=\"{name}\" value=\"{}\"/>",
+                xml_escape(&value)
+            );
+        }
+        let _ = writeln!(out, "    </properties>");
+        out.push_str(&cases);
+        let _ = writeln!(
+            out,
+            "    <system-out>{}</system-out>",
+            xml_escape(&self.render())
+        );
+        out.push_str("  </testsuite>\n</testsuites>\n");
+        out
+    }
+}
+
+/// Escapes text for an XML attribute or element; characters XML 1.0 cannot
+/// hold (control characters other than tab, newline, carriage return)
+/// become `?`.
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn render_lines(out: &mut String, lines: &[LineDiff]) {
     use std::fmt::Write as _;
     for l in lines {
