@@ -511,7 +511,7 @@ fn fixed(x: f64, d: usize) -> String {
 
 /// Renders the comparison of the scenario's outcomes and of the `terminal`
 /// shares as a readable table; the built-in metrics are in `compare.csv`.
-/// Each row's numbers share one fixed format ([`row_decimals`]); a note
+/// Each row's numbers share one fixed format (4 significant digits for its largest magnitude, at most 8 decimals); a note
 /// below explains the variance-reduction column.
 pub fn render(report: &CompareReport) -> String {
     let header = [
