@@ -245,6 +245,11 @@ fn calibrate_writes_its_files_and_repeats_byte_for_byte_at_any_thread_count() {
     assert_eq!(manifest["kind"], "calibrate");
     assert_eq!(manifest["design"]["particles"], 60);
     assert!(manifest["outputs"]["posterior.csv"].is_string());
+    // The hash of the targets file is that of the text the calibration read.
+    assert_eq!(
+        manifest["design"]["targets_sha256"],
+        flashpoint::digest::sha256_hex(&read(Path::new(t)))
+    );
     // A directory that holds a result is refused before any work.
     let out = flashpoint(&calibrate_args(t, dirs[0].to_str().expect("utf-8"), "2"));
     assert_eq!(out.status.code(), Some(2));

@@ -1081,13 +1081,14 @@ pub struct CalibrateReport {
 }
 
 /// Reads the targets file and resolves `--vary` (uniform priors, then the
-/// file's).
+/// file's); also returns the SHA-256 of the bytes read, for the manifest,
+/// so that the hash recorded is that of the text parsed.
 pub fn load_targets(
     scenario: &Scenario,
     targets_path: &Path,
     vary: &[String],
     overrides: &[(String, f64)],
-) -> Result<(Vec<Calibrated>, Vec<Target>)> {
+) -> Result<(Vec<Calibrated>, Vec<Target>, String)> {
     let mut calibrated: Vec<Calibrated> =
         super::sensitivity::resolve_vary(scenario, vary, overrides)
             .map_err(|e| match e {
@@ -1107,6 +1108,7 @@ pub fn load_targets(
             })
             .collect();
     let text = std::fs::read_to_string(targets_path).map_err(|e| Error::io(targets_path, e))?;
+    let sha256 = crate::digest::sha256_hex(text.as_bytes());
     let cols = crate::engine::columns(scenario);
     let targets = parse_targets(
         &targets_path.display().to_string(),
@@ -1114,7 +1116,7 @@ pub fn load_targets(
         &cols,
         &mut calibrated,
     )?;
-    Ok((calibrated, targets))
+    Ok((calibrated, targets, sha256))
 }
 
 /// Header of `posterior_summary.csv`.
@@ -1218,7 +1220,7 @@ pub fn calibrate(
     config.settings.check()?;
     let (scenario, sha256) = crate::scenario::load_hashed(&config.scenario_path)?;
     let base = super::checked_params(&scenario, &config.overrides, "--set")?;
-    let (vary, targets) = load_targets(
+    let (vary, targets, targets_sha256) = load_targets(
         &scenario,
         &config.targets_path,
         &config.vary,
@@ -1262,8 +1264,6 @@ pub fn calibrate(
             tolerances_csv(&posterior, config.settings.particles).as_bytes(),
         )?;
         out.write("predictive.csv", predictive_csv(&checks).as_bytes())?;
-        let targets_text =
-            std::fs::read(&config.targets_path).map_err(|e| Error::io(&config.targets_path, e))?;
         written = out.finish(AnalysisRecord {
             kind: "calibrate",
             command: config.command.clone(),
@@ -1281,7 +1281,7 @@ pub fn calibrate(
             design: serde_json::json!({
                 "method": "abc-smc (Beaumont et al. 2009; quantile tolerances, Drovandi & Pettitt 2011)",
                 "targets_file": config.targets_path.display().to_string(),
-                "targets_sha256": crate::digest::sha256_hex(&targets_text),
+                "targets_sha256": targets_sha256,
                 "particles": config.settings.particles,
                 "generations": config.settings.generations,
                 "quantile": config.settings.quantile,
