@@ -30,7 +30,7 @@ import os
 import pathlib
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -228,12 +228,7 @@ class Scenario:
         override, ``ValueError`` for a bad setting.
         """
         reps = _count("reps", reps)
-        seed = self.seed if seed is None else _count("seed", seed)
-        if seed >= 2**64:
-            raise ValueError(f"seed {seed} does not fit in 64 bits")
-        threads = _native.default_threads() if threads is None else _count("threads", threads)
-        if threads < 1:
-            raise ValueError("threads must be at least 1")
+        seed, threads = _seed_and_threads(seed, self.seed, threads)
         overrides = _overrides(set)
         point = self._native.point(overrides)
         table = _run(self._native, [point], reps, seed, threads, False, progress)
@@ -474,10 +469,7 @@ def sweep(
         else list(vary)
     )
     reps = _count("reps", reps)
-    seed = scenario.seed if seed is None else _count("seed", seed)
-    threads = _native.default_threads() if threads is None else _count("threads", threads)
-    if threads < 1:
-        raise ValueError("threads must be at least 1")
+    seed, threads = _seed_and_threads(seed, scenario.seed, threads)
     overrides = _overrides(set)
     base = dict(scenario.point(dict(overrides)))
     names, values = scenario._native.design(texts, design, seed)
@@ -607,12 +599,7 @@ def compare(
     reps = _count("reps", reps)
     if reps < 2:
         raise ValueError("reps must be at least 2 (a standard error needs two replications)")
-    seed = a.seed if seed is None else _count("seed", seed)
-    if seed >= 2**64:
-        raise ValueError(f"seed {seed} does not fit in 64 bits")
-    threads = _native.default_threads() if threads is None else _count("threads", threads)
-    if threads < 1:
-        raise ValueError("threads must be at least 1")
+    seed, threads = _seed_and_threads(seed, a.seed, threads)
     oa, ob = _overrides(set_a), _overrides(set_b)
     pa, pb = a._native.point(oa), b._native.point(ob)
     callback, close = _progress(progress, reps)
@@ -655,6 +642,18 @@ def _count(what: str, n: Any) -> int:
     if n < 0:
         raise ValueError(f"{what} must not be negative")
     return int(n)
+
+
+def _seed_and_threads(seed: Any, default_seed: int, threads: Any) -> Tuple[int, int]:
+    """A call's master seed (``default_seed`` when ``None``; it must fit in
+    64 bits) and thread count (one per core when ``None``; at least 1)."""
+    seed = default_seed if seed is None else _count("seed", seed)
+    if seed >= 2**64:
+        raise ValueError(f"seed {seed} does not fit in 64 bits")
+    threads = _native.default_threads() if threads is None else _count("threads", threads)
+    if threads < 1:
+        raise ValueError("threads must be at least 1")
+    return seed, threads
 
 
 def _overrides(set: Optional[Mapping[str, float]]) -> List[tuple]:

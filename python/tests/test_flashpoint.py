@@ -155,6 +155,17 @@ def test_bad_settings_are_refused():
     s = fp.Scenario.from_string(TINY)
     with pytest.raises(ValueError, match="threads must be at least 1"):
         s.run(reps=1, threads=0)
+    # run, sweep and compare check seed and threads alike.
+    west = fp.load(WEST)
+    for call in (
+        lambda **kw: west.run(reps=2, **kw),
+        lambda **kw: fp.sweep(west, {"clash_prob": "0:0.1:2"}, reps=2, **kw),
+        lambda **kw: fp.compare(west, reps=2, **kw),
+    ):
+        with pytest.raises(ValueError, match=r"^seed 18446744073709551616 does not fit in 64 bits$"):
+            call(seed=2**64, progress=False)
+        with pytest.raises(ValueError, match="^threads must be at least 1$"):
+            call(threads=0, progress=False)
     with pytest.raises(ValueError, match="reps must not be negative"):
         s.run(reps=-1)
     with pytest.raises(TypeError):
