@@ -504,3 +504,166 @@ fn analyses_refuse_a_directory_that_holds_a_result_before_running() {
     names.sort();
     assert_eq!(names, ["manifest.json", "runs.csv", "summary.csv"]);
 }
+
+/// A parameter given twice, by two `--set`s or by `--set` and `--vary`, is
+/// refused by every command that takes them, naming the parameter (issue 16:
+/// the last `--set` silently won, and a sweep recorded the `--set` value in
+/// its manifest while varying the parameter).
+#[test]
+fn a_parameter_set_twice_or_set_and_varied_is_refused() {
+    let s = "scenarios/west2025.toml";
+    let t = "scenarios/targets/west2025.toml";
+    let twice = "parameter `close_prob` is set twice";
+    let both = "error: parameter `close_prob` is both --set and --vary; drop one";
+    let sets = ["--set", "close_prob=0.2", "--set", "close_prob=0.5"];
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        ([&["run", s, "--reps", "2"][..], &sets].concat(), twice),
+        (
+            [
+                &[
+                    "sweep",
+                    s,
+                    "--vary",
+                    "half_life=7,14",
+                    "--reps",
+                    "2",
+                    "--out",
+                    "x",
+                ][..],
+                &sets,
+            ]
+            .concat(),
+            twice,
+        ),
+        ([&["paths", s, "--reps", "2"][..], &sets].concat(), twice),
+        (
+            [
+                &[
+                    "sensitivity",
+                    s,
+                    "--vary",
+                    "half_life",
+                    "--method",
+                    "morris:2",
+                    "--reps",
+                    "2",
+                ][..],
+                &sets,
+            ]
+            .concat(),
+            twice,
+        ),
+        (
+            [
+                &[
+                    "calibrate",
+                    s,
+                    "--targets",
+                    t,
+                    "--vary",
+                    "half_life",
+                    "--particles",
+                    "2",
+                ][..],
+                &sets,
+            ]
+            .concat(),
+            twice,
+        ),
+        (
+            vec![
+                "compare",
+                s,
+                "--a",
+                "close_prob=0.2,close_prob=0.5",
+                "--b",
+                "close_prob=1",
+            ],
+            "error: --a: parameter `close_prob` is set twice",
+        ),
+        (
+            vec![
+                "sweep",
+                s,
+                "--vary",
+                "close_prob=0,0.1",
+                "--set",
+                "close_prob=0.2",
+                "--reps",
+                "2",
+                "--out",
+                "x",
+            ],
+            both,
+        ),
+        (
+            vec![
+                "sweep",
+                s,
+                "--vary",
+                "close_prob",
+                "--design",
+                "lhs:2",
+                "--set",
+                "close_prob=0.2",
+                "--reps",
+                "2",
+                "--out",
+                "x",
+            ],
+            both,
+        ),
+        (
+            vec![
+                "sensitivity",
+                s,
+                "--vary",
+                "close_prob",
+                "--method",
+                "morris:2",
+                "--set",
+                "close_prob=0.2",
+                "--reps",
+                "2",
+            ],
+            both,
+        ),
+        (
+            vec![
+                "calibrate",
+                s,
+                "--targets",
+                t,
+                "--vary",
+                "close_prob",
+                "--set",
+                "close_prob=0.2",
+                "--particles",
+                "2",
+            ],
+            both,
+        ),
+    ];
+    let dir = temp_dir("set-twice");
+    for (args, expected) in cases {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| {
+                if *a == "x" {
+                    dir.join("out").display().to_string()
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = flashpoint(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(!dir.join("out").exists(), "{args:?} wrote its --out");
+    }
+}

@@ -95,3 +95,37 @@ fn the_front_door_gives_the_rows_of_runs_csv() {
     assert_eq!(n, 1000);
     assert_eq!(clashes, clash_rows);
 }
+
+/// The library refuses what the CLI refuses: a parameter given twice to
+/// `Simulation::point` (the last value used to win silently), and a varied
+/// parameter that is also overridden.
+#[test]
+fn the_front_door_refuses_a_parameter_given_twice() {
+    use flashpoint::scenario::ParamError;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/west2025.toml");
+    let scenario = flashpoint::scenario::load(&path).expect("loads");
+    let sim = Simulation::new(Arc::new(scenario));
+    let e = sim
+        .point(&[
+            ("close_prob".to_string(), 0.2),
+            ("close_prob".to_string(), 0.5),
+        ])
+        .expect_err("twice");
+    assert_eq!(
+        e,
+        ParamError::Twice {
+            name: "close_prob".into()
+        }
+    );
+    assert_eq!(e.to_string(), "parameter `close_prob` is set twice");
+    let vary = flashpoint::runner::design::parse_varies(&["close_prob=0,1".into()], sim.scenario())
+        .expect("vary");
+    assert_eq!(
+        flashpoint::runner::design::refuse_set_and_varied(&vary, &[("close_prob".into(), 0.2)]),
+        Err("parameter `close_prob` is both --set and --vary; drop one".into())
+    );
+    assert_eq!(
+        flashpoint::runner::design::refuse_set_and_varied(&vary, &[("half_life".into(), 9.0)]),
+        Ok(())
+    );
+}

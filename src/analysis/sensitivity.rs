@@ -561,19 +561,15 @@ pub fn resolve_vary(
         ));
     }
     let mut out = Vec::new();
-    for v in design::parse_varies(vary, scenario).map_err(|e| Error::invalid("vary", e))? {
+    let vary = design::parse_varies(vary, scenario).map_err(|e| Error::invalid("vary", e))?;
+    design::refuse_set_and_varied(&vary, overrides).map_err(|e| Error::invalid("set", e))?;
+    for v in vary {
         let Spec::Range(lo, hi) = v.spec else {
             return Err(Error::invalid("vary", format!(
                 "--vary {}: sensitivity varies a parameter over a range; give NAME=lo:hi or NAME, not `{}`",
                 v.name, v.text
             )));
         };
-        if overrides.iter().any(|(n, _)| *n == v.name) {
-            return Err(Error::invalid(
-                "set",
-                format!("parameter `{}` is both --set and --vary; drop one", v.name),
-            ));
-        }
         out.push((v.param, lo, hi));
     }
     Ok(out)

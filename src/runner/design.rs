@@ -101,6 +101,21 @@ pub fn parse_varies(texts: &[String], scenario: &Scenario) -> Result<Vec<Vary>, 
     Ok(vary)
 }
 
+/// Refuses a parameter that is both varied and fixed by an override
+/// (`--set`): which value would the manifest record?
+pub fn refuse_set_and_varied(vary: &[Vary], overrides: &[(String, f64)]) -> Result<(), String> {
+    match vary
+        .iter()
+        .find(|v| overrides.iter().any(|(n, _)| *n == v.name))
+    {
+        Some(v) => Err(format!(
+            "parameter `{}` is both --set and --vary; drop one",
+            v.name
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Parses one `--vary NAME=SPEC` against the scenario's parameters.
 pub fn parse_vary(text: &str, scenario: &Scenario) -> Result<Vary, String> {
     let (name, spec_text) = match text.split_once('=') {

@@ -429,7 +429,8 @@ impl Scenario {
     }
 
     /// The parameter values with `overrides` applied, each checked against its
-    /// declared bounds.
+    /// declared bounds; a parameter given twice is refused
+    /// ([`crate::scenario::ParamError::Twice`]), never silently the last value.
     pub fn param_values(
         &self,
         overrides: &[(String, f64)],
@@ -447,6 +448,9 @@ impl Scenario {
                     .map(String::from),
                 });
             };
+            if overrides.iter().filter(|(n, _)| n == name).nth(1).is_some() {
+                return Err(ParamError::Twice { name: name.clone() });
+            }
             let p = &self.params[i];
             if !value.is_finite() || *value < p.min || *value > p.max {
                 return Err(ParamError::OutOfBounds {

@@ -336,6 +336,8 @@ pub fn sweep(
     let kind = DesignKind::parse(&config.design).map_err(|e| Error::invalid("design", e))?;
     let vary =
         design::parse_varies(&config.vary, &scenario).map_err(|e| Error::invalid("vary", e))?;
+    design::refuse_set_and_varied(&vary, &config.overrides)
+        .map_err(|e| Error::invalid("set", e))?;
     let seed = config.seed.unwrap_or(scenario.seed);
     let points = design::points(kind, &vary, seed).map_err(|e| Error::invalid("design", e))?;
     if (points.len() as u64).checked_mul(config.reps).is_none() {
