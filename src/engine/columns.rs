@@ -33,7 +33,8 @@ pub struct Column {
 /// `_peak` and `_above_<x>` per threshold.
 ///
 /// Ranges: an outcome's is its expression's interval value over every state
-/// a replication can end in ([`OutcomeBox`]); `end_time` and time above a
+/// a replication can end in (parameters within their bounds, time in
+/// `[0, horizon]`, tensions in range, counts `>= 0`, boolean state 0 or 1); `end_time` and time above a
 /// threshold lie in `[0, horizon]`, `n_events` and counts in `[0, inf]`,
 /// final and peak tension in the dyad's declared range.
 pub fn columns(s: &Scenario) -> Vec<Column> {
