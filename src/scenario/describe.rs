@@ -76,6 +76,7 @@ pub fn describe(s: &Scenario) -> String {
             e.effects.len(),
             e.label
         );
+        default_impact(&mut o, e);
     }
     let _ = writeln!(o, "\nschedule ({}):", s.schedule.len());
     for e in &s.schedule {
@@ -158,7 +159,30 @@ pub fn describe(s: &Scenario) -> String {
             }
         }
     }
+    warnings(&mut o, s);
     o
+}
+
+/// The CAMEO default impact an event gets, on a line of its own below it.
+fn default_impact(o: &mut String, e: &super::model::EventType) {
+    if let (Some(d), Some(code)) = (&e.default_impact, &e.cameo) {
+        let _ = writeln!(
+            o,
+            "    default impact: tension(source, target) += {} (CAMEO {code}, Goldstein {} × goldstein_scale {})",
+            d.delta, d.goldstein, d.scale
+        );
+    }
+}
+
+/// The load warnings, each with its location, after the listing.
+fn warnings(o: &mut String, s: &Scenario) {
+    if s.warnings.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\nwarnings ({}):", s.warnings.len());
+    for w in &s.warnings {
+        o.push_str(w);
+    }
 }
 
 /// A constant's value, or "(from parameters)".

@@ -97,8 +97,9 @@ pub struct RawEvent {
     #[serde(default)]
     pub label: String,
     pub cameo: Option<Spanned<String>>,
-    #[serde(default)]
-    pub effects: Vec<Spanned<String>>,
+    /// `None` when the key is absent (then a CAMEO event gets the default
+    /// impact); `Some([])` is an explicit "no effect".
+    pub effects: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub terminal: bool,
     #[serde(default)]
