@@ -184,6 +184,11 @@ impl Compiler<'_> {
                 100_000
             }
         };
+        let censor_default = meta
+            .jitter_edges
+            .as_ref()
+            .and_then(|e| self.jitter_edges(e))
+            .unwrap_or(false);
         let goldstein_scale = meta.goldstein_scale.as_ref().and_then(|g| {
             if g.get_ref().is_finite() {
                 Some(*g.get_ref())
@@ -243,7 +248,7 @@ impl Compiler<'_> {
             let (each, distinct) = (entry.each.as_ref(), entry.distinct.as_ref());
             let label = entry.event.get_ref().clone();
             schedule.extend(self.each(&label, s.span(), each, distinct, |c| {
-                c.schedule_entry(entry, &timeconv, horizon)
+                c.schedule_entry(entry, &timeconv, horizon, censor_default)
             }));
         }
         let mut rules: Vec<Rule> = Vec::new();
@@ -1101,6 +1106,7 @@ impl Compiler<'_> {
         s: &RawSchedule,
         conv: &TimeConv,
         horizon: f64,
+        censor_default: bool,
     ) -> Option<ScheduleEntry> {
         let event = self.event_index(&s.event);
         let (at, at_expr) = match s.at.get_ref() {
@@ -1124,6 +1130,18 @@ impl Compiler<'_> {
             .jitter
             .as_ref()
             .map(|j| self.delay(j, Context::default(), true));
+        let censor = match &s.jitter_edges {
+            None => censor_default,
+            Some(e) => {
+                if s.jitter.is_none() {
+                    self.err(
+                        e.span(),
+                        "`jitter_edges` needs a `jitter` on the same schedule entry",
+                    );
+                }
+                self.jitter_edges(e).unwrap_or(censor_default)
+            }
+        };
         Some(ScheduleEntry {
             instance: self.suffix.clone(),
             event: event?,
@@ -1132,7 +1150,25 @@ impl Compiler<'_> {
             source: source.flatten(),
             target: target.flatten(),
             jitter: jitter.flatten(),
+            censor,
         })
+    }
+
+    /// `jitter_edges`: `"clamp"` (false) or `"censor"` (true).
+    fn jitter_edges(&mut self, e: &Spanned<String>) -> Option<bool> {
+        match e.get_ref().as_str() {
+            "clamp" => Some(false),
+            "censor" => Some(true),
+            other => {
+                let d = Diagnostic::new(
+                    e.span(),
+                    format!("unknown jitter_edges `{other}`; expected \"clamp\" or \"censor\""),
+                )
+                .with_suggestion(other, ["clamp", "censor"]);
+                self.diags.push(d);
+                None
+            }
+        }
     }
 
     /// Compiles a delay; `signed` allows negative values (jitter).

@@ -85,11 +85,7 @@ pub fn describe(s: &Scenario) -> String {
                 o,
                 "  t = `{text}` (from parameters): {}{}",
                 s.events[e.event as usize].id,
-                if e.jitter.is_some() {
-                    " with jitter"
-                } else {
-                    ""
-                }
+                jitter_note(e)
             );
             continue;
         }
@@ -97,11 +93,7 @@ pub fn describe(s: &Scenario) -> String {
             .start_day
             .map(|d| format!(" ({})", crate::time::format_date(d, s.time_unit, e.at)))
             .unwrap_or_default();
-        let jitter = if e.jitter.is_some() {
-            " with jitter"
-        } else {
-            ""
-        };
+        let jitter = jitter_note(e);
         let _ = writeln!(
             o,
             "  t = {}{date}: {}{jitter}",
@@ -182,6 +174,15 @@ fn warnings(o: &mut String, s: &Scenario) {
     let _ = writeln!(o, "\nwarnings ({}):", s.warnings.len());
     for w in &s.warnings {
         o.push_str(w);
+    }
+}
+
+/// How a schedule entry is jittered, for its line.
+fn jitter_note(e: &super::model::ScheduleEntry) -> &'static str {
+    match (&e.jitter, e.censor) {
+        (None, _) => "",
+        (Some(_), false) => " with jitter",
+        (Some(_), true) => " with jitter (censored at the edges)",
     }
 }
 

@@ -253,6 +253,10 @@ pub struct ScheduleEntry {
     pub target: Option<u16>,
     /// Random offset added to `at`.
     pub jitter: Option<Delay>,
+    /// What a jittered time outside `[0, horizon]` does: `false` (`clamp`,
+    /// the default), it moves to the nearer edge; `true` (`censor`), the
+    /// event does not happen.
+    pub censor: bool,
 }
 
 /// A distribution whose parameters are expressions evaluated when it is drawn.
