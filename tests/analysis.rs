@@ -639,6 +639,128 @@ value = "x1 + 2 * x2"
     assert!(index(&rows, "n_events", "x1", "S1").0.is_nan());
 }
 
+/// P(war) = 0.02 + 0.013·x (z does nothing): with 100 replications per
+/// point the Monte Carlo noise of a point's mean (sd about 0.016) dwarfs the
+/// effect of x across its whole range (0.013). Truth: S1 = ST = 1 for x, 0
+/// for z.
+const NOISY: &str = r#"
+[scenario]
+name = "noisy"
+horizon = 10
+[params]
+x = { value = 0.5, min = 0.0, max = 1.0 }
+z = { value = 0.5, min = 0.0, max = 1.0 }
+[[actor]]
+id = "A"
+[[actor]]
+id = "B"
+[[event]]
+id = "crisis"
+[[event]]
+id = "war"
+terminal = true
+[[schedule]]
+event = "crisis"
+at = 1
+source = "A"
+target = "B"
+[[rule]]
+name = "escalate"
+actor = "A"
+on = "crisis"
+prob = "0.02 + 0.013 * x + 0 * z"
+emit = { event = "war", target = "B" }
+[[outcome]]
+name = "war"
+value = "count(war)"
+"#;
+
+/// The intervals include the noise of the replications (resampled with the
+/// design), so they cover the truth, and every index of the metric is
+/// flagged `noise`; z, which does nothing under common random numbers,
+/// keeps [0, 0].
+#[test]
+fn sobol_intervals_include_the_noise_of_the_replications_and_flag_it() {
+    let s = scenario(NOISY);
+    for seed in 1..=3 {
+        let rows = sensitivity::analyse(
+            &s,
+            &defaults(&s),
+            &[(0, 0.0, 1.0), (1, 0.0, 1.0)],
+            sensitivity::Method::Sobol { n: 64 },
+            100,
+            seed,
+            1,
+            300,
+        )
+        .expect("runs");
+        for ix in ["S1", "ST"] {
+            let (est, lo, hi) = index(&rows, "war", "x", ix);
+            assert!(
+                lo <= 1.0 && 1.0 <= hi,
+                "seed {seed} {ix}: {est} [{lo}, {hi}]"
+            );
+            assert_eq!(index(&rows, "war", "z", ix), (0.0, 0.0, 0.0));
+        }
+        for r in rows.iter().filter(|r| r.metric.name == "war") {
+            assert!(r.noise_share > 1.0, "{r:?}");
+            assert!(r.flag.split(';').any(|f| f == "noise"), "{r:?}");
+        }
+    }
+}
+
+/// A deterministic output repeated over replications: resampling them
+/// changes nothing, so the intervals are those of one replication (tight)
+/// and nothing is flagged.
+#[test]
+fn deterministic_outputs_keep_their_tight_intervals_at_any_reps() {
+    let s = scenario(
+        r#"
+[scenario]
+name = "additive"
+horizon = 1
+[params]
+x1 = { value = 0.5, min = 0.0, max = 1.0 }
+x2 = { value = 0.5, min = 0.0, max = 1.0 }
+[[actor]]
+id = "A"
+[[outcome]]
+name = "y"
+value = "x1 + 2 * x2"
+"#,
+    );
+    let run = |reps| {
+        sensitivity::analyse(
+            &s,
+            &defaults(&s),
+            &[(0, 0.0, 1.0), (1, 0.0, 1.0)],
+            sensitivity::Method::Sobol { n: 256 },
+            reps,
+            8,
+            1,
+            200,
+        )
+        .expect("runs")
+    };
+    let (one, five) = (run(1), run(5));
+    // (The mean of five equal values may differ from the value in its last bit.)
+    let close = |x: f64, y: f64| (x.is_nan() && y.is_nan()) || (x - y).abs() < 1e-12;
+    for (a, b) in one.iter().zip(&five) {
+        assert!(
+            close(a.estimate, b.estimate) && close(a.lo, b.lo) && close(a.hi, b.hi),
+            "{a:?} vs {b:?}"
+        );
+    }
+    let y: Vec<_> = five.iter().filter(|r| r.metric.name == "y").collect();
+    assert!(
+        y.iter().all(|r| r.flag.is_empty() && r.noise_share == 0.0),
+        "{y:?}"
+    );
+    let (_, lo, hi) = index(&five, "y", "x2", "ST");
+    // Only the design error of 256 base samples: truth 0.8.
+    assert!(hi - lo < 0.3 && lo <= 0.8 && 0.8 <= hi, "[{lo}, {hi}]");
+}
+
 const PI: f64 = std::f64::consts::PI;
 
 fn ishigami() -> Scenario {

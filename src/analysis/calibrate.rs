@@ -52,6 +52,14 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
+/// The share of proposals of generation `g >= 1` drawn from the prior
+/// rather than from the kernel around the previous particles (defensive
+/// importance sampling, Hesterberg 1995): the proposal density is at least
+/// `DEFENSIVE` times the prior's, so no weight exceeds `1 / DEFENSIVE`
+/// (prior over proposal) and a proposal in a region the previous generation
+/// left empty cannot swamp the others.
+pub const DEFENSIVE: f64 = 0.05;
+
 /// Particles per generation unless told otherwise.
 pub const DEFAULT_PARTICLES: usize = 1000;
 /// Generations (after generation 0, the prior) unless told otherwise.
@@ -121,6 +129,28 @@ impl Prior {
             Prior::Uniform => 1.0,
             Prior::LogUniform => 1.0 / x,
             Prior::Normal { mean, sd } => libm::exp(-0.5 * ((x - mean) / sd).powi(2)),
+        }
+    }
+
+    /// The density at `x` within `[lo, hi]`, normalised to integrate to 1
+    /// over the range (0 outside; NaN for an empty range `hi <= lo`).
+    pub fn normalised_density(&self, x: f64, lo: f64, hi: f64) -> f64 {
+        if hi <= lo {
+            return f64::NAN;
+        }
+        if !(lo..=hi).contains(&x) {
+            return 0.0;
+        }
+        match *self {
+            Prior::Uniform => 1.0 / (hi - lo),
+            Prior::LogUniform => 1.0 / (x * (libm::log(hi) - libm::log(lo))),
+            Prior::Normal { mean, sd } => {
+                let cdf = |z: f64| 0.5 * libm::erfc(-z / std::f64::consts::SQRT_2);
+                let mass = cdf((hi - mean) / sd) - cdf((lo - mean) / sd);
+                libm::exp(-0.5 * ((x - mean) / sd).powi(2))
+                    / (sd * (2.0 * std::f64::consts::PI).sqrt())
+                    / mass
+            }
         }
     }
 
@@ -777,6 +807,21 @@ pub fn abc_smc(
             acc += w;
             cumulative.push(acc);
         }
+        // The defensive share needs both parts of the mixture to have a
+        // density: a kernel of sd 0 (every particle equal in a parameter) or
+        // an empty range has none, and then proposals come from the kernel
+        // alone.
+        let defensive = if sd.iter().all(|&s| s > 0.0) && vary.iter().all(|c| c.hi > c.lo) {
+            DEFENSIVE
+        } else {
+            0.0
+        };
+        // The kernel's normalising constant (over the parameters it moves).
+        let kernel_norm: f64 = sd
+            .iter()
+            .filter(|&&s| s > 0.0)
+            .map(|s| s * (2.0 * std::f64::consts::PI).sqrt())
+            .product();
         let max_attempts = settings.max_attempts_per_particle.saturating_mul(n as u64);
         let mut kept: Vec<(Vec<f64>, f64)> = Vec::with_capacity(n);
         let mut attempts = 0u64;
@@ -786,7 +831,7 @@ pub fn abc_smc(
             let proposals: Vec<Vec<f64>> = (attempts..attempts + batch)
                 .map(|a| {
                     let mut s = proposal_stream(seed, g, a);
-                    propose(&mut s, prev, &cumulative, &sd, vary)
+                    propose(&mut s, prev, &cumulative, &sd, vary, defensive)
                 })
                 .collect();
             let jobs = proposals
@@ -823,14 +868,24 @@ pub fn abc_smc(
             );
             break;
         }
-        // Weights: prior / Σ_j w_j K(θ | θ_j).
+        // Weights: prior / proposal, the proposal being the mixture
+        // `d·π(θ) + (1 − d)·Σ_j w_j K(θ | θ_j)` (both parts normalised)
+        // restricted to the support (a draw outside is redrawn whole, the
+        // defensive coin included, so the density of what is kept is that
+        // mixture over one constant, which normalising the weights removes).
         let mut weights: Vec<f64> = kept
             .iter()
             .map(|(th, _)| {
                 let prior: f64 = vary
                     .iter()
                     .zip(th)
-                    .map(|(c, &x)| c.prior.density(x, c.lo, c.hi))
+                    .map(|(c, &x)| {
+                        if defensive > 0.0 {
+                            c.prior.normalised_density(x, c.lo, c.hi)
+                        } else {
+                            c.prior.density(x, c.lo, c.hi)
+                        }
+                    })
                     .product();
                 let mix: f64 = prev
                     .particles
@@ -848,7 +903,11 @@ pub fn abc_smc(
                         w * libm::exp(-0.5 * e)
                     })
                     .sum();
-                prior / mix
+                if defensive > 0.0 {
+                    prior / (defensive * prior + (1.0 - defensive) * mix / kernel_norm)
+                } else {
+                    prior / mix
+                }
             })
             .collect();
         let total: f64 = weights.iter().sum();
@@ -883,16 +942,22 @@ pub fn abc_smc(
     })
 }
 
-/// One proposal: an ancestor by weight, moved by the kernel, redrawn until
-/// it lies within every parameter's range.
+/// One proposal: with probability `defensive` a draw from the prior, else
+/// an ancestor by weight moved by the kernel; the whole draw (the choice
+/// between the two included) repeated until it lies within every
+/// parameter's range.
 fn propose(
     s: &mut Stream,
     prev: &Generation,
     cumulative: &[f64],
     sd: &[f64],
     vary: &[Calibrated],
+    defensive: f64,
 ) -> Vec<f64> {
     loop {
+        if s.uniform() < defensive {
+            return vary.iter().map(|c| c.prior.sample(s, c.lo, c.hi)).collect();
+        }
         let anc = &prev.particles[pick(cumulative, s.uniform())];
         let th: Vec<f64> = anc
             .iter()

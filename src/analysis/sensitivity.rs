@@ -27,16 +27,38 @@
 //! Cost: `N·(k + 2)` points.
 //!
 //! Intervals: 95% percentile bootstrap ([`DEFAULT_BOOTSTRAP`] resamples by
-//! default) over trajectories (Morris) or over rows of the sample matrices
-//! (Sobol); they cover the Monte Carlo error of the design, and the noise of
-//! the `R`-replication means inasmuch as it varies between points.
+//! default) over two sources of error at once. Each resample draws
+//! trajectories (Morris) or rows of the sample matrices (Sobol) with
+//! replacement — the error of the design — and, independently, the
+//! replications: they are cut into `G = min(R, REP_GROUPS)` groups of
+//! consecutive replications, and each resample draws `G` groups with
+//! replacement and recomputes every point's mean from them — the Monte Carlo
+//! noise of the `R`-replication means. The same groups are drawn at every
+//! point, as the replications share their keys across points (common random
+//! numbers): the noise of a difference between two points is resampled as it
+//! arises, not as if the points were independent (which would overstate it
+//! and bias `ST` up). With `R = 1` (or outputs that do not vary between
+//! replications) only the design is resampled. A metric whose indices come
+//! from 100 replications of a rare event thus gets the wide intervals its
+//! noise implies instead of a tight interval about a noisy estimate.
+//!
+//! Noise share: per metric, the mean over points of the variance of a
+//! point's mean (`s²/R`, from the replications) divided by the variance of
+//! the means between points. Above [`NOISE_SHARE_LIMIT`] the Monte Carlo
+//! noise is a sizeable part of what the indices apportion: every index of
+//! the metric is flagged `noise` (raise `--reps`). A Sobol index whose whole
+//! interval lies outside `[0, 1]` (possible for the estimators, never for
+//! the indices) is flagged `above_1` or `below_0`: it is distorted beyond its
+//! error, by noise or too few base samples. Flags are reported in the `flag`
+//! column and printed under each table; nothing is clamped.
 //!
 //! Randomness for the design and the bootstrap comes from a dedicated key,
-//! `replication_key(seed, u64::MAX, Some(u64::MAX))`, stream 0 (design) and
-//! stream 1 (one 64-bit seed per bootstrap resample, expanded with
-//! SplitMix64; the same resamples serve every metric and parameter): a key no
-//! replication of a `run`, `sweep` or `compare` uses. A metric that is
-//! constant over the design gets `NaN` Sobol indices (no variance to
+//! `replication_key(seed, u64::MAX, Some(u64::MAX))`, stream 0 (design),
+//! stream 1 (one 64-bit seed per bootstrap resample of rows or trajectories,
+//! expanded with SplitMix64; the same resamples serve every metric and
+//! parameter) and stream 2 (likewise, the resamples of replication groups):
+//! a key no replication of a `run`, `sweep` or `compare` uses. A metric that
+//! is constant over the design gets `NaN` Sobol indices (no variance to
 //! apportion) and zero Morris effects, without bootstrap.
 
 use super::{checked_params, csv_field, fmt_num, metrics, render_table, Metric};
@@ -54,6 +76,18 @@ use std::path::PathBuf;
 
 /// Bootstrap resamples unless told otherwise.
 pub const DEFAULT_BOOTSTRAP: usize = 1000;
+
+/// Most groups of replications the bootstrap resamples (see the module doc).
+pub const REP_GROUPS: u64 = 10;
+
+/// The noise share above which a metric's indices are flagged `noise`: the
+/// Monte Carlo variance of a point's mean is more than a tenth of the
+/// variance of the means between points.
+pub const NOISE_SHARE_LIMIT: f64 = 0.1;
+
+/// The most (point, metric, group) cells the replication groups may take;
+/// past it fewer groups are kept (down to one: the design alone).
+const MAX_GROUP_CELLS: usize = 1 << 24;
 
 /// Grid levels of the Morris design.
 pub const MORRIS_LEVELS: usize = 4;
@@ -155,6 +189,12 @@ pub struct IndexRow {
     pub lo: f64,
     /// Bootstrap 95% interval, upper end.
     pub hi: f64,
+    /// The metric's noise share (the same for every row of the metric;
+    /// `NaN` when its means do not vary between points).
+    pub noise_share: f64,
+    /// What is doubtful about the estimate: `noise`, `above_1`, `below_0`,
+    /// joined by `;`; empty when nothing is.
+    pub flag: String,
 }
 
 /// What `sensitivity` produced.
@@ -176,7 +216,7 @@ pub struct SensitivityReport {
 
 /// Header of `sensitivity.csv`.
 pub const SENSITIVITY_HEADER: &str =
-    "method,metric,kind,category,param,index,estimate,ci95_lo,ci95_hi,n,reps\n";
+    "method,metric,kind,category,param,index,estimate,ci95_lo,ci95_hi,n,reps,noise_share,flag\n";
 
 fn design_stream(seed: u64, id: u64) -> Stream {
     Stream::new(&replication_key(seed, u64::MAX, Some(u64::MAX)), id)
@@ -196,8 +236,8 @@ struct Resamples {
 }
 
 impl Resamples {
-    fn new(seed: u64, count: usize, n: usize) -> Resamples {
-        let mut s = design_stream(seed, 1);
+    fn new(seed: u64, stream: u64, count: usize, n: usize) -> Resamples {
+        let mut s = design_stream(seed, stream);
         Resamples {
             seeds: (0..count).map(|_| s.next_u64()).collect(),
             n,
@@ -289,9 +329,55 @@ fn sobol_design(k: usize, n: usize, s: &mut Stream) -> Design {
     }
 }
 
-/// The mean of every metric at every point over replications `0..reps`
-/// (common keys at every point; non-finite values are left out), and the
-/// number of events over all replications.
+/// What the replications of every point give, per metric: the mean (over
+/// replications `0..reps`, common keys at every point, non-finite values
+/// left out), the variance of that mean, and the sum and count of each group
+/// of replications.
+struct Outputs {
+    /// `means[point][metric]`.
+    means: Vec<Vec<f64>>,
+    /// `noise[point][metric]`: `s² / n` of the point's values (NaN for
+    /// fewer than two).
+    noise: Vec<Vec<f64>>,
+    /// Groups of replications (1: no resampling of replications).
+    groups: usize,
+    /// `sums[(point · metrics + metric) · groups + g]`, and the counts.
+    sums: Vec<f64>,
+    counts: Vec<u32>,
+    n_metrics: usize,
+}
+
+impl Outputs {
+    /// Every point's mean of `metric` from the groups drawn `draws` times
+    /// each (`draws[g]`), into `out`.
+    fn resampled(&self, metric: usize, draws: &[u32], out: &mut Vec<f64>) {
+        out.clear();
+        let g = self.groups;
+        for p in 0..self.means.len() {
+            let at = (p * self.n_metrics + metric) * g;
+            let (mut sum, mut n) = (0.0, 0.0);
+            for (k, &c) in draws.iter().enumerate() {
+                if c > 0 {
+                    sum += f64::from(c) * self.sums[at + k];
+                    n += f64::from(c) * f64::from(self.counts[at + k]);
+                }
+            }
+            out.push(if n > 0.0 { sum / n } else { f64::NAN });
+        }
+    }
+}
+
+/// Groups of replications for `n_points` points and `n_metrics` metrics.
+fn rep_groups(reps: u64, n_points: usize, n_metrics: usize) -> usize {
+    let mut g = reps.min(REP_GROUPS) as usize;
+    while g > 1 && n_points.saturating_mul(n_metrics).saturating_mul(g) > MAX_GROUP_CELLS {
+        g -= 1;
+    }
+    g.max(1)
+}
+
+/// The outputs of every point ([`Outputs`]), and the number of events over
+/// all replications.
 fn evaluate(
     scenario: &Scenario,
     points: Vec<Vec<f64>>,
@@ -299,7 +385,7 @@ fn evaluate(
     seed: u64,
     threads: usize,
     mets: &[Metric],
-) -> Result<(Vec<Vec<f64>>, u64)> {
+) -> Result<(Outputs, u64)> {
     let n_points = points.len();
     let plan = Plan {
         scenario,
@@ -314,17 +400,33 @@ fn evaluate(
     let cols = columns(scenario);
     let n_cols = cols.len();
     let n_events_col = cols.iter().position(|c| c.name == "n_events");
-    let mut sums = vec![vec![(0.0f64, 0u64); mets.len()]; n_points];
+    let n_metrics = mets.len();
+    let groups = rep_groups(reps, n_points, n_metrics);
+    let mut sums = vec![vec![(0.0f64, 0u64); n_metrics]; n_points];
+    let mut moments = vec![vec![crate::stats::Moments::new(); n_metrics]; n_points];
+    let mut group_sums = vec![0.0f64; n_points * n_metrics * groups];
+    let mut group_counts = vec![0u32; n_points * n_metrics * groups];
     let mut events = 0u64;
     let sunk = execute(&plan, threads, |block| {
         for (i, row) in block.values.chunks_exact(n_cols).enumerate() {
-            let point = ((block.first + i as u64) / reps) as usize;
+            let index = block.first + i as u64;
+            let point = (index / reps) as usize;
+            // Group of replication r: r · G / R, contiguous and as equal as can be.
+            let group = (u128::from(index % reps) * groups as u128 / u128::from(reps)) as usize;
             events += n_events_col.map_or(0, |c| row[c] as u64);
-            for (m, acc) in mets.iter().zip(&mut sums[point]) {
-                let v = m.value(row);
+            for (m, (metric, (acc, mo))) in mets
+                .iter()
+                .zip(sums[point].iter_mut().zip(&mut moments[point]))
+                .enumerate()
+            {
+                let v = metric.value(row);
                 if v.is_finite() {
                     acc.0 += v;
                     acc.1 += 1;
+                    mo.add(v);
+                    let at = (point * n_metrics + m) * groups + group;
+                    group_sums[at] += v;
+                    group_counts[at] += 1;
                 }
             }
         }
@@ -339,7 +441,66 @@ fn evaluate(
                 .collect()
         })
         .collect();
-    Ok((means, events))
+    let noise = moments
+        .into_iter()
+        .map(|p| {
+            p.into_iter()
+                .map(|m| m.variance() / m.count() as f64)
+                .collect()
+        })
+        .collect();
+    Ok((
+        Outputs {
+            means,
+            noise,
+            groups,
+            sums: group_sums,
+            counts: group_counts,
+            n_metrics,
+        },
+        events,
+    ))
+}
+
+/// The noise share of metric `m`: the mean over points of the variance of a
+/// point's mean, over the variance of the means between `over` points (NaN
+/// when those do not vary or no point has two values).
+fn noise_share(out: &Outputs, m: usize, over: std::ops::Range<usize>) -> f64 {
+    let finite: Vec<f64> = over
+        .map(|p| out.means[p][m])
+        .filter(|v| v.is_finite())
+        .collect();
+    let noise: Vec<f64> = (out.noise.iter().map(|p| p[m]))
+        .filter(|v| v.is_finite())
+        .collect();
+    if finite.len() < 2 || noise.is_empty() {
+        return f64::NAN;
+    }
+    let n = finite.len() as f64;
+    let mean = finite.iter().sum::<f64>() / n;
+    let var = finite.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    if var > 0.0 {
+        noise.iter().sum::<f64>() / noise.len() as f64 / var
+    } else {
+        f64::NAN
+    }
+}
+
+/// The flags of one index: `noise` when the metric's noise share is above
+/// [`NOISE_SHARE_LIMIT`]; for a Sobol index (`bounded`), `above_1` or
+/// `below_0` when its whole interval lies outside `[0, 1]`.
+fn flags(noise_share: f64, bounded: bool, (lo, hi): (f64, f64)) -> String {
+    let mut f = Vec::new();
+    if noise_share > NOISE_SHARE_LIMIT {
+        f.push("noise");
+    }
+    if bounded && lo > 1.0 {
+        f.push("above_1");
+    }
+    if bounded && hi < 0.0 {
+        f.push("below_0");
+    }
+    f.join(";")
 }
 
 /// The 2.5% and 97.5% percentiles (linear interpolation) of the finite values.
@@ -450,21 +611,52 @@ fn analyse_counting(
         .collect();
     let cols = columns(scenario);
     let mets = metrics(&cols);
-    let (y, events) = evaluate(scenario, points, reps, seed, threads, &mets)?;
+    let n_points = points.len();
+    let (out, events) = evaluate(scenario, points, reps, seed, threads, &mets)?;
+    let y = &out.means;
     let n_outcome_cols = scenario.outcomes.len();
     let name = |i: usize| scenario.params[vary[i].0].name.clone();
     let resamples = Resamples::new(
         seed,
+        1,
         bootstrap,
         match method {
             Method::Morris { trajectories } => trajectories,
             Method::Sobol { n } => n,
         },
     );
+    let group_resamples = Resamples::new(seed, 2, bootstrap, out.groups);
+    // draws[b][g]: how many times resample b draws replication group g.
+    let draws: Vec<Vec<u32>> = (0..bootstrap)
+        .map(|b| {
+            let mut picked = Vec::new();
+            group_resamples.fill(b, &mut picked);
+            let mut c = vec![0u32; out.groups];
+            picked.iter().for_each(|&g| c[g] += 1);
+            c
+        })
+        .collect();
+    let noisy = out.groups > 1;
+    // The resampled means of every point for metric `m`, resample `b`
+    // (the full means when the replications are not resampled).
+    let mut ystar_buf = Vec::new();
+    let mut ystar = |m: usize, b: usize| -> Vec<f64> {
+        if noisy {
+            out.resampled(m, &draws[b], &mut ystar_buf);
+            ystar_buf.clone()
+        } else {
+            (0..n_points).map(|p| y[p][m]).collect()
+        }
+    };
     let mut idx = Vec::new();
     let mut rows = Vec::new();
     for (m, metric) in mets.iter().enumerate() {
         let outcome = metric.column < n_outcome_cols;
+        let share = match method {
+            Method::Morris { .. } => noise_share(&out, m, 0..n_points),
+            Method::Sobol { n } => noise_share(&out, m, 0..2 * n),
+        };
+        let bounded = matches!(method, Method::Sobol { .. });
         let mut push = |param: String, index: &'static str, estimate: f64, (lo, hi): (f64, f64)| {
             rows.push(IndexRow {
                 metric: metric.clone(),
@@ -474,6 +666,12 @@ fn analyse_counting(
                 estimate,
                 lo,
                 hi,
+                noise_share: share,
+                flag: if estimate.is_nan() {
+                    String::new()
+                } else {
+                    flags(share, bounded, (lo, hi))
+                },
             })
         };
         match method {
@@ -486,9 +684,29 @@ fn analyse_counting(
                         ee[i][t] = (y[p + 1][m] - y[p][m]) / delta;
                     }
                 }
+                // With resampled replications, the elementary effects of
+                // each resample: eestar[b][i][t].
+                let eestar: Vec<Vec<Vec<f64>>> = if noisy {
+                    (0..bootstrap)
+                        .map(|b| {
+                            let ys = ystar(m, b);
+                            let mut e = vec![vec![0.0; trajectories]; k];
+                            for (t, steps) in design.steps.iter().enumerate() {
+                                for (s, &(i, delta)) in steps.iter().enumerate() {
+                                    let p = t * (k + 1) + s;
+                                    e[i][t] = (ys[p + 1] - ys[p]) / delta;
+                                }
+                            }
+                            e
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 for (i, ee) in ee.iter().enumerate() {
                     let est = morris_stats(ee, 0..trajectories);
-                    if ee.iter().all(|x| *x == 0.0) {
+                    let flat = |e: &[f64]| e.iter().all(|x| *x == 0.0);
+                    if flat(ee) && eestar.iter().all(|e| flat(&e[i])) {
                         // No effect at all: every resample gives zeros.
                         push(name(i), "mu_star", 0.0, (0.0, 0.0));
                         push(name(i), "mu", 0.0, (0.0, 0.0));
@@ -502,7 +720,8 @@ fn analyse_counting(
                     ];
                     for b in 0..bootstrap {
                         resamples.fill(b, &mut idx);
-                        let stats = morris_stats(ee, idx.iter().copied());
+                        let e = eestar.get(b).map_or(ee.as_slice(), |e| &e[i]);
+                        let stats = morris_stats(e, idx.iter().copied());
                         for (v, x) in boot.iter_mut().zip(stats) {
                             v.push(x);
                         }
@@ -519,6 +738,13 @@ fn analyse_counting(
                 };
                 let (ya, yb) = (col(0), col(1));
                 let all: Vec<usize> = (0..n).collect();
+                // With resampled replications, every point's mean in each
+                // resample: ystars[b][point].
+                let ystars: Vec<Vec<f64>> = if noisy {
+                    (0..bootstrap).map(|b| ystar(m, b)).collect()
+                } else {
+                    Vec::new()
+                };
                 for i in 0..k {
                     let yab = col(2 + i);
                     let (s1, st) = sobol_stats(&ya, &yb, &yab, &all);
@@ -532,7 +758,13 @@ fn analyse_counting(
                         (Vec::with_capacity(bootstrap), Vec::with_capacity(bootstrap));
                     for b in 0..bootstrap {
                         resamples.fill(b, &mut idx);
-                        let (a, b) = sobol_stats(&ya, &yb, &yab, &idx);
+                        let (a, b) = match ystars.get(b) {
+                            Some(ys) => {
+                                let part = |block: usize| &ys[block * n..(block + 1) * n];
+                                sobol_stats(part(0), part(1), part(2 + i), &idx)
+                            }
+                            None => sobol_stats(&ya, &yb, &yab, &idx),
+                        };
                         b1.push(a);
                         bt.push(b);
                     }
@@ -600,7 +832,11 @@ pub fn sensitivity_csv(method: Method, reps: u64, rows: &[IndexRow]) -> String {
                 push_f64(&mut s, v);
             }
         }
-        let _ = writeln!(s, ",{n},{reps}");
+        let _ = write!(s, ",{n},{reps},");
+        if !r.noise_share.is_nan() {
+            push_f64(&mut s, r.noise_share);
+        }
+        let _ = writeln!(s, ",{}", r.flag);
     }
     s
 }
@@ -742,6 +978,37 @@ pub fn render_report(report: &SensitivityReport) -> String {
     out
 }
 
+/// The notes under a metric's table: its noise share when flagged, and
+/// every index flagged outside `[0, 1]`.
+fn push_notes(out: &mut String, report: &SensitivityReport, metric: &Metric) {
+    let rows: Vec<&IndexRow> = report.rows.iter().filter(|r| r.metric == *metric).collect();
+    if let Some(r) = rows
+        .iter()
+        .find(|r| r.flag.split(';').any(|f| f == "noise"))
+    {
+        out.push_str(&format!(
+            "  note: the Monte Carlo noise of a point's mean ({} replications) is {:.1}% of the variance of the means between points (flag `noise`, above {}%): the intervals include it; raise --reps to narrow them\n",
+            report.reps,
+            100.0 * r.noise_share,
+            100.0 * NOISE_SHARE_LIMIT
+        ));
+    }
+    for r in &rows {
+        for (flag, side) in [("above_1", "above 1"), ("below_0", "below 0")] {
+            if r.flag.split(';').any(|f| f == flag) {
+                out.push_str(&format!(
+                    "  note: {} of {} is {} [{}, {}], {side} beyond its error (an index lies in [0, 1]): distorted by noise or too few base samples\n",
+                    r.index,
+                    r.param,
+                    fmt_num(r.estimate),
+                    fmt_num(r.lo),
+                    fmt_num(r.hi)
+                ));
+            }
+        }
+    }
+}
+
 /// Renders the indices of the scenario's own outcomes, parameters ranked by
 /// `mu_star` (Morris) or `ST` (Sobol) within each outcome.
 pub fn render(report: &SensitivityReport) -> String {
@@ -797,7 +1064,35 @@ pub fn render(report: &SensitivityReport) -> String {
             .collect();
         out.push_str(&format!("{}\n", metric.display()));
         out.push_str(&render_table(&header, &rows));
+        push_notes(&mut out, report, metric);
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_mark_noise_and_sobol_indices_outside_the_unit_interval_beyond_their_error() {
+        assert_eq!(flags(0.05, true, (0.2, 0.9)), "");
+        assert_eq!(flags(0.5, true, (0.2, 0.9)), "noise");
+        // An estimate of 3.69 whose interval reaches into [0, 1] is within
+        // its error; one whose whole interval is above 1 is not.
+        assert_eq!(flags(0.0, true, (0.8, 5.0)), "");
+        assert_eq!(flags(0.0, true, (1.2, 5.0)), "above_1");
+        assert_eq!(flags(0.3, true, (-0.9, -0.1)), "noise;below_0");
+        // Morris effects are not bounded.
+        assert_eq!(flags(0.0, false, (2.0, 5.0)), "");
+        assert_eq!(flags(f64::NAN, true, (0.0, 1.0)), "");
+    }
+
+    #[test]
+    fn replication_groups_fit_the_cell_budget() {
+        assert_eq!(rep_groups(1, 10, 10), 1);
+        assert_eq!(rep_groups(7, 10, 10), 7);
+        assert_eq!(rep_groups(1000, 10, 10), REP_GROUPS as usize);
+        assert_eq!(rep_groups(1000, 1_000_000, 60), 1);
+    }
 }

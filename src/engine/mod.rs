@@ -270,10 +270,16 @@ impl<'s> Engine<'s> {
                         s.events[entry.event as usize].id
                     ))
                 })?;
-                at = (at + dist.sample(&mut rng)).clamp(0.0, s.horizon);
+                let jittered = at + dist.sample(&mut rng);
                 if draws {
                     self.schedule_rng[i] = Some(rng);
                 }
+                if entry.censor && !(0.0..=s.horizon).contains(&jittered) {
+                    // `jitter_edges = "censor"`: outside the window, the
+                    // event does not happen.
+                    continue;
+                }
+                at = jittered.clamp(0.0, s.horizon);
             }
             let tie = self.next_tie();
             self.queue.push(Entry {

@@ -69,16 +69,41 @@ pub fn push_run_row(
 /// Online summary of one point: moments and quantiles of each numeric column,
 /// label counts of each categorical one. Values are added in replication
 /// order, so the result is a pure function of the rows.
+///
+/// Intervals: a numeric column that takes only the values 0 and 1 is a
+/// proportion and gets the Wilson interval of its count of ones (as a share
+/// does). It takes only 0 and 1 when every finite value was 0 or 1 and
+/// either both were seen or its range ([`Column::range`]) lies in `[0, 1]`
+/// (an indicator that was 0 in every replication still gets `[0, 3.84/(n+3.84)]`;
+/// a count or a time that was always 0 is not known to be 0/1 and keeps
+/// `[0, 0]`). Any other numeric column gets the normal interval
+/// `mean ± Z95·se`, cut to its range (a count's never goes below 0);
+/// cutting keeps the coverage, since the mean lies in the range.
 #[derive(Debug, Clone)]
 pub struct PointSummary {
-    /// Per numeric column, in column order: its place in a row, the moments
-    /// and quantiles of its finite values, and how many values were not
-    /// finite.
-    numeric: Vec<(usize, Moments, Quantiles, u64)>,
+    /// Per numeric column, in column order.
+    numeric: Vec<NumericSummary>,
     /// Per categorical column, in column order: its place in a row and the
     /// count of each label.
     counts: Vec<(usize, Vec<u64>)>,
     n: u64,
+}
+
+/// The summary of one numeric column.
+#[derive(Debug, Clone)]
+struct NumericSummary {
+    /// Its place in a row.
+    at: usize,
+    /// Moments of its finite values.
+    moments: Moments,
+    /// Quantiles of its finite values.
+    quantiles: Quantiles,
+    /// How many values were not finite.
+    nonfinite: u64,
+    /// How many values were 1.
+    ones: u64,
+    /// Whether every finite value was 0 or 1.
+    zero_one: bool,
 }
 
 impl PointSummary {
@@ -88,9 +113,14 @@ impl PointSummary {
         let mut counts = Vec::new();
         for (at, c) in cols.iter().enumerate() {
             match &c.kind {
-                ColumnKind::Numeric => {
-                    numeric.push((at, Moments::default(), Quantiles::default(), 0))
-                }
+                ColumnKind::Numeric => numeric.push(NumericSummary {
+                    at,
+                    moments: Moments::default(),
+                    quantiles: Quantiles::default(),
+                    nonfinite: 0,
+                    ones: 0,
+                    zero_one: true,
+                }),
                 ColumnKind::Categorical(labels) => counts.push((at, vec![0; labels.len()])),
             }
         }
@@ -106,13 +136,18 @@ impl PointSummary {
     /// counted but left out of moments and quantiles.
     pub fn add(&mut self, row: &[f64]) {
         self.n += 1;
-        for (at, m, q, nonfinite) in &mut self.numeric {
-            let v = row[*at];
+        for c in &mut self.numeric {
+            let v = row[c.at];
             if v.is_finite() {
-                m.add(v);
-                q.add(v);
+                c.moments.add(v);
+                c.quantiles.add(v);
+                if v == 1.0 {
+                    c.ones += 1;
+                } else if v != 0.0 {
+                    c.zero_one = false;
+                }
             } else {
-                *nonfinite += 1;
+                c.nonfinite += 1;
             }
         }
         for (at, counts) in &mut self.counts {
@@ -133,10 +168,27 @@ impl PointSummary {
         for c in cols {
             match &c.kind {
                 ColumnKind::Numeric => {
-                    let (_, m, q, _) = &self.numeric[i];
+                    let NumericSummary {
+                        moments: m,
+                        quantiles: q,
+                        ones,
+                        zero_one,
+                        ..
+                    } = &self.numeric[i];
                     i += 1;
                     let n = m.count();
-                    let (lo, hi) = m.ci95();
+                    // 0/1 by the data (both seen) or by the range (an
+                    // indicator that was always 0, say); a count that was
+                    // always 0 is not known to be 0/1 and keeps [0, 0].
+                    let proportion = *zero_one
+                        && n > 0
+                        && ((*ones > 0 && *ones < n) || (c.range.lo >= 0.0 && c.range.hi <= 1.0));
+                    let (lo, hi) = if proportion {
+                        wilson(*ones, n, Z95)
+                    } else {
+                        let (lo, hi) = m.ci95();
+                        (cut_below(lo, c.range.lo), cut_above(hi, c.range.hi))
+                    };
                     let quantiles = if n > 0 {
                         q.quantiles([0.05, 0.5, 0.95])
                     } else {
@@ -221,7 +273,8 @@ pub struct SummaryRow {
     pub sd: f64,
     /// Standard error of the mean.
     pub se: f64,
-    /// 95% interval: normal for a mean, Wilson for a share.
+    /// 95% interval: Wilson for a share or a numeric column of 0s and 1s,
+    /// else normal, cut to the column's range.
     pub ci95: (f64, f64),
     /// 5%, 50% and 95% quantiles (NaN for a share).
     pub quantiles: [f64; 3],
@@ -257,6 +310,24 @@ pub fn summary_prefix(keys: &Keys, point: u64, params: &[f64]) -> String {
         s.push(',');
     }
     s
+}
+
+/// `x`, or `floor` if `x` is below it; NaN stays NaN.
+fn cut_below(x: f64, floor: f64) -> f64 {
+    if x < floor {
+        floor
+    } else {
+        x
+    }
+}
+
+/// `x`, or `ceiling` if `x` is above it; NaN stays NaN.
+fn cut_above(x: f64, ceiling: f64) -> f64 {
+    if x > ceiling {
+        ceiling
+    } else {
+        x
+    }
 }
 
 fn push_stats(out: &mut String, n: u64, values: &[f64], quantiles: &[f64; 3]) {

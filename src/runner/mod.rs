@@ -465,10 +465,12 @@ mod tests {
             Column {
                 name: "x".into(),
                 kind: ColumnKind::Numeric,
+                range: crate::expr::Interval::ENTIRE,
             },
             Column {
                 name: "k".into(),
                 kind: ColumnKind::Categorical(vec!["a".into(), "b".into()]),
+                range: crate::expr::Interval::ENTIRE,
             },
         ];
         let t = Table::from_rows(cols, 3, &[1.0, 1.0, 2.0, 0.0, 3.0, 1.0]);

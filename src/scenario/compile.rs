@@ -21,7 +21,8 @@ const MAX_EVENT_BUDGET: i64 = 100_000_000;
 /// from an actors × actors table.
 const MAX_ACTORS: usize = 4096;
 
-pub(super) fn compile(source: &str) -> Result<Scenario, Vec<Diagnostic>> {
+/// The scenario and its warnings (sorted by position), or every error.
+pub(super) fn compile(source: &str) -> Result<(Scenario, Vec<Diagnostic>), Vec<Diagnostic>> {
     use super::structure::Read;
     let (raw, shape_errors) = match super::structure::read(source) {
         Read::Whole(raw) => (raw, Vec::new()),
@@ -36,11 +37,14 @@ pub(super) fn compile(source: &str) -> Result<Scenario, Vec<Diagnostic>> {
         groups: Vec::new(),
         suffix: String::new(),
         taken: Vec::new(),
+        impacts: Vec::new(),
+        warnings: Vec::new(),
     };
     let scenario = c.scenario(raw);
     c.diags.extend(shape_errors);
     if c.diags.is_empty() {
-        Ok(scenario)
+        c.warnings.sort_by_key(|d| (d.span.start, d.span.end));
+        Ok((scenario, c.warnings))
     } else {
         c.diags.sort_by_key(|d| (d.span.start, d.span.end));
         Err(c.diags)
@@ -59,6 +63,33 @@ struct Compiler<'s> {
     suffix: String,
     /// Names a template variable may not take: (name, what it names).
     taken: Vec<(String, &'static str)>,
+    /// Tension impacts whose dyad depends on who emits the event, checked
+    /// against every emission once everything is compiled.
+    impacts: Vec<PairImpact>,
+    /// Warnings: the scenario loads, but something in it does nothing.
+    warnings: Vec<Diagnostic>,
+}
+
+/// An effect on `tension(a, b)` of an event that reads its source or target
+/// (or names two actors with no tension): where it is written and how to
+/// name it in a warning.
+struct PairImpact {
+    event: u32,
+    span: std::ops::Range<usize>,
+    what: String,
+    a: expr::ActorRef,
+    b: expr::ActorRef,
+}
+
+/// One end of an emitted event, as far as the compiler knows it.
+#[derive(Clone, Copy, PartialEq)]
+enum End {
+    /// This actor.
+    Known(u16),
+    /// No actor (the schedule entry, hazard or alternative names none).
+    Missing,
+    /// Decided at run time (a rule emitting to its trigger's source, say).
+    Unknown,
 }
 
 impl Compiler<'_> {
@@ -153,6 +184,11 @@ impl Compiler<'_> {
                 100_000
             }
         };
+        let censor_default = meta
+            .jitter_edges
+            .as_ref()
+            .and_then(|e| self.jitter_edges(e))
+            .unwrap_or(false);
         let goldstein_scale = meta.goldstein_scale.as_ref().and_then(|g| {
             if g.get_ref().is_finite() {
                 Some(*g.get_ref())
@@ -203,7 +239,8 @@ impl Compiler<'_> {
         let events: Vec<EventType> = raw
             .event
             .iter()
-            .map(|e| self.event(e.get_ref(), goldstein_scale))
+            .enumerate()
+            .map(|(i, e)| self.event(i as u32, e.get_ref(), goldstein_scale))
             .collect();
         let mut schedule: Vec<ScheduleEntry> = Vec::new();
         for s in &raw.schedule {
@@ -211,7 +248,7 @@ impl Compiler<'_> {
             let (each, distinct) = (entry.each.as_ref(), entry.distinct.as_ref());
             let label = entry.event.get_ref().clone();
             schedule.extend(self.each(&label, s.span(), each, distinct, |c| {
-                c.schedule_entry(entry, &timeconv, horizon)
+                c.schedule_entry(entry, &timeconv, horizon, censor_default)
             }));
         }
         let mut rules: Vec<Rule> = Vec::new();
@@ -250,6 +287,7 @@ impl Compiler<'_> {
             let label = raw_hazard.name.get_ref().clone();
             hazards.extend(self.each(&label, h.span(), each, distinct, |c| c.hazard(raw_hazard)));
         }
+        self.warn_impacts(&events, &actors, &schedule, &rules, &hazards);
         let outcomes = self.outcomes(&raw.outcome, &dyads, &actors);
         let streams =
             super::streams::streams(&events, &schedule, &rules, &hazards).unwrap_or_else(|c| {
@@ -303,6 +341,118 @@ impl Compiler<'_> {
             streams,
             histories,
             histories_on,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Warns about each tension impact that falls on no dyad for some
+    /// emission of its event: the pair the emission gives (source, target)
+    /// has no declared tension, or the emission lacks one of them. Emissions
+    /// whose actors are only known at run time are not checked; each
+    /// (impact, pair) is reported once, naming its first emitter.
+    fn warn_impacts(
+        &mut self,
+        events: &[EventType],
+        actors: &[Actor],
+        schedule: &[ScheduleEntry],
+        rules: &[Rule],
+        hazards: &[Hazard],
+    ) {
+        if self.impacts.is_empty() {
+            return;
+        }
+        let fixed = |a: Option<u16>| a.map_or(End::Missing, End::Known);
+        let of_ref = |a: Option<expr::ActorRef>| match a {
+            None => End::Missing,
+            Some(expr::ActorRef::Fixed(x)) => End::Known(x),
+            Some(_) => End::Unknown,
+        };
+        // (event, source, target, who emits it)
+        let mut emissions: Vec<(u32, End, End, String)> = Vec::new();
+        for e in schedule {
+            let at = match &e.at_expr {
+                Some((_, text)) => format!("`{text}`"),
+                None => e.at.to_string(),
+            };
+            let who = format!("the schedule entry{} at t = {at}", e.instance);
+            emissions.push((e.event, fixed(e.source), fixed(e.target), who));
+        }
+        for r in rules {
+            let who = format!("rule `{}`", r.name);
+            if r.choose.is_empty() {
+                let source = of_ref(Some(r.emit_source));
+                if r.emit_targets.is_empty() {
+                    emissions.push((r.emit_event, source, of_ref(r.emit_target), who.clone()));
+                } else {
+                    for &m in &r.emit_targets {
+                        emissions.push((r.emit_event, source, End::Known(m), who.clone()));
+                    }
+                }
+            }
+            for a in &r.choose {
+                emissions.push((a.event, of_ref(a.source), of_ref(a.target), who.clone()));
+            }
+        }
+        for h in hazards {
+            let who = format!("hazard `{}`", h.name);
+            if h.choose.is_empty() {
+                emissions.push((h.event, fixed(h.source), fixed(h.target), who.clone()));
+            }
+            for a in &h.choose {
+                emissions.push((a.event, of_ref(a.source), of_ref(a.target), who.clone()));
+            }
+        }
+        let n = actors.len();
+        let mut seen = std::collections::HashSet::new();
+        let impacts = std::mem::take(&mut self.impacts);
+        for (k, imp) in impacts.iter().enumerate() {
+            for (event, source, target, who) in &emissions {
+                if *event != imp.event {
+                    continue;
+                }
+                let end = |r: expr::ActorRef| match r {
+                    expr::ActorRef::Fixed(x) => End::Known(x),
+                    expr::ActorRef::Source => *source,
+                    expr::ActorRef::Target => *target,
+                };
+                let (a, b) = (end(imp.a), end(imp.b));
+                let event = &events[imp.event as usize].id;
+                let message = match (a, b) {
+                    (End::Unknown, _) | (_, End::Unknown) => continue,
+                    (End::Known(a), End::Known(b)) => {
+                        if self.scope.dyads[usize::from(a) * n + usize::from(b)].is_some()
+                            || !seen.insert((k, a, b))
+                        {
+                            continue;
+                        }
+                        let (a, b) = (&actors[usize::from(a)].id, &actors[usize::from(b)].id);
+                        format!(
+                            "{} of `{event}` falls on no tension when {who} emits it from {a} to {b}: no tension between {a} and {b} is declared",
+                            imp.what
+                        )
+                    }
+                    _ => {
+                        if !seen.insert((k, u16::MAX, u16::MAX)) {
+                            continue;
+                        }
+                        let missing = if a == End::Missing && imp.a == expr::ActorRef::Source
+                            || b == End::Missing && imp.b == expr::ActorRef::Source
+                        {
+                            "source"
+                        } else {
+                            "target"
+                        };
+                        format!(
+                            "{} of `{event}` falls on no tension when {who} emits it with no {missing}",
+                            imp.what
+                        )
+                    }
+                };
+                self.warnings.push(
+                    Diagnostic::new(imp.span.clone(), message)
+                        .with_help("declare the [[tension]], emit the event between actors that have one, or drop the impact"),
+                );
+            }
         }
     }
 
@@ -856,7 +1006,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn event(&mut self, ev: &RawEvent, goldstein_scale: Option<f64>) -> EventType {
+    fn event(&mut self, index: u32, ev: &RawEvent, goldstein_scale: Option<f64>) -> EventType {
         let (priority, priority_expr) = match &ev.priority {
             None => (0, None),
             Some(p) => self.priority(p),
@@ -865,24 +1015,48 @@ impl Compiler<'_> {
             event_actors: true,
             draws: true,
         };
-        let mut effects: Vec<expr::Statement> = ev
-            .effects
-            .iter()
-            .filter_map(|s| self.statement(s, ctx))
-            .collect();
+        let mut effects: Vec<expr::Statement> = Vec::new();
+        for raw in ev.effects.iter().flatten() {
+            let Some(st) = self.statement(raw, ctx) else {
+                continue;
+            };
+            if let expr::Lvalue::Tension { a, b, dyad: None } = st.target {
+                self.impacts.push(PairImpact {
+                    event: index,
+                    span: raw.span(),
+                    what: format!("the effect `{}`", raw.get_ref()),
+                    a,
+                    b,
+                });
+            }
+            effects.push(st);
+        }
         let mut cameo = None;
+        let mut default_impact = None;
         if let Some(code) = &ev.cameo {
             match crate::cameo::lookup(code.get_ref()) {
                 Some(entry) => {
                     cameo = Some(entry.code.clone());
-                    let has_tension = effects
-                        .iter()
-                        .any(|s| matches!(s.target, expr::Lvalue::Tension { .. }));
-                    if let (Some(scale), false) = (goldstein_scale, has_tension) {
+                    // The default impact applies only when `effects` is
+                    // absent: an explicit list (empty included) is all the
+                    // event does.
+                    if let (Some(scale), None) = (goldstein_scale, &ev.effects) {
                         let delta = -entry.goldstein * scale;
                         let text = format!("tension(source, target) += {delta:?}");
                         if let Ok(st) = expr::compile_statement(&text, &self.scope, ctx) {
                             effects.push(st);
+                            default_impact = Some(DefaultImpact {
+                                delta,
+                                goldstein: entry.goldstein,
+                                scale,
+                            });
+                            self.impacts.push(PairImpact {
+                                event: index,
+                                span: code.span(),
+                                what: "the default impact".to_string(),
+                                a: expr::ActorRef::Source,
+                                b: expr::ActorRef::Target,
+                            });
                         }
                     }
                 }
@@ -908,6 +1082,7 @@ impl Compiler<'_> {
             cameo,
             draws: effects.iter().any(|st| st.value.reads().draws),
             effects,
+            default_impact,
             terminal: ev.terminal,
             hidden: ev.hidden,
             priority,
@@ -931,6 +1106,7 @@ impl Compiler<'_> {
         s: &RawSchedule,
         conv: &TimeConv,
         horizon: f64,
+        censor_default: bool,
     ) -> Option<ScheduleEntry> {
         let event = self.event_index(&s.event);
         let (at, at_expr) = match s.at.get_ref() {
@@ -954,6 +1130,18 @@ impl Compiler<'_> {
             .jitter
             .as_ref()
             .map(|j| self.delay(j, Context::default(), true));
+        let censor = match &s.jitter_edges {
+            None => censor_default,
+            Some(e) => {
+                if s.jitter.is_none() {
+                    self.err(
+                        e.span(),
+                        "`jitter_edges` needs a `jitter` on the same schedule entry",
+                    );
+                }
+                self.jitter_edges(e).unwrap_or(censor_default)
+            }
+        };
         Some(ScheduleEntry {
             instance: self.suffix.clone(),
             event: event?,
@@ -962,7 +1150,25 @@ impl Compiler<'_> {
             source: source.flatten(),
             target: target.flatten(),
             jitter: jitter.flatten(),
+            censor,
         })
+    }
+
+    /// `jitter_edges`: `"clamp"` (false) or `"censor"` (true).
+    fn jitter_edges(&mut self, e: &Spanned<String>) -> Option<bool> {
+        match e.get_ref().as_str() {
+            "clamp" => Some(false),
+            "censor" => Some(true),
+            other => {
+                let d = Diagnostic::new(
+                    e.span(),
+                    format!("unknown jitter_edges `{other}`; expected \"clamp\" or \"censor\""),
+                )
+                .with_suggestion(other, ["clamp", "censor"]);
+                self.diags.push(d);
+                None
+            }
+        }
     }
 
     /// Compiles a delay; `signed` allows negative values (jitter).

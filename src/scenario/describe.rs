@@ -76,6 +76,7 @@ pub fn describe(s: &Scenario) -> String {
             e.effects.len(),
             e.label
         );
+        default_impact(&mut o, e);
     }
     let _ = writeln!(o, "\nschedule ({}):", s.schedule.len());
     for e in &s.schedule {
@@ -84,11 +85,7 @@ pub fn describe(s: &Scenario) -> String {
                 o,
                 "  t = `{text}` (from parameters): {}{}",
                 s.events[e.event as usize].id,
-                if e.jitter.is_some() {
-                    " with jitter"
-                } else {
-                    ""
-                }
+                jitter_note(e)
             );
             continue;
         }
@@ -96,11 +93,7 @@ pub fn describe(s: &Scenario) -> String {
             .start_day
             .map(|d| format!(" ({})", crate::time::format_date(d, s.time_unit, e.at)))
             .unwrap_or_default();
-        let jitter = if e.jitter.is_some() {
-            " with jitter"
-        } else {
-            ""
-        };
+        let jitter = jitter_note(e);
         let _ = writeln!(
             o,
             "  t = {}{date}: {}{jitter}",
@@ -158,7 +151,39 @@ pub fn describe(s: &Scenario) -> String {
             }
         }
     }
+    warnings(&mut o, s);
     o
+}
+
+/// The CAMEO default impact an event gets, on a line of its own below it.
+fn default_impact(o: &mut String, e: &super::model::EventType) {
+    if let (Some(d), Some(code)) = (&e.default_impact, &e.cameo) {
+        let _ = writeln!(
+            o,
+            "    default impact: tension(source, target) += {} (CAMEO {code}, Goldstein {} × goldstein_scale {})",
+            d.delta, d.goldstein, d.scale
+        );
+    }
+}
+
+/// The load warnings, each with its location, after the listing.
+fn warnings(o: &mut String, s: &Scenario) {
+    if s.warnings.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\nwarnings ({}):", s.warnings.len());
+    for w in &s.warnings {
+        o.push_str(w);
+    }
+}
+
+/// How a schedule entry is jittered, for its line.
+fn jitter_note(e: &super::model::ScheduleEntry) -> &'static str {
+    match (&e.jitter, e.censor) {
+        (None, _) => "",
+        (Some(_), false) => " with jitter",
+        (Some(_), true) => " with jitter (censored at the edges)",
+    }
 }
 
 /// A constant's value, or "(from parameters)".

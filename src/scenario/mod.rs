@@ -126,10 +126,22 @@ pub fn not_utf8(path: &str, bytes: &[u8]) -> LoadError {
 }
 
 /// Compiles scenario text; `path` is used only in error messages.
+///
+/// Warnings (the scenario loads, but part of it does nothing) are rendered
+/// with `path` into [`Scenario::warnings`].
 pub fn parse(path: &str, source: &str) -> Result<Scenario, LoadError> {
-    compile::compile(source).map_err(|diagnostics| LoadError::Invalid {
-        path: path.to_string(),
-        source: source.to_string(),
-        diagnostics,
-    })
+    match compile::compile(source) {
+        Ok((mut scenario, warnings)) => {
+            scenario.warnings = warnings
+                .iter()
+                .map(|w| crate::diag::render_warnings(path, source, std::slice::from_ref(w)))
+                .collect();
+            Ok(scenario)
+        }
+        Err(diagnostics) => Err(LoadError::Invalid {
+            path: path.to_string(),
+            source: source.to_string(),
+            diagnostics,
+        }),
+    }
 }

@@ -64,6 +64,10 @@ pub struct Scenario {
     pub histories: Vec<History>,
     /// `histories_on[event]`: the slots that follow that event type.
     pub histories_on: Vec<Vec<u32>>,
+    /// Warnings found when the scenario loaded, each rendered as
+    /// `file:line:col: warning: …` with its source line (an impact on a
+    /// pair of actors with no tension, say); `validate` lists them.
+    pub warnings: Vec<String>,
 }
 
 /// A history slot: the events it follows, and the windows `count` reads it
@@ -195,8 +199,13 @@ pub struct EventType {
     pub label: String,
     /// CAMEO code, if given.
     pub cameo: Option<String>,
-    /// Statements run when the event happens.
+    /// Statements run when the event happens (the default impact, if any,
+    /// last).
     pub effects: Vec<Statement>,
+    /// The CAMEO default impact, when it applies: the event has a `cameo`
+    /// code, the scenario a `goldstein_scale`, and the event no `effects`
+    /// key. It is the last statement of `effects`.
+    pub default_impact: Option<DefaultImpact>,
     /// Whether the event ends the replication.
     pub terminal: bool,
     /// A bookkeeping event (`hidden = true`): it happens and is counted, but
@@ -210,6 +219,18 @@ pub struct EventType {
     /// Whether an effect draws random numbers (from the stream of the
     /// source that emitted the event).
     pub draws: bool,
+}
+
+/// The default impact of a CAMEO event: `tension(source, target) += delta`
+/// with `delta = -goldstein × goldstein_scale`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DefaultImpact {
+    /// The change of tension.
+    pub delta: f64,
+    /// The Goldstein value of the event's CAMEO code.
+    pub goldstein: f64,
+    /// The scenario's `goldstein_scale`.
+    pub scale: f64,
 }
 
 /// An exogenous event at a fixed time.
@@ -232,6 +253,10 @@ pub struct ScheduleEntry {
     pub target: Option<u16>,
     /// Random offset added to `at`.
     pub jitter: Option<Delay>,
+    /// What a jittered time outside `[0, horizon]` does: `false` (`clamp`,
+    /// the default), it moves to the nearer edge; `true` (`censor`), the
+    /// event does not happen.
+    pub censor: bool,
 }
 
 /// A distribution whose parameters are expressions evaluated when it is drawn.

@@ -46,6 +46,8 @@ pub struct RawMeta {
     pub seed: Option<Spanned<i64>>,
     pub event_budget: Option<Spanned<i64>>,
     pub goldstein_scale: Option<Spanned<f64>>,
+    /// The default `jitter_edges` of every schedule entry.
+    pub jitter_edges: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -97,8 +99,9 @@ pub struct RawEvent {
     #[serde(default)]
     pub label: String,
     pub cameo: Option<Spanned<String>>,
-    #[serde(default)]
-    pub effects: Vec<Spanned<String>>,
+    /// `None` when the key is absent (then a CAMEO event gets the default
+    /// impact); `Some([])` is an explicit "no effect".
+    pub effects: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub terminal: bool,
     #[serde(default)]
@@ -116,6 +119,7 @@ pub struct RawSchedule {
     pub source: Option<Spanned<String>>,
     pub target: Option<Spanned<String>>,
     pub jitter: Option<Spanned<RawDelay>>,
+    pub jitter_edges: Option<Spanned<String>>,
 }
 
 /// One or several names.
