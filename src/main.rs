@@ -253,8 +253,8 @@ struct SweepArgs {
     /// Set a parameter that is not varied: --set NAME=VALUE (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
     set: Vec<(String, f64)>,
-    /// Output directory (must not hold a result yet, unless --resume).
-    #[arg(long, value_name = "DIR", required_unless_present = "resume")]
+    /// Write points.csv, runs.csv, summary.csv and manifest.json here (must not hold a result yet); without it the sweep prints its table and writes nothing.
+    #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Complete the interrupted sweep in DIR (same arguments as the first attempt).
     #[arg(long, value_name = "DIR", conflicts_with = "out")]
@@ -311,6 +311,9 @@ struct RunArgs {
     force: bool,
     #[command(flatten)]
     timeseries: TimeseriesArgs,
+    /// Also print the built-in metrics (end time, event counts, tensions) below the outcomes.
+    #[arg(long)]
+    all: bool,
     /// No progress on stderr.
     #[arg(long)]
     quiet: bool,
@@ -475,7 +478,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             if let Some(c) = cameo {
                 cameo_written.push(cameo_stream::write_cameo_stream(&c)?);
             }
-            print(&report.render_run(&cameo_written))
+            print(&report.render_run(&cameo_written, a.all))
         }
         Command::Compare(a) => {
             let arm = |file: Option<PathBuf>, values: &str, flag: &str| {
@@ -581,11 +584,8 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Sweep(a) => {
             let (out, resume) = match (a.out, a.resume) {
-                (_, Some(dir)) => (dir, true),
-                (Some(dir), None) => (dir, false),
-                (None, None) => {
-                    return Err(Error::invalid("out", "give --out DIR (or --resume DIR)"))
-                }
+                (_, Some(dir)) => (Some(dir), true),
+                (out, None) => (out, false),
             };
             let config = SweepConfig {
                 scenario_path: a.scenario,

@@ -45,10 +45,12 @@ mod check;
 mod eval;
 mod interval;
 mod parse;
+mod quantity;
 
 pub use check::{compile, compile_statement};
 pub use interval::Interval;
 pub use parse::{parse, parse_statement, Ast, AstKind, BinaryOp, NamedArg, StatementAst, UnaryOp};
+pub use quantity::Quantity;
 
 use crate::rng::{Draw, Stream};
 use std::cell::RefCell;
