@@ -79,10 +79,16 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// Renders diagnostics as `file:line:col: error: message`, followed by the
 /// source line, a caret marker under the span and the help text.
 pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
+    render_as("error", path, source, diagnostics)
+}
+
+/// Renders diagnostics as [`render`] does, with `severity` (`error`,
+/// `warning`) after the location.
+pub fn render_as(severity: &str, path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diagnostics {
         let (line, col) = line_col(source, d.span.start);
-        let _ = writeln!(out, "{path}:{line}:{col}: error: {}", d.message);
+        let _ = writeln!(out, "{path}:{line}:{col}: {severity}: {}", d.message);
         let line_start = source[..floor_char_boundary(source, d.span.start.min(source.len()))]
             .rfind('\n')
             .map_or(0, |i| i + 1);

@@ -638,8 +638,13 @@ fn run(cli: Cli) -> Result<(), Error> {
             print(&format!("wrote {}\n", path.display()))
         }
         Command::Validate { scenario } => {
-            let (s, _) = flashpoint::scenario::load_hashed(&scenario)?;
-            print(&flashpoint::scenario::describe(&s))
+            let checked = flashpoint::scenario::load_checked(&scenario)?;
+            let mut text = flashpoint::scenario::describe(&checked.scenario);
+            if checked.n_warnings > 0 {
+                text.push_str(&format!("\nwarnings ({}):\n", checked.n_warnings));
+                text.push_str(&checked.warnings);
+            }
+            print(&text)
         }
     }
 }
