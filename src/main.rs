@@ -150,6 +150,9 @@ struct PathsArgs {
     /// End each chain at the last event of one of these types (comma-separated or repeated).
     #[arg(long, value_name = "EVENT", value_delimiter = ',')]
     anchor: Vec<String>,
+    /// End each chain at the event with the longest chain, not the event that decided the replication's category.
+    #[arg(long, conflicts_with = "anchor")]
+    longest: bool,
     /// Chains reported per category.
     #[arg(long, value_name = "K", default_value_t = 10)]
     top: usize,
@@ -519,6 +522,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 threads: threads(a.threads)?,
                 outcome: a.outcome,
                 anchors: a.anchor,
+                longest: a.longest,
                 top: a.top,
                 out: a.out,
                 command,

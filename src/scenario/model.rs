@@ -512,6 +512,38 @@ impl Scenario {
         possible
     }
 
+    /// The event types that the conditions of the cases labelled `label`
+    /// of a categorical outcome read (empty for `other`, a numeric outcome,
+    /// or conditions that read no event).
+    pub fn case_events(&self, outcome: usize, label: &str) -> Vec<u32> {
+        let OutcomeKind::Categorical(cases) = &self.outcomes[outcome].kind else {
+            return Vec::new();
+        };
+        let mut events: Vec<u32> = (cases.iter())
+            .filter(|(l, _)| l == label)
+            .flat_map(|(_, when)| {
+                when.events_read(|slot| {
+                    self.histories
+                        .get(slot as usize)
+                        .map_or(u32::MAX, |h| h.key.event)
+                })
+            })
+            .filter(|&e| (e as usize) < self.events.len())
+            .collect();
+        events.sort_unstable();
+        events.dedup();
+        events
+    }
+
+    /// Whether an event type is bookkeeping: hidden, or one that changes
+    /// nothing (no effect on state or tension), ends nothing (not
+    /// terminal) and is no act in the world (no CAMEO code), so that it
+    /// only triggers rules (a periodic review, a timer).
+    pub fn is_bookkeeping(&self, event: u32) -> bool {
+        let e = &self.events[event as usize];
+        e.hidden || (e.effects.is_empty() && !e.terminal && e.cameo.is_none())
+    }
+
     /// The kind of quantity a numeric outcome computes (a moment, a length
     /// of time, a count, 0/1, a number), read from its expression (see
     /// [`crate::expr::Quantity`]); `None` for a categorical outcome.
