@@ -79,16 +79,18 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// Renders diagnostics as `file:line:col: error: message`, followed by the
 /// source line, a caret marker under the span and the help text.
 pub fn render(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
-    render_as(path, source, diagnostics, "error")
+    render_as("error", path, source, diagnostics)
 }
 
 /// Renders diagnostics as [`render`] does, as warnings
 /// (`file:line:col: warning: message`).
 pub fn render_warnings(path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
-    render_as(path, source, diagnostics, "warning")
+    render_as("warning", path, source, diagnostics)
 }
 
-fn render_as(path: &str, source: &str, diagnostics: &[Diagnostic], severity: &str) -> String {
+/// Renders diagnostics as [`render`] does, with `severity` (`error`,
+/// `warning`) after the location.
+pub fn render_as(severity: &str, path: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diagnostics {
         let (line, col) = line_col(source, d.span.start);

@@ -150,6 +150,9 @@ struct PathsArgs {
     /// End each chain at the last event of one of these types (comma-separated or repeated).
     #[arg(long, value_name = "EVENT", value_delimiter = ',')]
     anchor: Vec<String>,
+    /// End each chain at the event with the longest chain, not the event that decided the replication's category.
+    #[arg(long, conflicts_with = "anchor")]
+    longest: bool,
     /// Chains reported per category.
     #[arg(long, value_name = "K", default_value_t = 10)]
     top: usize,
@@ -253,8 +256,8 @@ struct SweepArgs {
     /// Set a parameter that is not varied: --set NAME=VALUE (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
     set: Vec<(String, f64)>,
-    /// Output directory (must not hold a result yet, unless --resume).
-    #[arg(long, value_name = "DIR", required_unless_present = "resume")]
+    /// Write points.csv, runs.csv, summary.csv and manifest.json here (must not hold a result yet); without it the sweep prints its table and writes nothing.
+    #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Complete the interrupted sweep in DIR (same arguments as the first attempt).
     #[arg(long, value_name = "DIR", conflicts_with = "out")]
@@ -311,6 +314,9 @@ struct RunArgs {
     force: bool,
     #[command(flatten)]
     timeseries: TimeseriesArgs,
+    /// Also print the built-in metrics (end time, event counts, tensions) below the outcomes.
+    #[arg(long)]
+    all: bool,
     /// No progress on stderr.
     #[arg(long)]
     quiet: bool,
@@ -475,7 +481,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             if let Some(c) = cameo {
                 cameo_written.push(cameo_stream::write_cameo_stream(&c)?);
             }
-            print(&report.render_run(&cameo_written))
+            print(&report.render_run(&cameo_written, a.all))
         }
         Command::Compare(a) => {
             let arm = |file: Option<PathBuf>, values: &str, flag: &str| {
@@ -516,6 +522,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 threads: threads(a.threads)?,
                 outcome: a.outcome,
                 anchors: a.anchor,
+                longest: a.longest,
                 top: a.top,
                 out: a.out,
                 command,
@@ -581,11 +588,8 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Sweep(a) => {
             let (out, resume) = match (a.out, a.resume) {
-                (_, Some(dir)) => (dir, true),
-                (Some(dir), None) => (dir, false),
-                (None, None) => {
-                    return Err(Error::invalid("out", "give --out DIR (or --resume DIR)"))
-                }
+                (_, Some(dir)) => (Some(dir), true),
+                (out, None) => (out, false),
             };
             let config = SweepConfig {
                 scenario_path: a.scenario,
@@ -638,8 +642,13 @@ fn run(cli: Cli) -> Result<(), Error> {
             print(&format!("wrote {}\n", path.display()))
         }
         Command::Validate { scenario } => {
-            let (s, _) = flashpoint::scenario::load_hashed(&scenario)?;
-            print(&flashpoint::scenario::describe(&s))
+            let checked = flashpoint::scenario::load_checked(&scenario)?;
+            let mut text = flashpoint::scenario::describe(&checked.scenario);
+            if checked.n_warnings > 0 {
+                text.push_str(&format!("\nwarnings ({}):\n", checked.n_warnings));
+                text.push_str(&checked.warnings);
+            }
+            print(&text)
         }
     }
 }

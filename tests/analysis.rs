@@ -310,7 +310,17 @@ fn paths_aggregate_canonical_chains_with_wilson_intervals() {
     let s = scenario(CHAIN);
     let cols = columns(&s);
     let group = cols.iter().position(|c| c.name == "path").expect("column");
-    let rows = paths::top_paths(&s, &defaults(&s), 9, 4000, 2, group, &[], 5).expect("runs");
+    let rows = paths::top_paths(
+        &s,
+        &defaults(&s),
+        9,
+        4000,
+        2,
+        group,
+        &paths::Anchor::Longest,
+        5,
+    )
+    .expect("runs");
     let war: Vec<_> = rows.iter().filter(|r| r.category == "war").collect();
     let peace: Vec<_> = rows.iter().filter(|r| r.category == "peace").collect();
     assert_eq!(war.len(), 1);
@@ -335,13 +345,43 @@ fn paths_aggregate_canonical_chains_with_wilson_intervals() {
     assert!(peace[0].lo < share && share < peace[0].hi);
     assert_eq!(peace[0].count + peace[1].count, peace[0].n_category);
     // An anchor event type: the last `close` in every run.
-    let anchored = paths::top_paths(&s, &defaults(&s), 9, 500, 2, group, &[1], 5).expect("runs");
+    let anchored = paths::top_paths(
+        &s,
+        &defaults(&s),
+        9,
+        500,
+        2,
+        group,
+        &paths::Anchor::Events(vec![1]),
+        5,
+    )
+    .expect("runs");
     assert!(anchored
         .iter()
         .all(|r| r.chain == "start -> close (closes)"));
     // Thread count does not matter; the CSV quotes nothing here.
-    let one = paths::top_paths(&s, &defaults(&s), 9, 700, 1, group, &[], 5).expect("runs");
-    let two = paths::top_paths(&s, &defaults(&s), 9, 700, 3, group, &[], 5).expect("runs");
+    let one = paths::top_paths(
+        &s,
+        &defaults(&s),
+        9,
+        700,
+        1,
+        group,
+        &paths::Anchor::Deciding,
+        5,
+    )
+    .expect("runs");
+    let two = paths::top_paths(
+        &s,
+        &defaults(&s),
+        9,
+        700,
+        3,
+        group,
+        &paths::Anchor::Deciding,
+        5,
+    )
+    .expect("runs");
     assert_eq!(
         paths::paths_csv("path", &one),
         paths::paths_csv("path", &two)
@@ -361,6 +401,7 @@ fn paths_reject_numeric_outcomes_and_unknown_names() {
         threads: 1,
         outcome: outcome.map(String::from),
         anchors: anchors.iter().map(|a| a.to_string()).collect(),
+        longest: false,
         top: 3,
         out: Some(dir.join("out")),
         command: vec!["flashpoint".into(), "paths".into()],

@@ -175,6 +175,24 @@ fn validate_lists_the_scenario_or_its_errors() {
         "{}",
         stderr(&out)
     );
+    assert!(!text.contains("warnings"), "{text}");
+
+    // A scenario that loads but holds what can have no effect: warnings
+    // with locations after the description, and success.
+    let odd = dir.join("odd.toml");
+    std::fs::write(&odd, "[scenario]\nname = \"x\"\nhorizon = 5\n[params]\np = 0.5\n[[actor]]\nid = \"A\"\n[[event]]\nid = \"never\"\n").expect("write");
+    let out = flashpoint(&["validate", odd.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let shown = odd.display();
+    assert!(
+        text.contains(&format!("\nwarnings (2):\n{shown}:5:1: warning: parameter `p` is never read: no expression uses it\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("\n{shown}:9:6: warning: event `never` never happens: no schedule entry, hazard or rule that can fire emits it\n")),
+        "{text}"
+    );
 }
 
 #[test]

@@ -47,17 +47,47 @@ fn paths_skip_hidden_steps() {
         .iter()
         .position(|c| c.name == "terminal")
         .expect("column");
-    let rows = paths::top_paths(&s, &defaults(&s), 1, 20, 1, group, &[], 5).expect("runs");
+    let rows = paths::top_paths(
+        &s,
+        &defaults(&s),
+        1,
+        20,
+        1,
+        group,
+        &paths::Anchor::Deciding,
+        5,
+    )
+    .expect("runs");
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].chain, "incident -> protest (second_strike)");
     assert_eq!((rows[0].steps, rows[0].count), (2, 20));
     // Anchored at the hidden event itself: the chain up to its cause.
     let tally = s.events.iter().position(|e| e.id == "tally").unwrap() as u32;
-    let rows = paths::top_paths(&s, &defaults(&s), 1, 20, 1, group, &[tally], 5).expect("runs");
+    let rows = paths::top_paths(
+        &s,
+        &defaults(&s),
+        1,
+        20,
+        1,
+        group,
+        &paths::Anchor::Events(vec![tally]),
+        5,
+    )
+    .expect("runs");
     assert_eq!(rows[0].chain, "incident");
     // The same scenario without the flag shows the step.
     let shown = scenario(&example().replace("hidden = true\n", ""));
-    let rows = paths::top_paths(&shown, &defaults(&shown), 1, 20, 1, group, &[], 5).expect("runs");
+    let rows = paths::top_paths(
+        &shown,
+        &defaults(&shown),
+        1,
+        20,
+        1,
+        group,
+        &paths::Anchor::Deciding,
+        5,
+    )
+    .expect("runs");
     assert_eq!(
         rows[0].chain,
         "incident -> tally (keep_score) -> protest (second_strike)"
@@ -89,6 +119,7 @@ fn the_printed_report_omits_hidden_counts_but_runs_csv_keeps_them() {
         "--reps",
         "4",
         "--quiet",
+        "--all",
         "--out",
         out_dir.to_str().unwrap(),
     ]);
@@ -128,4 +159,113 @@ fn a_hidden_flag_that_is_not_a_boolean_is_a_located_error() {
         "{err}"
     );
     assert!(!err.contains("expected a boolean"), "{err}");
+}
+
+/// A closure, then a review that re-schedules itself until the horizon:
+/// bookkeeping (no effect, no CAMEO code), and the longest chain.
+const REVIEWED: &str = r#"
+[scenario]
+name = "reviewed"
+horizon = 10
+[[actor]]
+id = "A"
+state = { open = true }
+[[actor]]
+id = "B"
+[[event]]
+id = "start"
+[[event]]
+id = "close"
+effects = ["A.open = false"]
+[[event]]
+id = "review"
+[[schedule]]
+event = "start"
+at = 1
+source = "B"
+target = "A"
+[[rule]]
+name = "closes"
+actor = "A"
+on = "start"
+delay = { fixed = 1 }
+emit = { event = "close", target = "B" }
+[[rule]]
+name = "reviews"
+actor = "A"
+on = "close"
+delay = { fixed = 3 }
+emit = { event = "review", target = "A" }
+[[rule]]
+name = "again"
+actor = "A"
+on = "review"
+delay = { fixed = 3 }
+emit = { event = "review", target = "A" }
+[[outcome]]
+name = "state"
+cases = [{ label = "closed", when = "count(close) > 0" }, { label = "open", when = "true" }]
+"#;
+
+#[test]
+fn paths_end_at_the_deciding_event_not_at_a_bookkeeping_chain() {
+    let s = scenario(REVIEWED);
+    let review = s.events.iter().position(|e| e.id == "review").unwrap() as u32;
+    assert!(s.is_bookkeeping(review));
+    assert!(!s.is_bookkeeping(review - 1), "close has an effect");
+    let cols = columns(&s);
+    let at = |name: &str| cols.iter().position(|c| c.name == name).unwrap();
+    // Grouped by `state`: `closed` reads `close`, so its chain ends there.
+    let rows =
+        paths::top_paths(&s, &[], 1, 5, 1, at("state"), &paths::Anchor::Deciding, 5).unwrap();
+    assert_eq!(
+        (rows.len(), rows[0].chain.as_str()),
+        (1, "start -> close (closes)")
+    );
+    // Grouped by `terminal` (horizon reads no event): the last event that
+    // is not bookkeeping.
+    let rows = paths::top_paths(
+        &s,
+        &[],
+        1,
+        5,
+        1,
+        at("terminal"),
+        &paths::Anchor::Deciding,
+        5,
+    )
+    .unwrap();
+    assert_eq!(rows[0].chain, "start -> close (closes)");
+    // The longest chain is the review loop (reviews at days 5 and 8).
+    let rows =
+        paths::top_paths(&s, &[], 1, 5, 1, at("terminal"), &paths::Anchor::Longest, 5).unwrap();
+    assert_eq!(
+        rows[0].chain,
+        "start -> close (closes) -> review (reviews) -> review (again)"
+    );
+}
+
+#[test]
+fn paths_refuse_longest_with_an_anchor() {
+    let dir = temp_dir("paths-longest");
+    let file = dir.join("reviewed.toml");
+    std::fs::write(&file, REVIEWED).unwrap();
+    let config = paths::PathsConfig {
+        scenario_path: file,
+        overrides: vec![],
+        reps: 5,
+        seed: None,
+        threads: 1,
+        outcome: None,
+        anchors: vec!["close".into()],
+        longest: true,
+        top: 3,
+        out: None,
+        command: vec![],
+    };
+    let e = paths::paths(&config).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "--longest and --anchor choose the anchor two ways: give one"
+    );
 }

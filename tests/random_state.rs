@@ -389,3 +389,24 @@ fn describe_shows_computed_and_random_initial_values() {
         "{text}"
     );
 }
+
+#[test]
+fn describe_prints_booleans_as_words_and_aligns_long_names() {
+    let s = scenario(
+        "[scenario]\nname = \"d\"\nhorizon = 1\n[params]\na_rather_long_parameter_name = { value = 0.5, min = 0, max = 1, doc = \"first\" }\nk = { value = 2.0, min = 1, max = 10, doc = \"second\" }\n[[actor]]\nid = \"A\"\nname = \"A very long actor name indeed\"\nstate = { open = true, shut = false, n = 3 }\n[[actor]]\nid = \"LONGID\"\nname = \"B\"\nstate = { open = false }\n[[event]]\nid = \"coded\"\ncameo = \"0874\"\n[[event]]\nid = \"a_much_longer_event\"\n",
+    );
+    let text = flashpoint::scenario::describe(&s);
+    for line in [
+        "  a_rather_long_parameter_name = 0.5  in [0, 1]   first",
+        "  k                            = 2    in [1, 10]  second",
+        "  A       A very long actor name indeed  n = 3, open = true, shut = false",
+        "  LONGID  B                              open = false",
+        "  coded               [CAMEO 0874] 0 effect(s)",
+        "  a_much_longer_event              0 effect(s)",
+    ] {
+        assert!(
+            text.contains(&format!("\n{line}\n")),
+            "no line `{line}` in\n{text}"
+        );
+    }
+}

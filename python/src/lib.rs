@@ -538,7 +538,7 @@ fn write_sweep(
         reps,
         seed: Some(seed),
         threads,
-        out,
+        out: Some(out),
         shard: None,
         independent_streams,
         no_runs: false,

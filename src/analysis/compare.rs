@@ -27,6 +27,7 @@ use crate::output::manifest::{
     param_map, AnalysisRecord, OutputDir, ScenarioInfo, Totals, RNG_DESCRIPTION,
 };
 use crate::output::push_f64;
+use crate::output::text::{fixed, shared_decimals};
 use crate::rng::replication_key;
 use crate::runner::in_blocks_while;
 use crate::scenario::load_hashed as load_scenario;
@@ -479,37 +480,6 @@ fn setting(scenario: &str, overrides: &[(String, f64)]) -> String {
     format!("{scenario} with {}", list.join(", "))
 }
 
-/// Decimals that give a row's largest magnitude 4 significant digits, so the
-/// numbers of one row share a fixed format (`0.003000` next to `0.000750`,
-/// never `7.500e-4`); at most 8 decimals, none for magnitudes of 1000 or
-/// more.
-fn row_decimals(values: &[f64]) -> usize {
-    let max = values
-        .iter()
-        .filter(|v| v.is_finite())
-        .fold(0.0f64, |m, v| m.max(v.abs()));
-    if max == 0.0 {
-        return 4;
-    }
-    (3 - max.log10().floor() as i64).clamp(0, 8) as usize
-}
-
-/// `x` with `d` decimals; `-` for NaN, `inf`/`-inf`, and no `-0.000`.
-fn fixed(x: f64, d: usize) -> String {
-    if x.is_nan() {
-        return "-".into();
-    }
-    if x.is_infinite() {
-        return fmt_num(x);
-    }
-    let s = format!("{x:.d$}");
-    if s.starts_with('-') && s[1..].bytes().all(|b| b == b'0' || b == b'.') {
-        s[1..].to_string()
-    } else {
-        s
-    }
-}
-
 /// Renders the comparison of the scenario's outcomes and of the `terminal`
 /// shares as a readable table; the built-in metrics are in `compare.csv`.
 /// Each row's numbers share one fixed format (4 significant digits for its largest magnitude, at most 8 decimals); a note
@@ -529,7 +499,7 @@ pub fn render(report: &CompareReport) -> String {
         .iter()
         .filter(|r| r.metric.column < report.outcome_columns || r.metric.name == "terminal")
         .map(|r| {
-            let d = row_decimals(&[
+            let d = shared_decimals(&[
                 r.mean_a,
                 r.mean_b,
                 r.diff,
@@ -566,4 +536,117 @@ pub fn render(report: &CompareReport) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, category: Option<&str>, column: usize, v: [f64; 4]) -> CompareRow {
+        let [mean_a, mean_b, se, se_unpaired] = v;
+        let diff = mean_b - mean_a;
+        CompareRow {
+            metric: Metric {
+                name: name.into(),
+                category: category.map(Into::into),
+                column,
+                label: category.map(|_| 0),
+            },
+            n: 100,
+            mean_a,
+            mean_b,
+            diff,
+            se,
+            lo: diff - Z95 * se,
+            hi: diff + Z95 * se,
+            diff_unpaired: diff,
+            se_unpaired,
+            lo_unpaired: diff - Z95 * se_unpaired,
+            hi_unpaired: diff + Z95 * se_unpaired,
+            variance_reduction: if se > 0.0 {
+                (se_unpaired / se).powi(2)
+            } else if se_unpaired > 0.0 {
+                f64::INFINITY
+            } else {
+                f64::NAN
+            },
+        }
+    }
+
+    #[test]
+    fn header_names_both_settings_and_rows_share_one_number_format() {
+        let report = CompareReport {
+            scenario_a: "west2025".into(),
+            scenario_b: "west2025".into(),
+            overrides_a: vec![("close_prob".into(), 0.3)],
+            overrides_b: vec![("close_prob".into(), 0.7), ("clash_prob".into(), 0.05)],
+            seed: 3,
+            reps: 100,
+            rows: vec![
+                row("reopen_day", None, 0, [53.28, 36.99, 1.25, 1.5]),
+                row("rare", None, 1, [0.0030, 0.00225, 0.0004, 0.0008]),
+                row("path", Some("other"), 2, [0.0, 0.0, 0.0, 0.0]),
+                row("path", Some("escalation"), 2, [0.05, 0.03, 0.01, 0.012]),
+                row("terminal", Some("horizon"), 9, [0.955, 0.955, 0.0, 0.01]),
+                row("count_x", None, 5, [1.0, 2.0, 0.1, 0.1]),
+            ],
+            outcome_columns: 3,
+            written: vec![],
+        };
+        let text = render_report(&report);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "compare: B - A over 100 paired replications, seed 3"
+        );
+        assert_eq!(lines[1], "  A: west2025 with close_prob=0.3");
+        assert_eq!(
+            lines[2],
+            "  B: west2025 with close_prob=0.7, clash_prob=0.05"
+        );
+        assert!(!text.contains("e-"), "no exponents:\n{text}");
+        let cells = |name: &str| -> Vec<String> {
+            let l = lines.iter().find(|l| l.starts_with(name)).expect(name);
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        // 2 decimals give 53.28 four significant digits.
+        assert_eq!(
+            cells("reopen_day"),
+            [
+                "reopen_day",
+                "53.28",
+                "36.99",
+                "-16.29",
+                "[-18.74, -13.84]",
+                "[-19.23, -13.35]",
+                "1.4x"
+            ]
+        );
+        // 0.0030 and 0.000750 in one format, not 7.500e-4.
+        assert_eq!(cells("rare")[1..4], ["0.003000", "0.002250", "-0.000750"]);
+        assert_eq!(cells("rare")[6], "4.0x");
+        assert_eq!(cells("path=other")[6], "-");
+        // Shares keep 4 decimals whatever their size (5 for 0.05 before).
+        assert_eq!(
+            cells("path=escalation")[1..4],
+            ["0.0500", "0.0300", "-0.0200"]
+        );
+        assert_eq!(
+            cells("terminal=horizon")[1..4],
+            ["0.9550", "0.9550", "0.0000"]
+        );
+        assert_eq!(cells("terminal=horizon")[6], "inf");
+        assert!(text.contains("var. reduction: how many times smaller the variance of B - A is"));
+        assert!(text.contains("(1 built-in metrics"));
+        assert!(!text.contains("count_x"));
+        let plain = CompareReport {
+            overrides_a: vec![],
+            ..report
+        };
+        assert!(render_report(&plain).contains("\n  A: west2025 as written\n"));
+    }
 }

@@ -11,13 +11,23 @@
 //! parentheses. Times, actors and tensions are left out, so chains from
 //! different replications that went the same way aggregate.
 //!
-//! Each replication contributes the chain of one **anchor** event:
+//! Each replication contributes the chain of one **anchor** event
+//! ([`Anchor`]):
+//! - by default, the event that decided its group (**deciding**): the
+//!   terminal event, if one ended the replication; else the last event of
+//!   a type that the conditions of its category's cases read
+//!   (`count(talks) > 0` reads `talks`); else, when they read none
+//!   (`true`, a state test, `other`) or none happened, the last event that
+//!   is not **bookkeeping** ([`Scenario::is_bookkeeping`]: hidden, or
+//!   without effects, not terminal and without a CAMEO code, so it changes
+//!   nothing and only triggers rules, like a periodic review); else the
+//!   last event; `(no events)` if nothing happened;
 //! - with `--anchor EVENT[,EVENT…]`: the last event of one of those types
 //!   (`(none)` if none happened);
-//! - otherwise: the terminal event, if one ended the replication; else the
-//!   event with the longest chain (the replication's deepest sequence of
-//!   reactions; the latest such event on ties), `(no events)` if nothing
-//!   happened.
+//! - with `--longest`: the terminal event, if one ended the replication;
+//!   else the event with the longest chain (the replication's deepest
+//!   sequence of reactions; the latest such event on ties), `(no events)`
+//!   if nothing happened.
 //!
 //! Replications are grouped by the label of a categorical outcome
 //! (`--outcome`, default the built-in `terminal`), and within each group the
@@ -46,6 +56,28 @@ const NO_RULE: u32 = u32::MAX;
 /// Chains counted per (group label, chain).
 type Counts = BTreeMap<(usize, Vec<Step>), u64>;
 
+/// Which event of a replication its chain ends at (see the module doc).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Anchor {
+    /// The event that decided the replication's group (the default).
+    Deciding,
+    /// The event with the longest chain (`--longest`).
+    Longest,
+    /// The last event of one of these types (`--anchor`).
+    Events(Vec<u32>),
+}
+
+impl Anchor {
+    /// How the manifest describes it.
+    fn description(&self) -> &'static str {
+        match self {
+            Anchor::Deciding => "the terminal event, else the last event the category's cases read, else the last event that is not bookkeeping, else the last event",
+            Anchor::Longest => "the terminal event, else the event with the longest chain",
+            Anchor::Events(_) => "the last event of one of the anchor types",
+        }
+    }
+}
+
 /// A validated `paths` request.
 #[derive(Debug, Clone)]
 pub struct PathsConfig {
@@ -63,6 +95,9 @@ pub struct PathsConfig {
     pub outcome: Option<String>,
     /// Anchor event types (empty: the default anchor).
     pub anchors: Vec<String>,
+    /// `--longest`: anchor at the event with the longest chain instead of
+    /// the deciding event (refused with `anchors`).
+    pub longest: bool,
     /// Chains reported per group.
     pub top: usize,
     /// Output directory for `paths.csv` and `manifest.json`.
@@ -115,12 +150,14 @@ pub struct PathsReport {
 pub const PATHS_HEADER: &str =
     "outcome,category,rank,chain,steps,count,n_category,share,ci95_lo,ci95_hi,n_chains\n";
 
-/// The anchor's chain in one traced replication, root first. `depth` is a
-/// scratch buffer.
+/// The anchor's chain in one traced replication, root first. `decided_by`
+/// lists the event types the replication's category reads (for
+/// [`Anchor::Deciding`]); `depth` is a scratch buffer.
 fn chain_of(
     trace: &[TraceEvent],
     scenario: &Scenario,
-    anchors: &[u32],
+    anchor: &Anchor,
+    decided_by: &[u32],
     depth: &mut Vec<u32>,
 ) -> Option<Vec<Step>> {
     // Causes come earlier; `seq` indexes the trace, which holds every event.
@@ -130,30 +167,45 @@ fn chain_of(
             .filter(|c| c.seq < ev.seq)
     };
     let hidden = |ev: &TraceEvent| scenario.events[ev.event as usize].hidden;
-    let anchor = if anchors.is_empty() {
-        let last = trace.last()?;
-        if scenario.events[last.event as usize].terminal {
-            last
-        } else {
-            // The deepest chain, counting visible steps; the latest on ties;
-            // a hidden event is never the anchor.
-            depth.clear();
-            let mut best = None;
-            for (i, ev) in trace.iter().enumerate() {
-                let own = u32::from(!hidden(ev));
-                let d = cause_of(ev).map_or(own, |c| depth[c.seq as usize] + own);
-                depth.push(d);
-                if own == 1 && best.is_none_or(|b: usize| d >= depth[b]) {
-                    best = Some(i);
-                }
-            }
-            match best {
-                Some(b) => &trace[b],
+    let terminal = || {
+        trace
+            .last()
+            .filter(|last| scenario.events[last.event as usize].terminal)
+    };
+    let anchor = match anchor {
+        Anchor::Events(types) => trace.iter().rev().find(|e| types.contains(&e.event))?,
+        Anchor::Deciding => {
+            let visible = |ev: &&TraceEvent| !hidden(ev);
+            let found = terminal()
+                .or_else(|| (trace.iter().rev()).find(|e| decided_by.contains(&e.event)))
+                .or_else(|| (trace.iter().rev()).find(|e| !scenario.is_bookkeeping(e.event)))
+                .or_else(|| trace.iter().rev().find(visible));
+            match found {
+                Some(ev) => ev,
                 None => return Some(Vec::new()),
             }
         }
-    } else {
-        trace.iter().rev().find(|e| anchors.contains(&e.event))?
+        Anchor::Longest => match terminal() {
+            Some(last) => last,
+            None => {
+                // The deepest chain, counting visible steps; the latest on
+                // ties; a hidden event is never the anchor.
+                depth.clear();
+                let mut best = None;
+                for (i, ev) in trace.iter().enumerate() {
+                    let own = u32::from(!hidden(ev));
+                    let d = cause_of(ev).map_or(own, |c| depth[c.seq as usize] + own);
+                    depth.push(d);
+                    if own == 1 && best.is_none_or(|b: usize| d >= depth[b]) {
+                        best = Some(i);
+                    }
+                }
+                match best {
+                    Some(b) => &trace[b],
+                    None => return Some(Vec::new()),
+                }
+            }
+        },
     };
     let mut steps = Vec::new();
     let mut at = Some(anchor);
@@ -196,10 +248,10 @@ pub fn top_paths(
     reps: u64,
     threads: usize,
     group: usize,
-    anchors: &[u32],
+    anchor: &Anchor,
     top: usize,
 ) -> Result<Vec<PathRow>> {
-    top_paths_counting(scenario, params, seed, reps, threads, group, anchors, top)
+    top_paths_counting(scenario, params, seed, reps, threads, group, anchor, top)
         .map(|(rows, _)| rows)
 }
 
@@ -212,7 +264,7 @@ fn top_paths_counting(
     reps: u64,
     threads: usize,
     group: usize,
-    anchors: &[u32],
+    anchor: &Anchor,
     top: usize,
 ) -> Result<(Vec<PathRow>, u64)> {
     let cols = columns(scenario);
@@ -226,6 +278,17 @@ fn top_paths_counting(
             ),
         ));
     };
+    // Per label, the event types its cases read (none for `terminal`,
+    // whose labels are decided by the terminal event or the horizon).
+    let decided_by: Vec<Vec<u32>> = (labels.iter())
+        .map(|label| {
+            if group < scenario.outcomes.len() {
+                scenario.case_events(group, label)
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
     let n_cols = cols.len();
     let mut counts = Counts::new();
     let mut group_sizes = vec![0u64; labels.len()];
@@ -255,7 +318,8 @@ fn top_paths_counting(
                 let label = row[group] as usize;
                 sizes[label] += 1;
                 events += n_events_col.map_or(0, |c| row[c] as u64);
-                let chain = chain_of(&trace, scenario, anchors, &mut depth).unwrap_or_default();
+                let chain = chain_of(&trace, scenario, anchor, &decided_by[label], &mut depth)
+                    .unwrap_or_default();
                 *counts.entry((label, chain)).or_insert(0) += 1;
             }
             Ok((counts, sizes, events))
@@ -273,7 +337,7 @@ fn top_paths_counting(
     let mut by_group: Vec<Vec<(String, usize, u64)>> = vec![Vec::new(); labels.len()];
     for ((label, chain), count) in &counts {
         by_group[*label].push((
-            render_chain(scenario, chain, !anchors.is_empty()),
+            render_chain(scenario, chain, matches!(anchor, Anchor::Events(_))),
             chain.len(),
             *count,
         ));
@@ -356,6 +420,12 @@ pub fn paths(config: &PathsConfig) -> Result<PathsReport> {
             categorical.join(", ")
         )));
     }
+    if config.longest && !config.anchors.is_empty() {
+        return Err(Error::invalid(
+            "longest",
+            "--longest and --anchor choose the anchor two ways: give one",
+        ));
+    }
     let mut anchors = Vec::new();
     for name in &config.anchors {
         let Some(i) = scenario.events.iter().position(|e| e.id == *name) else {
@@ -369,6 +439,13 @@ pub fn paths(config: &PathsConfig) -> Result<PathsReport> {
         };
         anchors.push(i as u32);
     }
+    let anchor = if !anchors.is_empty() {
+        Anchor::Events(anchors)
+    } else if config.longest {
+        Anchor::Longest
+    } else {
+        Anchor::Deciding
+    };
     // Refused before the work if it already holds a result.
     let out_dir = config.out.as_deref().map(OutputDir::create).transpose()?;
     let (rows, events) = top_paths_counting(
@@ -378,7 +455,7 @@ pub fn paths(config: &PathsConfig) -> Result<PathsReport> {
         config.reps,
         config.threads,
         group,
-        &anchors,
+        &anchor,
         config.top,
     )?;
     let mut written = Vec::new();
@@ -401,11 +478,7 @@ pub fn paths(config: &PathsConfig) -> Result<PathsReport> {
             design: serde_json::json!({
                 "outcome": outcome,
                 "anchors": config.anchors,
-                "anchor": if config.anchors.is_empty() {
-                    "the terminal event, else the event with the longest chain"
-                } else {
-                    "the last event of one of the anchor types"
-                },
+                "anchor": anchor.description(),
                 "top": config.top,
             }),
             totals: Totals {

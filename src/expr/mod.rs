@@ -45,10 +45,12 @@ mod check;
 mod eval;
 mod interval;
 mod parse;
+mod quantity;
 
 pub use check::{compile, compile_statement};
 pub use interval::Interval;
 pub use parse::{parse, parse_statement, Ast, AstKind, BinaryOp, NamedArg, StatementAst, UnaryOp};
+pub use quantity::Quantity;
 
 use crate::rng::{Draw, Stream};
 use std::cell::RefCell;
@@ -294,6 +296,25 @@ impl Expr {
             }
         }
         self.histories.clear();
+    }
+
+    /// The event types the expression reads (`count`, `first`, `last`,
+    /// `since`, filtered or windowed), in code order with repeats; a
+    /// history slot is turned into its event type by `slot_event` (after
+    /// [`Expr::bind_histories`], slots are the scenario's).
+    pub fn events_read(&self, slot_event: impl Fn(u32) -> u32) -> Vec<u32> {
+        use eval::Node;
+        (self.code.iter())
+            .filter_map(|node| match *node {
+                Node::Count(e) | Node::First(e) | Node::Last(e) | Node::Since(e) => Some(e),
+                Node::HistCount(h)
+                | Node::HistFirst(h)
+                | Node::HistLast(h)
+                | Node::HistSince(h)
+                | Node::WindowCount(h) => Some(slot_event(h)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The expression's type.

@@ -27,6 +27,47 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
+/// Decimals for numbers printed together (one row of a table), so they
+/// share one fixed format (`0.003000` next to `0.000750`, never `7.500e-4`):
+/// 4 when the largest magnitude is between 0.01 and 1 (shares and their
+/// differences), otherwise enough to give the largest magnitude 4
+/// significant digits (at most 8 decimals, none from 1000 up).
+pub fn shared_decimals(values: &[f64]) -> usize {
+    let max = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    if max == 0.0 || (1e-2..=1.0).contains(&max) {
+        return 4;
+    }
+    (3 - max.log10().floor() as i64).clamp(0, 8) as usize
+}
+
+/// `x` with `d` decimals; `-` for NaN, `inf`/`-inf`, and no `-0.000`.
+pub fn fixed(x: f64, d: usize) -> String {
+    if x.is_nan() {
+        return "-".into();
+    }
+    if x.is_infinite() {
+        return fmt_num(x);
+    }
+    let s = format!("{x:.d$}");
+    if s.starts_with('-') && s[1..].bytes().all(|b| b == b'0' || b == b'.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
+/// A share as a percentage with one decimal (`47.0%`); `-` for NaN.
+pub fn percent(x: f64) -> String {
+    if x.is_nan() {
+        "-".into()
+    } else {
+        format!("{:.1}%", x * 100.0)
+    }
+}
+
 /// Renders rows under a header as aligned plain text: the first column left
 /// aligned, the others right aligned.
 pub fn render_table(header: &[&str], rows: &[Vec<String>]) -> String {

@@ -22,15 +22,45 @@ pub fn describe(s: &Scenario) -> String {
         );
     }
     let _ = writeln!(o, "\nparameters ({}):", s.params.len());
-    for p in &s.params {
-        let _ = writeln!(
-            o,
-            "  {:<22} = {:<10} in [{}, {}]  {}",
-            p.name, p.value, p.min, p.max, p.doc
+    let param_w = s
+        .params
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let value_w = s
+        .params
+        .iter()
+        .map(|p| p.value.to_string().len())
+        .max()
+        .unwrap_or(0);
+    let bounds: Vec<String> = (s.params.iter())
+        .map(|p| format!("in [{}, {}]", p.min, p.max))
+        .collect();
+    let bounds_w = bounds.iter().map(|b| b.chars().count()).max().unwrap_or(0);
+    for (p, bounds) in s.params.iter().zip(&bounds) {
+        let line = format!(
+            "  {:<param_w$} = {:<value_w$}  {bounds:<bounds_w$}  {}",
+            p.name,
+            p.value.to_string(),
+            p.doc
         );
+        let _ = writeln!(o, "{}", line.trim_end());
     }
     let _ = writeln!(o, "\nactors ({}):", s.actors.len());
     let n_vars = s.n_vars();
+    let id_w = s
+        .actors
+        .iter()
+        .map(|a| a.id.chars().count())
+        .max()
+        .unwrap_or(0);
+    let name_w = s
+        .actors
+        .iter()
+        .map(|a| a.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for (i, a) in s.actors.iter().enumerate() {
         let vars: Vec<String> = (0..n_vars)
             .filter(|v| s.scope.declared[i * n_vars + v])
@@ -39,12 +69,21 @@ pub fn describe(s: &Scenario) -> String {
                 let value = match s.initial_exprs.iter().find(|e| e.slot == slot) {
                     Some(e) if e.value.reads().draws => "(random)".to_string(),
                     Some(_) => "(from parameters)".to_string(),
+                    None if s.scope.vars[v].ty == crate::expr::Type::Bool => {
+                        (s.initial_state[slot] != 0.0).to_string()
+                    }
                     None => s.initial_state[slot].to_string(),
                 };
                 format!("{} = {value}", s.scope.vars[v].name)
             })
             .collect();
-        let _ = writeln!(o, "  {:<6} {:<20} {}", a.id, a.name, vars.join(", "));
+        let line = format!(
+            "  {:<id_w$}  {:<name_w$}  {}",
+            a.id,
+            a.name,
+            vars.join(", ")
+        );
+        let _ = writeln!(o, "{}", line.trim_end());
     }
     let _ = writeln!(o, "\ntensions ({}):", s.dyads.len());
     for d in &s.dyads {
@@ -62,20 +101,28 @@ pub fn describe(s: &Scenario) -> String {
         );
     }
     let _ = writeln!(o, "\nevents ({}):", s.events.len());
+    let event_w = s
+        .events
+        .iter()
+        .map(|e| e.id.chars().count())
+        .max()
+        .unwrap_or(0);
     for e in &s.events {
         let cameo = e
             .cameo
             .as_deref()
             .map(|c| format!(" [CAMEO {c}]"))
             .unwrap_or_default();
+        // Codes have 2 to 4 digits: pad to the longest form, ` [CAMEO 0000]`.
+        let cameo = format!("{cameo:<13}");
         let terminal = if e.terminal { " (terminal)" } else { "" };
-        let _ = writeln!(
-            o,
-            "  {:<22}{cameo}{terminal} {} effect(s)  {}",
+        let line = format!(
+            "  {:<event_w$}{cameo}{terminal} {} effect(s)  {}",
             e.id,
             e.effects.len(),
             e.label
         );
+        let _ = writeln!(o, "{}", line.trim_end());
         default_impact(&mut o, e);
     }
     let _ = writeln!(o, "\nschedule ({}):", s.schedule.len());
@@ -101,6 +148,12 @@ pub fn describe(s: &Scenario) -> String {
         );
     }
     let _ = writeln!(o, "\nrules ({}):", s.rules.len());
+    let rule_w = s
+        .rules
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for r in &s.rules {
         let on = match &r.becomes {
             Some(b) => format!("when_becomes `{}`", b.text),
@@ -114,7 +167,7 @@ pub fn describe(s: &Scenario) -> String {
         };
         let _ = writeln!(
             o,
-            "  {:<28} {} {} -> {}",
+            "  {:<rule_w$}  {} {} -> {}",
             r.name,
             s.actors[usize::from(r.actor)].id,
             on,
@@ -122,6 +175,12 @@ pub fn describe(s: &Scenario) -> String {
         );
     }
     let _ = writeln!(o, "\nhazards ({}):", s.hazards.len());
+    let hazard_w = s
+        .hazards
+        .iter()
+        .map(|h| h.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for h in &s.hazards {
         let bound = if h.max_rate.is_some() {
             "declared max_rate"
@@ -130,7 +189,7 @@ pub fn describe(s: &Scenario) -> String {
         };
         let _ = writeln!(
             o,
-            "  {:<28} -> {} ({bound})",
+            "  {:<hazard_w$} -> {} ({bound})",
             h.name,
             emitted(s, h.event, &h.choose)
         );

@@ -8,6 +8,7 @@ mod compile;
 mod describe;
 mod dispatch;
 mod history;
+mod lint;
 mod model;
 mod names;
 mod params;
@@ -18,6 +19,7 @@ mod template;
 
 pub use describe::describe;
 pub use dispatch::{ByActor, EventRules};
+pub use lint::warnings;
 
 /// The version of the scenario language this build reads, recorded in every
 /// manifest. Version 2 added `choose`, history windows and filters, and
@@ -104,6 +106,39 @@ pub fn load_hashed(path: &Path) -> Result<(Scenario, String), LoadError> {
         Ok(source) => parse(&shown, &source).map(|s| (s, sha256)),
         Err(e) => Err(not_utf8(&shown, e.as_bytes())),
     }
+}
+
+/// A scenario loaded for `validate`: the compiled scenario and its
+/// warnings ([`warnings`]), rendered as `file:line:col: warning: …` with the
+/// source line (empty when there are none).
+#[derive(Debug)]
+pub struct Checked {
+    /// The compiled scenario.
+    pub scenario: Scenario,
+    /// The rendered warnings.
+    pub warnings: String,
+    /// How many warnings there are.
+    pub n_warnings: usize,
+}
+
+/// Reads and compiles a scenario file once, and lists its warnings.
+pub fn load_checked(path: &Path) -> Result<Checked, LoadError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|error| LoadError::Io {
+        path: shown.clone(),
+        error,
+    })?;
+    let source = match String::from_utf8(bytes) {
+        Ok(source) => source,
+        Err(e) => return Err(not_utf8(&shown, e.as_bytes())),
+    };
+    let scenario = parse(&shown, &source)?;
+    let found = warnings(&source, &scenario);
+    Ok(Checked {
+        warnings: crate::diag::render_as("warning", &shown, &source, &found),
+        n_warnings: found.len(),
+        scenario,
+    })
 }
 
 /// The error for a scenario file that is not UTF-8 text, located at its

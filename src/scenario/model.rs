@@ -508,4 +508,78 @@ impl Scenario {
             }
         }
     }
+
+    /// For each label of [`Scenario::outcome_labels`], whether a
+    /// replication can end with it: cases after one whose condition is the
+    /// constant `true` are never reached (nor is `other`, the label of no
+    /// case holding), and a case whose condition is the constant `false`
+    /// never holds. Empty for a numeric outcome.
+    pub fn possible_labels(&self, outcome: usize) -> Vec<bool> {
+        let labels = self.outcome_labels(outcome);
+        let OutcomeKind::Categorical(cases) = &self.outcomes[outcome].kind else {
+            return Vec::new();
+        };
+        let mut possible = vec![false; labels.len()];
+        let mut reached_end = true;
+        for (label, when) in cases {
+            let constant = when.constant();
+            if constant != Some(0.0) {
+                if let Some(i) = labels.iter().position(|l| l == label) {
+                    possible[i] = true;
+                }
+            }
+            if constant.is_some_and(|c| c != 0.0) {
+                reached_end = false;
+                break;
+            }
+        }
+        if reached_end {
+            if let Some(i) = labels.iter().position(|l| *l == "other") {
+                possible[i] = true;
+            }
+        }
+        possible
+    }
+
+    /// The event types that the conditions of the cases labelled `label`
+    /// of a categorical outcome read (empty for `other`, a numeric outcome,
+    /// or conditions that read no event).
+    pub fn case_events(&self, outcome: usize, label: &str) -> Vec<u32> {
+        let OutcomeKind::Categorical(cases) = &self.outcomes[outcome].kind else {
+            return Vec::new();
+        };
+        let mut events: Vec<u32> = (cases.iter())
+            .filter(|(l, _)| l == label)
+            .flat_map(|(_, when)| {
+                when.events_read(|slot| {
+                    self.histories
+                        .get(slot as usize)
+                        .map_or(u32::MAX, |h| h.key.event)
+                })
+            })
+            .filter(|&e| (e as usize) < self.events.len())
+            .collect();
+        events.sort_unstable();
+        events.dedup();
+        events
+    }
+
+    /// Whether an event type is bookkeeping: hidden, or one that changes
+    /// nothing (no effect on state or tension), ends nothing (not
+    /// terminal) and is no act in the world (no CAMEO code), so that it
+    /// only triggers rules (a periodic review, a timer).
+    pub fn is_bookkeeping(&self, event: u32) -> bool {
+        let e = &self.events[event as usize];
+        e.hidden || (e.effects.is_empty() && !e.terminal && e.cameo.is_none())
+    }
+
+    /// The kind of quantity a numeric outcome computes (a moment, a length
+    /// of time, a count, 0/1, a number), read from its expression (see
+    /// [`crate::expr::Quantity`]); `None` for a categorical outcome.
+    pub fn outcome_quantity(&self, outcome: usize) -> Option<crate::expr::Quantity> {
+        match &self.outcomes[outcome].kind {
+            OutcomeKind::Numeric(e) => Some(e.quantity()),
+            OutcomeKind::Categorical(_) => None,
+        }
+    }
 }

@@ -556,7 +556,7 @@ fn rerun(
                 reps: manifest.reps,
                 seed: Some(manifest.seed),
                 threads,
-                out: out.to_path_buf(),
+                out: Some(out.to_path_buf()),
                 shard,
                 independent_streams: manifest.independent_streams,
                 no_runs: design["no_runs"].as_bool().unwrap_or(false),

@@ -277,7 +277,8 @@ pub fn merge(
                 "merge: the shards hold {expected} rows, the sweep has {total}"
             )));
         }
-        let (summary, _, events) = acc.finish().map_err(|e| Error::io(&summary_path, e))?;
+        let finished = acc.finish().map_err(|e| Error::io(&summary_path, e))?;
+        let (summary, events) = (finished.file, finished.events);
         let timeseries_files = match first.timeseries {
             Some(info) => {
                 let job = timeseries::MergeJob {

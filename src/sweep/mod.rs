@@ -17,6 +17,7 @@
 
 pub mod check;
 pub mod merge;
+pub mod report;
 mod timeseries;
 
 use crate::engine::{columns, Column, ColumnKind, Engine, RunOptions, TraceEvent};
@@ -94,8 +95,10 @@ pub struct SweepConfig {
     pub seed: Option<u64>,
     /// Worker threads (at least 1).
     pub threads: usize,
-    /// Output directory.
-    pub out: PathBuf,
+    /// Output directory; without it nothing is written (and `shard`,
+    /// `no_runs`, `resume` and `timeseries`, which are about files, are
+    /// refused).
+    pub out: Option<PathBuf>,
     /// `--shard I/N`: run the I-th of N contiguous slices.
     pub shard: Option<(u64, u64)>,
     /// Mix the point index into every replication's key.
@@ -137,6 +140,12 @@ pub struct RunReport {
     /// Metrics the printed table leaves out: the `count_<e>` columns of
     /// hidden events (the files keep them).
     pub hidden_metrics: Vec<String>,
+    /// The varied parameters' names (sweeps).
+    pub varied: Vec<String>,
+    /// Each point's values of the varied parameters.
+    pub point_values: Vec<Vec<f64>>,
+    /// The printed report's statistics ([`report`]).
+    pub report: report::ReportData,
 }
 
 /// Everything that decides the numbers of a run or sweep.
@@ -324,6 +333,33 @@ pub fn sweep(
             "a sweep needs at least one --vary NAME=SPEC",
         ));
     }
+    if config.out.is_none() {
+        let needs_out = [
+            (
+                config.shard.is_some(),
+                "shard",
+                "--shard needs --out DIR (merge joins the shards' directories)",
+            ),
+            (
+                config.no_runs,
+                "no_runs",
+                "--no-runs needs --out DIR (it leaves runs.csv out of DIR)",
+            ),
+            (
+                config.resume,
+                "resume",
+                "--resume needs the DIR of the interrupted sweep",
+            ),
+            (
+                config.timeseries.is_some(),
+                "timeseries",
+                "--timeseries needs --out DIR to write timeseries.csv",
+            ),
+        ];
+        if let Some((_, option, message)) = needs_out.into_iter().find(|(given, _, _)| *given) {
+            return Err(Error::invalid(option, message));
+        }
+    }
     if config.no_runs && config.shard.is_some() {
         return Err(Error::invalid(
             "no_runs",
@@ -365,7 +401,7 @@ pub fn sweep(
     execute_job(
         &job,
         config.threads,
-        Some(&config.out),
+        config.out.as_deref(),
         config.resume,
         progress,
     )
@@ -415,6 +451,8 @@ pub(crate) struct Accumulator<'a> {
     out: Option<AtomicFile>,
     events: u64,
     n_events_col: usize,
+    /// The printed report's statistics, for `run` and `sweep` (not `merge`).
+    report: Option<report::ReportAccumulator>,
 }
 
 impl<'a> Accumulator<'a> {
@@ -439,22 +477,38 @@ impl<'a> Accumulator<'a> {
             out,
             events: 0,
             n_events_col,
+            report: None,
         }
+    }
+
+    /// Also gathers the printed report's statistics.
+    pub(crate) fn with_report(mut self, report: report::ReportAccumulator) -> Self {
+        self.report = Some(report);
+        self
     }
 
     pub(crate) fn add(&mut self, point: u64, row: &[f64]) -> std::io::Result<()> {
         if point != self.point {
             self.flush_point()?;
             self.summary = PointSummary::new(self.cols);
+            if let Some(r) = &mut self.report {
+                r.reset();
+            }
             self.point = point;
         }
         self.events += row[self.n_events_col] as u64;
         self.summary.add(row);
+        if let Some(r) = &mut self.report {
+            r.add(row);
+        }
         Ok(())
     }
 
     /// Writes the current point's summary rows.
     fn flush_point(&mut self) -> std::io::Result<()> {
+        if let (Some(r), true) = (&mut self.report, self.summary.n() > 0) {
+            r.finish_point(self.point, &self.summary, self.cols);
+        }
         if let (Some(out), true) = (&mut self.out, self.summary.n() > 0) {
             self.text.clear();
             let prefix = summary_prefix(&self.keys, self.point, &self.points[self.point as usize]);
@@ -473,10 +527,27 @@ impl<'a> Accumulator<'a> {
 
     /// Writes the last point's rows; returns the summary file (if any), the
     /// last point's summary and the event total.
-    pub(crate) fn finish(mut self) -> std::io::Result<(Option<AtomicFile>, PointSummary, u64)> {
+    pub(crate) fn finish(mut self) -> std::io::Result<Finish> {
         self.flush_point()?;
-        Ok((self.out, self.summary, self.events))
+        Ok(Finish {
+            file: self.out,
+            summary: self.summary,
+            events: self.events,
+            report: self.report.map(report::ReportAccumulator::finish),
+        })
     }
+}
+
+/// What [`Accumulator::finish`] returns.
+pub(crate) struct Finish {
+    /// The summary file, if one is written.
+    pub file: Option<AtomicFile>,
+    /// The last point's summary.
+    pub summary: PointSummary,
+    /// Events over the rows added.
+    pub events: u64,
+    /// The printed report's statistics, if gathered.
+    pub report: Option<report::ReportData>,
 }
 
 /// Parses one `runs.csv` row back into (point, rep, values): numbers in their
@@ -919,13 +990,15 @@ fn execute_job(
         }
         _ => None,
     };
+    let report_info = report::OutcomeInfo::new(scenario, &cols);
     let mut acc = Accumulator::new(
         &cols,
         keys.clone(),
         &job.points,
         range.start / job.reps,
         summary_file,
-    );
+    )
+    .with_report(report::ReportAccumulator::new(report_info.clone()));
     let (start, mut runs) = open_runs(job, out, resume, &cols, &keys, &mut acc)?;
 
     // Replications before `start` are in runs.csv already; a resumed sweep
@@ -1007,7 +1080,12 @@ fn execute_job(
         }
     };
     sunk?;
-    let (summary_file, summary, events) = acc.finish().map_err(|e| Error::io(&summary_path, e))?;
+    let Finish {
+        file: summary_file,
+        summary,
+        events,
+        report,
+    } = acc.finish().map_err(|e| Error::io(&summary_path, e))?;
     let seconds = started.elapsed().as_secs_f64();
     // `run --tie-audit`: before any file is committed, so that a failed
     // audit leaves no result and `tie_audit.csv` precedes the manifest.
@@ -1047,6 +1125,9 @@ fn execute_job(
             .filter(|e| e.hidden)
             .map(|e| format!("count_{}", e.id))
             .collect(),
+        varied: job.vary.iter().map(|v| v.name.clone()).collect(),
+        point_values: job.points.clone(),
+        report: report.unwrap_or_else(|| report::ReportAccumulator::new(report_info).finish()),
     })
 }
 
@@ -1131,92 +1212,4 @@ pub fn write_trace_csv(
         text.clear();
     }
     Ok(())
-}
-
-impl RunReport {
-    /// What `run` prints: a headline with the speed, the summary table
-    /// ([`render_table`]), the files written (`also_written` after the
-    /// run's own) and the tie-order audit, if run.
-    pub fn render_run(&self, also_written: &[PathBuf]) -> String {
-        let mut out = format!(
-            "{}: {} replications, seed {}, {:.2} s ({:.0} replications/s, {:.0} events/s)\n\n",
-            self.scenario_name,
-            self.reps,
-            self.seed,
-            self.seconds,
-            self.reps as f64 / self.seconds.max(1e-9),
-            self.events as f64 / self.seconds.max(1e-9)
-        );
-        out.push_str(&render_table(self));
-        crate::output::text::push_written(&mut out, &self.written);
-        crate::output::text::push_written(&mut out, also_written);
-        if let Some(audit) = &self.tie_audit {
-            out.push('\n');
-            out.push_str(&crate::analysis::ties::render(audit));
-        }
-        out
-    }
-
-    /// What `sweep` prints: a headline with the speed and the files written.
-    pub fn render_sweep(&self) -> String {
-        let mut out = format!(
-            "{}: {} points, {} replications run, seed {}, {:.2} s ({:.0} replications/s, {:.0} events/s)\n",
-            self.scenario_name,
-            self.points,
-            self.reps,
-            self.seed,
-            self.seconds,
-            self.reps as f64 / self.seconds.max(1e-9),
-            self.events as f64 / self.seconds.max(1e-9)
-        );
-        crate::output::text::push_written(&mut out, &self.written);
-        out
-    }
-}
-
-/// Renders the run's summary as a readable table: mean and 95% CI of each
-/// numeric column, share and Wilson interval of each category.
-/// The `count_<e>` rows of hidden events are left out.
-pub fn render_table(report: &RunReport) -> String {
-    let num = |x: f64| {
-        if x.is_nan() {
-            "-".to_string()
-        } else {
-            format!("{x:.4}")
-        }
-    };
-    let pct = |x: f64| {
-        if x.is_nan() {
-            "-".to_string()
-        } else {
-            format!("{:.1}%", x * 100.0)
-        }
-    };
-    let rows: Vec<Vec<String>> = report
-        .summary
-        .rows(&report.columns)
-        .into_iter()
-        .filter(|r| !report.hidden_metrics.contains(&r.metric))
-        .map(|r| {
-            let (lo, hi) = r.ci95;
-            let (name, estimate, ci) = match &r.category {
-                Some(label) => (
-                    format!("{} = {label}", r.metric),
-                    pct(r.mean),
-                    format!("[{}, {}]", pct(lo), pct(hi)),
-                ),
-                None => (
-                    r.metric.clone(),
-                    num(r.mean),
-                    format!("[{}, {}]", num(lo), num(hi)),
-                ),
-            };
-            vec![name, estimate, ci, r.n.to_string()]
-        })
-        .collect();
-    crate::output::text::render_table_aligned(
-        &["metric", "mean / share", "95% CI", "n"],
-        &rows,
-        &[true, false, true, false],
-    )
 }
