@@ -81,7 +81,11 @@ struct DyadState {
     half_life: f64,
 }
 
-/// Reusable buffers for running replications of one scenario.
+/// Reusable buffers for running replications of one scenario, and the state
+/// of the replication in progress. A clone is a snapshot: continued with
+/// [`Engine::branch`] on fresh streams, it is an independent copy of the
+/// replication from that point.
+#[derive(Clone)]
 pub struct Engine<'s> {
     s: &'s Scenario,
     n_vars: usize,
@@ -154,6 +158,17 @@ pub struct Engine<'s> {
     options: RunOptions,
     /// The time-series sampler of [`Engine::run_sampled`], if sampling.
     grid: Option<grid::Grid>,
+    /// Whether the replication in progress has ended (horizon or terminal).
+    ended: bool,
+}
+
+/// Why [`Engine::advance_until`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The replication ended: a terminal event or the horizon.
+    Ended,
+    /// The stop condition held after an event; the replication can go on.
+    Stopped,
 }
 
 /// The source that emitted an event: its drawing effects use its stream.
@@ -222,6 +237,7 @@ impl<'s> Engine<'s> {
             terminal_index: tables::terminal_index(scenario),
             options: RunOptions::default(),
             grid: None,
+            ended: false,
         }
     }
 
@@ -239,8 +255,25 @@ impl<'s> Engine<'s> {
         key: &[u8; 32],
         options: RunOptions,
         out: &mut [f64],
-        mut trace: Option<&mut Vec<TraceEvent>>,
+        trace: Option<&mut Vec<TraceEvent>>,
     ) -> Result<(), SimError> {
+        self.start(params, key, options)?;
+        self.advance_until(params, |_| false, trace)?;
+        self.finish(params, out);
+        Ok(())
+    }
+
+    /// Starts a replication with parameter values `params` and key `key`:
+    /// the state at time 0, before the first event. Go on with
+    /// [`Engine::advance_until`]; [`Engine::run`] is `start`, `advance_until`
+    /// with a condition that never holds, and the outputs.
+    pub fn start(
+        &mut self,
+        params: &[f64],
+        key: &[u8; 32],
+        options: RunOptions,
+    ) -> Result<(), SimError> {
+        self.ended = false;
         self.point.prepare(self.s, params);
         self.reset(params, key, options)?;
         self.reset_becomes(params);
@@ -308,6 +341,23 @@ impl<'s> Engine<'s> {
                 self.point.initial_bounds = Some(self.hazards.clone());
             }
         }
+        Ok(())
+    }
+
+    /// Runs the replication started by [`Engine::start`] (or continued by
+    /// [`Engine::branch`]) until it ends, or until `stop` holds after an
+    /// event that is not terminal. Returns at once with [`Step::Ended`] if
+    /// it has already ended.
+    pub fn advance_until(
+        &mut self,
+        params: &[f64],
+        mut stop: impl FnMut(&Engine<'s>) -> bool,
+        mut trace: Option<&mut Vec<TraceEvent>>,
+    ) -> Result<Step, SimError> {
+        if self.ended {
+            return Ok(Step::Ended);
+        }
+        let s = self.s;
         let end = loop {
             let tq = self.queue.next_time();
             let (h, th) = self.next_hazard();
@@ -375,6 +425,9 @@ impl<'s> Engine<'s> {
                     )? {
                         break self.now;
                     }
+                    if stop(self) {
+                        return Ok(Step::Stopped);
+                    }
                 }
                 continue;
             }
@@ -401,13 +454,16 @@ impl<'s> Engine<'s> {
             if terminal {
                 break self.now;
             }
+            if stop(self) {
+                return Ok(Step::Stopped);
+            }
         };
         self.now = end;
         if self.grid.is_some() {
             self.sample_grid(end, true);
         }
-        self.finish(params, out);
-        Ok(())
+        self.ended = true;
+        Ok(Step::Ended)
     }
 
     fn reset(
@@ -734,6 +790,74 @@ impl<'s> Engine<'s> {
             }
         }
         Ok(false)
+    }
+
+    /// Continues the replication in progress on fresh streams keyed by
+    /// `key` (see [`crate::rng::branch_key`]): every rule, hazard and
+    /// schedule stream is re-keyed and each hazard's residual is redrawn
+    /// from now, so that copies of one snapshot branched with different keys
+    /// are independent from here on (the hazards' candidate processes are
+    /// memoryless within their windows, so redrawing is exact).
+    pub fn branch(&mut self, key: &[u8; 32]) {
+        let s = self.s;
+        self.base_rng = Stream::new(key, stream_id::tie_break());
+        for (rng, &id) in self.rule_rng.iter_mut().zip(&s.streams.rules) {
+            rng.rekey_from(&self.base_rng, id);
+        }
+        for (rng, &id) in self.hazard_rng.iter_mut().zip(&s.streams.hazards) {
+            rng.rekey_from(&self.base_rng, id);
+        }
+        for (i, rng) in self.schedule_rng.iter_mut().enumerate() {
+            if let Some(rng) = rng {
+                rng.rekey_from(&self.base_rng, s.streams.schedule[i]);
+            }
+        }
+        if self.options.shuffle_ties {
+            self.tie_rng
+                .rekey_from(&self.base_rng, stream_id::tie_break());
+        }
+        for h in 0..self.hazards.len() {
+            let residual = self.hazard_rng[h].exponential(1.0);
+            let hs = &mut self.hazards[h];
+            if hs.time.is_finite() || hs.bound > 0.0 {
+                hs.residual = residual;
+                hs.since = self.now;
+                self.schedule_hazard(h);
+            }
+        }
+    }
+
+    /// The value of `expr` (compiled in the scenario's scope, without event
+    /// actors or draws) in the state now.
+    pub fn eval(&self, params: &[f64], expr: &expr::Expr) -> f64 {
+        expr.eval(&View {
+            e: self,
+            params,
+            source: NONE16,
+            target: NONE16,
+        })
+    }
+
+    /// The time now in the replication in progress.
+    pub fn now(&self) -> f64 {
+        self.now
+    }
+
+    /// The number of events so far in the replication in progress.
+    pub fn n_events(&self) -> u32 {
+        self.n_events
+    }
+
+    /// The terminal event that ended the replication, as an index among the
+    /// terminal event types (`None`: not ended by one).
+    pub fn ended_by(&self) -> Option<usize> {
+        self.ended_by
+    }
+
+    /// Writes the outcomes and metrics of a replication that has ended
+    /// ([`Step::Ended`]), as [`Engine::run`] does.
+    pub fn outputs(&mut self, params: &[f64], out: &mut [f64]) {
+        self.finish(params, out);
     }
 
     /// Writes the outcomes and metrics at the end of a replication.
