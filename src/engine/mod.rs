@@ -38,6 +38,7 @@ use hazard::{HazardState, HAZARD_WORK_PER_EVENT};
 use queue::{Action, Entry, Queue};
 use rules::pick;
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 use view::View;
 
 const NONE16: u16 = u16::MAX;
@@ -82,12 +83,23 @@ struct DyadState {
 }
 
 /// Reusable buffers for running replications of one scenario, and the state
-/// of the replication in progress. A clone is a snapshot: continued with
-/// [`Engine::branch`] on fresh streams, it is an independent copy of the
-/// replication from that point.
+/// of the replication in progress.
+///
+/// Three parts: the scenario's **static tables** (`tables::Static`, built
+/// once in [`Engine::new`] and shared behind an `Arc` by every clone); the
+/// **state** of the replication in progress (clock, queue with its pending
+/// rule firings, tensions, actor state, counts and histories, each hazard's
+/// candidate process, rule bookkeeping, the streams, the metrics so far);
+/// and **scratch** that holds nothing between events (the stream slot of
+/// drawing effects, the tension memo, which only caches values of the
+/// state). A clone is a snapshot: continued with [`Engine::branch`] on
+/// fresh streams, it is an independent copy of the replication from that
+/// point ([`Engine::start`], [`Engine::advance_until`]).
 #[derive(Clone)]
 pub struct Engine<'s> {
     s: &'s Scenario,
+    /// The scenario's tables, shared with every clone.
+    t: Arc<tables::Static>,
     n_vars: usize,
     now: f64,
     n_events: u32,
@@ -109,28 +121,14 @@ pub struct Engine<'s> {
     rule_last_emit: Vec<f64>,
     rule_pending: Vec<u32>,
     rule_emitted: Vec<bool>,
-    /// The `when_becomes` rules, in declaration order (empty: none).
-    becomes_rules: Vec<u32>,
-    /// `becomes_on[event]`: the `when_becomes` rules to re-evaluate after it.
-    becomes_on: Vec<Vec<u32>>,
     /// Per rule: its `when_becomes` condition's last value.
     becomes_was: Vec<bool>,
     hazards: Vec<HazardState>,
-    /// Per event type, the hazards whose rate (or `max_rate`) reads
-    /// something that event may change, as bit sets: those it may change
-    /// through something other than a tension the rate reads, and the
-    /// others. Only these are re-bounded when it happens, in declaration
-    /// order, and the others only if not bounded over their tensions' ranges.
-    rebound: tables::Rebound,
     /// Bit `h` set: hazard `h` is not bounded over its tensions' ranges
     /// (`!over_range`), kept by [`Engine::schedule_hazard`].
     window_bound: Vec<u64>,
     /// The hazards' next times, for the earliest in O(1).
     hazard_tree: hazard::HazardTree,
-    /// Per hazard: the dyads its rate reads (their half-lives cap its window).
-    hazard_dyads: Vec<Vec<u32>>,
-    /// Per hazard: whether its rate reads the time (`t`, `since`).
-    hazard_reads_time: Vec<bool>,
     /// Values fixed by the parameter point.
     point: point::PointCache,
     /// Hazard candidates and window renewals so far in this replication.
@@ -148,13 +146,8 @@ pub struct Engine<'s> {
     /// from: what the other streams are re-keyed from.
     base_rng: Stream,
     recent_rules: [u32; 64],
-    threshold_offsets: Vec<usize>,
-    /// Per outcome: the label index of each case, then of `other`.
-    case_labels: Vec<Vec<f64>>,
     /// Index among terminal event types of the event that ended the run.
     ended_by: Option<usize>,
-    /// `terminal_index[event]`: its index among terminal event types.
-    terminal_index: Vec<usize>,
     options: RunOptions,
     /// The time-series sampler of [`Engine::run_sampled`], if sampling.
     grid: Option<grid::Grid>,
@@ -165,10 +158,27 @@ pub struct Engine<'s> {
 /// Why [`Engine::advance_until`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// The replication ended: a terminal event or the horizon.
+    /// The replication ended: a terminal event, the horizon, or nothing left
+    /// to happen.
     Ended,
-    /// The stop condition held after an event; the replication can go on.
+    /// The condition of [`Until`] held; the replication can go on.
     Stopped,
+}
+
+/// Where [`Engine::advance_until`] stops a replication that has not ended.
+#[derive(Debug, Clone, Copy)]
+pub enum Until<'a> {
+    /// Nowhere: run to the end.
+    End,
+    /// At a time: every event at or before it has happened.
+    Time(f64),
+    /// After the first event after which the expression (compiled in the
+    /// scenario's scope, without event actors or draws) is above the level:
+    /// the event at which a score crosses a level, for multilevel splitting.
+    Above(&'a expr::Expr, f64),
+    /// After the first event (not terminal) after which the expression is
+    /// at least the level: a fixed level reached.
+    AtLeast(&'a expr::Expr, f64),
 }
 
 /// The source that emitted an event: its drawing effects use its stream.
@@ -186,10 +196,11 @@ impl<'s> Engine<'s> {
     /// Buffers for `scenario`.
     pub fn new(scenario: &'s Scenario) -> Self {
         let key = [0u8; 32];
-        let threshold_offsets = tables::threshold_offsets(scenario);
-        let offset = threshold_offsets[scenario.dyads.len()];
+        let t = Arc::new(tables::Static::new(scenario));
+        let offset = t.threshold_offsets[scenario.dyads.len()];
         Engine {
             s: scenario,
+            t,
             n_vars: scenario.n_vars(),
             now: 0.0,
             n_events: 0,
@@ -207,19 +218,12 @@ impl<'s> Engine<'s> {
             rule_last_emit: vec![f64::NEG_INFINITY; scenario.rules.len()],
             rule_pending: vec![0; scenario.rules.len()],
             rule_emitted: vec![false; scenario.rules.len()],
-            becomes_rules: (0..scenario.rules.len() as u32)
-                .filter(|&r| scenario.rules[r as usize].becomes.is_some())
-                .collect(),
-            becomes_on: becomes::becomes_on(scenario),
             becomes_was: vec![false; scenario.rules.len()],
             hazards: Vec::with_capacity(scenario.hazards.len()),
-            rebound: tables::Rebound::new(scenario),
             window_bound: vec![0; scenario.hazards.len().div_ceil(64)],
             hazard_tree: hazard::HazardTree::new(scenario.hazards.len()),
-            hazard_dyads: tables::hazard_dyads(scenario),
             hazard_work: 0,
             point: point::PointCache::default(),
-            hazard_reads_time: tables::hazard_reads_time(scenario),
             rule_rng: (scenario.streams.rules.iter())
                 .map(|&id| Stream::new(&key, id))
                 .collect(),
@@ -231,10 +235,7 @@ impl<'s> Engine<'s> {
             effect_rng: RefCell::new(Stream::new(&key, stream_id::tie_break())),
             base_rng: Stream::new(&key, stream_id::tie_break()),
             recent_rules: [NONE32; 64],
-            threshold_offsets,
-            case_labels: tables::case_labels(scenario),
             ended_by: None,
-            terminal_index: tables::terminal_index(scenario),
             options: RunOptions::default(),
             grid: None,
             ended: false,
@@ -258,7 +259,7 @@ impl<'s> Engine<'s> {
         trace: Option<&mut Vec<TraceEvent>>,
     ) -> Result<(), SimError> {
         self.start(params, key, options)?;
-        self.advance_until(params, |_| false, trace)?;
+        self.advance(params, f64::INFINITY, |_| false, trace)?;
         self.finish(params, out);
         Ok(())
     }
@@ -345,12 +346,57 @@ impl<'s> Engine<'s> {
     }
 
     /// Runs the replication started by [`Engine::start`] (or continued by
-    /// [`Engine::branch`]) until it ends, or until `stop` holds after an
-    /// event that is not terminal. Returns at once with [`Step::Ended`] if
-    /// it has already ended.
+    /// [`Engine::branch`]) until it ends ([`Step::Ended`]: a terminal event,
+    /// the horizon, nothing left to happen) or until `until` holds
+    /// ([`Step::Stopped`]):
+    ///
+    /// * [`Until::End`] never holds;
+    /// * [`Until::Time`]`(t)`: every event at or before `t` has happened and
+    ///   the next is after `t`; the clock is then set to `t` (a `t` at or
+    ///   beyond the horizon is [`Until::End`]; a `t` before now stops at once);
+    /// * [`Until::Above`]`(expr, level)` ([`Until::AtLeast`]): after the
+    ///   first event (not terminal) after which `expr` is above (at least)
+    ///   `level`, evaluated as [`Engine::eval`] does. Only events are checked: a value that is
+    ///   already above when this is called does not stop it before the next
+    ///   event.
+    ///
+    /// Returns at once with [`Step::Ended`] if the replication has ended.
     pub fn advance_until(
         &mut self,
         params: &[f64],
+        until: Until<'_>,
+        trace: Option<&mut Vec<TraceEvent>>,
+    ) -> Result<Step, SimError> {
+        match until {
+            Until::End => self.advance(params, f64::INFINITY, |_| false, trace),
+            Until::Time(t) => {
+                if !self.ended && t < self.now {
+                    return Ok(Step::Stopped);
+                }
+                self.advance(params, t, |_| false, trace)
+            }
+            Until::Above(expr, level) => self.advance(
+                params,
+                f64::INFINITY,
+                |e| e.eval(params, expr) > level,
+                trace,
+            ),
+            Until::AtLeast(expr, level) => self.advance(
+                params,
+                f64::INFINITY,
+                |e| e.eval(params, expr) >= level,
+                trace,
+            ),
+        }
+    }
+
+    /// The event loop: until the replication ends, the next event is after
+    /// `pause` (below the horizon: the clock is set to `pause`), or `stop`
+    /// holds after an event that is not terminal.
+    fn advance(
+        &mut self,
+        params: &[f64],
+        pause: f64,
         mut stop: impl FnMut(&Engine<'s>) -> bool,
         mut trace: Option<&mut Vec<TraceEvent>>,
     ) -> Result<Step, SimError> {
@@ -358,11 +404,18 @@ impl<'s> Engine<'s> {
             return Ok(Step::Ended);
         }
         let s = self.s;
+        // `run` has `pause` infinite: the same one comparison per event as
+        // without pauses.
+        let limit = pause.min(s.horizon);
         let end = loop {
             let tq = self.queue.next_time();
             let (h, th) = self.next_hazard();
             let next = tq.min(th);
-            if next > s.horizon {
+            if next > limit {
+                if limit < s.horizon {
+                    self.now = limit;
+                    return Ok(Step::Stopped);
+                }
                 break s.horizon;
             }
             if self.grid.is_some() {
@@ -655,7 +708,7 @@ impl<'s> Engine<'s> {
     /// `t`, where its tension is `end`.
     fn close_segment(&mut self, d: usize, t: f64, end: f64) {
         let st = self.dyads[d];
-        let base = self.threshold_offsets[d];
+        let base = self.t.threshold_offsets[d];
         for (k, th) in self.point.thresholds[d].iter().enumerate() {
             self.above[base + k] +=
                 tension::time_above(st.value, st.baseline, st.half_life, *th, t - st.since, end);
@@ -769,17 +822,17 @@ impl<'s> Engine<'s> {
             });
         }
         if event.terminal {
-            self.ended_by = Some(self.terminal_index[e]);
+            self.ended_by = Some(self.t.terminal_index[e]);
             return Ok(true);
         }
         self.trigger_rules(params, e, source, target, seq)?;
-        if !self.becomes_on[e].is_empty() {
+        if !self.t.becomes_on[e].is_empty() {
             self.check_becomes(params, e, seq)?;
         }
-        if self.rebound.any[e] {
+        if self.t.rebound.any[e] {
             let words = self.window_bound.len();
             for w in 0..words {
-                let (beyond, tension) = self.rebound.words(e, w);
+                let (beyond, tension) = self.t.rebound.words(e, w);
                 let mut bits = beyond | (tension & self.window_bound[w]);
                 // Re-bounding hazard h changes bit h only, already taken.
                 while bits != 0 {
@@ -816,14 +869,14 @@ impl<'s> Engine<'s> {
             self.tie_rng
                 .rekey_from(&self.base_rng, stream_id::tie_break());
         }
+        // Every hazard's residual, whatever its bound now: a residual left
+        // from the parent's stream (a hazard at bound 0 keeps its residual
+        // until it is re-bounded) would be shared by every branch.
         for h in 0..self.hazards.len() {
-            let residual = self.hazard_rng[h].exponential(1.0);
             let hs = &mut self.hazards[h];
-            if hs.time.is_finite() || hs.bound > 0.0 {
-                hs.residual = residual;
-                hs.since = self.now;
-                self.schedule_hazard(h);
-            }
+            hs.residual = self.hazard_rng[h].exponential(1.0);
+            hs.since = self.now;
+            self.schedule_hazard(h);
         }
     }
 
@@ -836,6 +889,11 @@ impl<'s> Engine<'s> {
             source: NONE16,
             target: NONE16,
         })
+    }
+
+    /// Whether the replication in progress has ended ([`Step::Ended`]).
+    pub fn ended(&self) -> bool {
+        self.ended
     }
 
     /// The time now in the replication in progress.
@@ -878,7 +936,7 @@ impl<'s> Engine<'s> {
                         .iter()
                         .position(|(_, w)| w.eval(&view) != 0.0)
                         .unwrap_or(cases.len());
-                    self.case_labels[o][case]
+                    self.t.case_labels[o][case]
                 }
             };
             k += 1;
@@ -899,7 +957,7 @@ impl<'s> Engine<'s> {
             out[k] = final_value;
             out[k + 1] = self.dyads[d].peak.max(final_value);
             k += 2;
-            let base = self.threshold_offsets[d];
+            let base = self.t.threshold_offsets[d];
             for j in 0..s.dyads[d].thresholds.len() {
                 out[k] = self.above[base + j];
                 k += 1;
