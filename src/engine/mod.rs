@@ -259,7 +259,7 @@ impl<'s> Engine<'s> {
         trace: Option<&mut Vec<TraceEvent>>,
     ) -> Result<(), SimError> {
         self.start(params, key, options)?;
-        self.advance(params, f64::INFINITY, |_| false, trace)?;
+        self.advance(params, f64::INFINITY, None, trace)?;
         self.finish(params, out);
         Ok(())
     }
@@ -368,38 +368,39 @@ impl<'s> Engine<'s> {
         trace: Option<&mut Vec<TraceEvent>>,
     ) -> Result<Step, SimError> {
         match until {
-            Until::End => self.advance(params, f64::INFINITY, |_| false, trace),
+            Until::End => self.advance(params, f64::INFINITY, None, trace),
             Until::Time(t) => {
                 if !self.ended && t < self.now {
                     return Ok(Step::Stopped);
                 }
-                self.advance(params, t, |_| false, trace)
+                self.advance(params, t, None, trace)
             }
-            Until::Above(expr, level) => self.advance(
-                params,
-                f64::INFINITY,
-                |e| e.eval(params, expr) > level,
-                trace,
-            ),
-            Until::AtLeast(expr, level) => self.advance(
-                params,
-                f64::INFINITY,
-                |e| e.eval(params, expr) >= level,
-                trace,
-            ),
+            Until::Above(expr, level) => {
+                self.advance(params, f64::INFINITY, Some((expr, level, false)), trace)
+            }
+            Until::AtLeast(expr, level) => {
+                self.advance(params, f64::INFINITY, Some((expr, level, true)), trace)
+            }
         }
     }
 
     /// The event loop: until the replication ends, the next event is after
-    /// `pause` (below the horizon: the clock is set to `pause`), or `stop`
-    /// holds after an event that is not terminal.
+    /// `pause` (below the horizon: the clock is set to `pause`), or after an
+    /// event that is not terminal, `stop = (expr, level, at_least)` holds:
+    /// `expr` above `level` (at least `level`). One function, not generic
+    /// over the condition, so that `run` compiles to the loop it always was.
     fn advance(
         &mut self,
         params: &[f64],
         pause: f64,
-        mut stop: impl FnMut(&Engine<'s>) -> bool,
+        stop: Option<(&expr::Expr, f64, bool)>,
         mut trace: Option<&mut Vec<TraceEvent>>,
     ) -> Result<Step, SimError> {
+        let stop_now = |e: &Engine<'s>| match stop {
+            None => false,
+            Some((expr, level, false)) => e.eval(params, expr) > level,
+            Some((expr, level, true)) => e.eval(params, expr) >= level,
+        };
         if self.ended {
             return Ok(Step::Ended);
         }
@@ -478,7 +479,7 @@ impl<'s> Engine<'s> {
                     )? {
                         break self.now;
                     }
-                    if stop(self) {
+                    if stop_now(self) {
                         return Ok(Step::Stopped);
                     }
                 }
@@ -507,7 +508,7 @@ impl<'s> Engine<'s> {
             if terminal {
                 break self.now;
             }
-            if stop(self) {
+            if stop_now(self) {
                 return Ok(Step::Stopped);
             }
         };
