@@ -292,3 +292,42 @@ fn a_condition_at_the_end_is_a_target() {
     let r = rare(&c).unwrap();
     within_4_se(&r, exact(1.0, 2.0, 18, 1));
 }
+
+/// Every command of docs/rare-events.md runs, and each output line the page
+/// quotes (the estimate rows, the crude runs' rows) is what the command
+/// prints now.
+#[test]
+fn the_docs_page_commands_run_and_print_what_it_quotes() {
+    let page = include_str!("../docs/rare-events.md");
+    let lines = doc_commands(page);
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    let dir = run_commands_in_scratch("rare-docs", &[]);
+    for line in lines {
+        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_flashpoint"))
+            .args(&args)
+            .current_dir(&dir)
+            .output()
+            .expect("the binary runs");
+        ok(&out);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let quoted: Vec<&str> = stdout
+            .lines()
+            .filter(|l| {
+                l.starts_with(|c: char| c.is_ascii_digit())
+                    && l.contains('[')
+                    && !l.contains("replications")
+                    || l.starts_with("terminal = war ")
+                    || l.starts_with("terminal = armed_clash")
+                    || l.starts_with("count_armed_clash")
+                    || l.starts_with("cost:")
+                    || l.starts_with("efficiency gain:")
+            })
+            .collect();
+        assert!(!quoted.is_empty(), "{line}: nothing to compare");
+        for q in quoted {
+            assert!(page.contains(q), "{line}: the page does not quote\n{q}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
