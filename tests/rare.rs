@@ -331,3 +331,47 @@ fn the_docs_page_commands_run_and_print_what_it_quotes() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A score with a new maximum at every event keeps a state per maximum,
+/// up to a bound: past it the batch fails with a message, never unbounded
+/// memory.
+#[test]
+fn a_score_rising_at_every_event_is_bounded() {
+    let dir = temp_dir("rare-bounded");
+    let path = dir.join("pings.toml");
+    std::fs::write(
+        &path,
+        r#"
+[scenario]
+name = "pings"
+horizon = 1
+[[actor]]
+id = "A"
+[[event]]
+id = "ping"
+[[hazard]]
+name = "pings"
+event = "ping"
+rate = "20000"
+[[outcome]]
+name = "n"
+value = "count(ping)"
+"#,
+    )
+    .unwrap();
+    let mut c = config(&[], 1);
+    c.scenario_path = path;
+    c.overrides.clear();
+    c.target = TargetSpec::When("count(ping) > 30000".into());
+    c.score = "count(ping)".into();
+    c.particles = 2;
+    c.batches = 10;
+    c.pilot = 1;
+    let e = rare(&c).unwrap_err().to_string();
+    assert!(
+        e.contains("particle 0 of batch 0")
+            && e.contains("the score set a new maximum more than 4096 times"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -79,6 +79,11 @@ pub const MAX_PILOT: u64 = 100_000_000;
 /// The most states a particle keeps (one per new maximum of its score);
 /// past it the batch fails, suggesting `--levels`.
 pub const MAX_SNAPSHOTS: usize = 4096;
+/// The most states the particles of one AMS batch keep at once (after the
+/// states below the current level are dropped); past it the batch fails,
+/// suggesting `--levels` or fewer particles. With [`MAX_SNAPSHOTS`], this
+/// bounds a batch's memory.
+pub const MAX_BATCH_SNAPSHOTS: usize = 1 << 18;
 /// The most AMS iterations per batch.
 pub const MAX_ITERATIONS: u64 = 10_000_000;
 /// A level with fewer survivors than this share of the particles (or fewer
@@ -590,6 +595,20 @@ fn ams_batch(c: &Ctx<'_>, batch: u64) -> std::result::Result<BatchResult, RepErr
         }
         for (i, p) in replaced {
             particles[i] = p;
+        }
+        let kept: usize = particles.iter().map(|p| p.snaps.len()).sum();
+        if kept > MAX_BATCH_SNAPSHOTS {
+            return Err(rep_error(
+                batch,
+                0,
+                crate::engine::SimError::Invalid {
+                    time: 0.0,
+                    message: format!(
+                        "the particles keep {kept} states above level {z} (at most \
+                         {MAX_BATCH_SNAPSHOTS}); give --levels, fewer --particles or a coarser score"
+                    ),
+                },
+            ));
         }
         iteration += 1;
     }
