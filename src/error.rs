@@ -79,6 +79,8 @@ pub enum RepSource {
     Point(u64),
     /// Policy `'A'` or `'B'` of `compare`.
     Policy(char),
+    /// Batch `0..` of `rare` (the replication is a particle of it).
+    Batch(u64),
 }
 
 /// A replication failed.
@@ -108,6 +110,7 @@ impl std::fmt::Display for RepError {
         match self.source {
             RepSource::Point(p) => write!(f, "replication {} of point {p}: ", self.rep)?,
             RepSource::Policy(c) => write!(f, "replication {} of policy {c}: ", self.rep)?,
+            RepSource::Batch(b) => write!(f, "particle {} of batch {b}: ", self.rep)?,
         }
         write!(f, "{}", self.error)
     }

@@ -2,7 +2,7 @@
 //! into the library, printing, and exit codes. Nothing else.
 
 use clap::{Args, Parser, Subcommand};
-use flashpoint::analysis::{calibrate, cameo_stream, compare, paths, sensitivity};
+use flashpoint::analysis::{calibrate, cameo_stream, compare, paths, rare, sensitivity};
 use flashpoint::sweep::{self, RunConfig, SweepConfig};
 use flashpoint::Error;
 use std::io::IsTerminal;
@@ -55,6 +55,9 @@ enum Command {
     Sensitivity(SensitivityArgs),
     /// Calibrate parameters against observed outcomes: ABC-SMC posterior, tolerance schedule, predictive check.
     Calibrate(CalibrateArgs),
+    /// Probability of a rare outcome by multilevel splitting (adaptive, or over given levels): estimate, se, 95% interval,
+    /// levels and their conditional probabilities, cost and efficiency gain over crude Monte Carlo.
+    Rare(RareArgs),
     /// Re-run the run or sweep recorded in DIR/manifest.json and compare with DIR's files.
     /// Exit 0 when identical, 1 with a report when not, 2 on usage errors.
     Check(CheckArgs),
@@ -234,6 +237,47 @@ struct CalibrateArgs {
     /// No progress on stderr.
     #[arg(long)]
     quiet: bool,
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["event", "when"])))]
+struct RareArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// The target: a terminal event ending the replication.
+    #[arg(long, value_name = "EVENT")]
+    event: Option<String>,
+    /// The target: a condition that holds at the end of the replication.
+    #[arg(long, value_name = "EXPR")]
+    when: Option<String>,
+    /// The score (importance function): an expression of the state that rises on the way to the target,
+    /// e.g. `tension(POL, BLR)` or an escalation rung.
+    #[arg(long, value_name = "EXPR")]
+    score: String,
+    /// Fixed levels of the score, increasing (fixed-effort splitting); adaptive levels (AMS) without it.
+    #[arg(long, value_name = "a,b,c", allow_hyphen_values = true)]
+    levels: Option<String>,
+    /// Particles per batch.
+    #[arg(long, default_value_t = rare::DEFAULT_PARTICLES)]
+    particles: usize,
+    /// Independent batches (at least 10): the standard error is their spread.
+    #[arg(long, default_value_t = rare::DEFAULT_BATCHES)]
+    batches: usize,
+    /// Crude replications of the pilot run that measures the mean events per replication.
+    #[arg(long, default_value_t = rare::DEFAULT_PILOT)]
+    pilot: u64,
+    /// Set a parameter: --set NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    set: Vec<(String, f64)>,
+    /// Master seed (default: the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write rare.csv, levels.csv, batches.csv and manifest.json here.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Args)]
@@ -545,6 +589,28 @@ fn run(cli: Cli) -> Result<(), Error> {
             };
             let report = sensitivity::sensitivity(&config)?;
             print(&sensitivity::render_report(&report))
+        }
+        Command::Rare(a) => {
+            let target = match (a.event, a.when) {
+                (Some(e), None) => rare::TargetSpec::Event(e),
+                (None, Some(w)) => rare::TargetSpec::When(w),
+                _ => unreachable!("clap requires exactly one of --event and --when"),
+            };
+            let config = rare::RareConfig {
+                scenario_path: a.scenario,
+                target,
+                score: a.score,
+                levels: a.levels,
+                particles: a.particles,
+                batches: a.batches,
+                pilot: a.pilot,
+                overrides: a.set,
+                seed: a.seed,
+                threads: threads(a.threads)?,
+                out: a.out,
+                command,
+            };
+            print(&rare::render_report(&rare::rare(&config)?))
         }
         Command::Calibrate(a) => {
             let config = calibrate::CalibrateConfig {

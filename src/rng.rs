@@ -95,6 +95,44 @@ pub fn replication_key(master_seed: u64, rep: u64, point: Option<u64>) -> [u8; 3
     key
 }
 
+/// The key of branch `branch` of a replication whose key is `parent`: the
+/// streams a copied replication continues on (multilevel splitting, see
+/// `docs/rare-events.md`).
+///
+/// ```text
+/// h      = 0x4252414E43480001                 // "BRANCH\0\x01"
+/// for each 8-byte little-endian word w of parent: h = mix(h ^ w)
+/// h      = mix(h ^ branch)
+/// word_i = mix(h + i * 0x9E3779B97F4A7C15)   for i = 1, 2, 3, 4
+/// key    = word_1.to_le_bytes() ++ word_2 ++ word_3 ++ word_4
+/// ```
+///
+/// with `mix` the SplitMix64 finalizer of [`replication_key`]. A branch key
+/// is a pure function of the parent key and the index, so a tree of
+/// branches is a pure function of the master seed.
+///
+/// ```
+/// use flashpoint::rng::{branch_key, replication_key};
+/// let k = replication_key(42, 0, None);
+/// assert_ne!(branch_key(&k, 0), branch_key(&k, 1));
+/// assert_ne!(branch_key(&k, 0), k);
+/// assert_eq!(branch_key(&k, 3), branch_key(&k, 3));
+/// ```
+pub fn branch_key(parent: &[u8; 32], branch: u64) -> [u8; 32] {
+    let mut h = 0x4252_414E_4348_0001u64;
+    for chunk in parent.chunks_exact(8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        h = mix(h ^ w);
+    }
+    h = mix(h ^ branch);
+    let mut key = [0u8; 32];
+    for (i, chunk) in key.chunks_exact_mut(8).enumerate() {
+        let word = mix(h.wrapping_add((i as u64 + 1).wrapping_mul(GOLDEN)));
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    key
+}
+
 /// Stream ids: which ChaCha stream each source of randomness draws from.
 ///
 /// A scenario's sources are addressed by **kind and name**, never by their

@@ -2,7 +2,8 @@
 //! common random numbers ([`compare`]), causal escalation paths from traces
 //! ([`paths`]), the tie-order audit ([`ties`]), global sensitivity analysis
 //! ([`sensitivity`]), calibration against observed outcomes by ABC-SMC
-//! ([`calibrate`]) and the CAMEO dyadic event stream ([`cameo_stream`]).
+//! ([`calibrate`]), rare-event probabilities by multilevel splitting
+//! ([`rare`]) and the CAMEO dyadic event stream ([`cameo_stream`]).
 //!
 //! Every analysis is a pure function of (scenarios, parameter values, master
 //! seed, replication count): replications run in parallel in fixed blocks of
@@ -19,6 +20,7 @@ pub mod calibrate;
 pub mod cameo_stream;
 pub mod compare;
 pub mod paths;
+pub mod rare;
 pub mod sensitivity;
 pub mod ties;
 

@@ -64,8 +64,8 @@ impl Engine<'_> {
     /// A condition already true at time 0 has not *become* true: it
     /// triggers its rule only after it turns false and then true again.
     pub(super) fn reset_becomes(&mut self, params: &[f64]) {
-        for k in 0..self.becomes_rules.len() {
-            let r = self.becomes_rules[k] as usize;
+        for k in 0..self.t.becomes_rules.len() {
+            let r = self.t.becomes_rules[k] as usize;
             let now = self.becomes_value(params, r);
             self.becomes_was[r] = now;
         }
@@ -79,8 +79,8 @@ impl Engine<'_> {
         e: usize,
         seq: u32,
     ) -> Result<(), SimError> {
-        for k in 0..self.becomes_on[e].len() {
-            let r = self.becomes_on[e][k];
+        for k in 0..self.t.becomes_on[e].len() {
+            let r = self.t.becomes_on[e][k];
             let now = self.becomes_value(params, r as usize);
             let was = std::mem::replace(&mut self.becomes_was[r as usize], now);
             if now && !was {

@@ -214,10 +214,10 @@ impl Engine<'_> {
             (true, range_bound, s.horizon)
         } else {
             let mut window = s.horizon - now;
-            for &d in &self.hazard_dyads[h] {
+            for &d in &self.t.hazard_dyads[h] {
                 window = window.min(self.dyads[d as usize].half_life);
             }
-            if self.hazard_reads_time[h] {
+            if self.t.hazard_reads_time[h] {
                 window = window.min(s.horizon / 8.0);
             }
             // A wider window only loosens the bound; a floor keeps a tiny

@@ -38,6 +38,7 @@ use hazard::{HazardState, HAZARD_WORK_PER_EVENT};
 use queue::{Action, Entry, Queue};
 use rules::pick;
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 use view::View;
 
 const NONE16: u16 = u16::MAX;
@@ -81,9 +82,24 @@ struct DyadState {
     half_life: f64,
 }
 
-/// Reusable buffers for running replications of one scenario.
+/// Reusable buffers for running replications of one scenario, and the state
+/// of the replication in progress.
+///
+/// Three parts: the scenario's **static tables** (`tables::Static`, built
+/// once in [`Engine::new`] and shared behind an `Arc` by every clone); the
+/// **state** of the replication in progress (clock, queue with its pending
+/// rule firings, tensions, actor state, counts and histories, each hazard's
+/// candidate process, rule bookkeeping, the streams, the metrics so far);
+/// and **scratch** that holds nothing between events (the stream slot of
+/// drawing effects, the tension memo, which only caches values of the
+/// state). A clone is a snapshot: continued with [`Engine::branch`] on
+/// fresh streams, it is an independent copy of the replication from that
+/// point ([`Engine::start`], [`Engine::advance_until`]).
+#[derive(Clone)]
 pub struct Engine<'s> {
     s: &'s Scenario,
+    /// The scenario's tables, shared with every clone.
+    t: Arc<tables::Static>,
     n_vars: usize,
     now: f64,
     n_events: u32,
@@ -105,28 +121,14 @@ pub struct Engine<'s> {
     rule_last_emit: Vec<f64>,
     rule_pending: Vec<u32>,
     rule_emitted: Vec<bool>,
-    /// The `when_becomes` rules, in declaration order (empty: none).
-    becomes_rules: Vec<u32>,
-    /// `becomes_on[event]`: the `when_becomes` rules to re-evaluate after it.
-    becomes_on: Vec<Vec<u32>>,
     /// Per rule: its `when_becomes` condition's last value.
     becomes_was: Vec<bool>,
     hazards: Vec<HazardState>,
-    /// Per event type, the hazards whose rate (or `max_rate`) reads
-    /// something that event may change, as bit sets: those it may change
-    /// through something other than a tension the rate reads, and the
-    /// others. Only these are re-bounded when it happens, in declaration
-    /// order, and the others only if not bounded over their tensions' ranges.
-    rebound: tables::Rebound,
     /// Bit `h` set: hazard `h` is not bounded over its tensions' ranges
     /// (`!over_range`), kept by [`Engine::schedule_hazard`].
     window_bound: Vec<u64>,
     /// The hazards' next times, for the earliest in O(1).
     hazard_tree: hazard::HazardTree,
-    /// Per hazard: the dyads its rate reads (their half-lives cap its window).
-    hazard_dyads: Vec<Vec<u32>>,
-    /// Per hazard: whether its rate reads the time (`t`, `since`).
-    hazard_reads_time: Vec<bool>,
     /// Values fixed by the parameter point.
     point: point::PointCache,
     /// Hazard candidates and window renewals so far in this replication.
@@ -144,16 +146,39 @@ pub struct Engine<'s> {
     /// from: what the other streams are re-keyed from.
     base_rng: Stream,
     recent_rules: [u32; 64],
-    threshold_offsets: Vec<usize>,
-    /// Per outcome: the label index of each case, then of `other`.
-    case_labels: Vec<Vec<f64>>,
     /// Index among terminal event types of the event that ended the run.
     ended_by: Option<usize>,
-    /// `terminal_index[event]`: its index among terminal event types.
-    terminal_index: Vec<usize>,
     options: RunOptions,
     /// The time-series sampler of [`Engine::run_sampled`], if sampling.
     grid: Option<grid::Grid>,
+    /// Whether the replication in progress has ended (horizon or terminal).
+    ended: bool,
+}
+
+/// Why [`Engine::advance_until`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The replication ended: a terminal event, the horizon, or nothing left
+    /// to happen.
+    Ended,
+    /// The condition of [`Until`] held; the replication can go on.
+    Stopped,
+}
+
+/// Where [`Engine::advance_until`] stops a replication that has not ended.
+#[derive(Debug, Clone, Copy)]
+pub enum Until<'a> {
+    /// Nowhere: run to the end.
+    End,
+    /// At a time: every event at or before it has happened.
+    Time(f64),
+    /// After the first event after which the expression (compiled in the
+    /// scenario's scope, without event actors or draws) is above the level:
+    /// the event at which a score crosses a level, for multilevel splitting.
+    Above(&'a expr::Expr, f64),
+    /// After the first event (not terminal) after which the expression is
+    /// at least the level: a fixed level reached.
+    AtLeast(&'a expr::Expr, f64),
 }
 
 /// The source that emitted an event: its drawing effects use its stream.
@@ -171,10 +196,11 @@ impl<'s> Engine<'s> {
     /// Buffers for `scenario`.
     pub fn new(scenario: &'s Scenario) -> Self {
         let key = [0u8; 32];
-        let threshold_offsets = tables::threshold_offsets(scenario);
-        let offset = threshold_offsets[scenario.dyads.len()];
+        let t = Arc::new(tables::Static::new(scenario));
+        let offset = t.threshold_offsets[scenario.dyads.len()];
         Engine {
             s: scenario,
+            t,
             n_vars: scenario.n_vars(),
             now: 0.0,
             n_events: 0,
@@ -192,19 +218,12 @@ impl<'s> Engine<'s> {
             rule_last_emit: vec![f64::NEG_INFINITY; scenario.rules.len()],
             rule_pending: vec![0; scenario.rules.len()],
             rule_emitted: vec![false; scenario.rules.len()],
-            becomes_rules: (0..scenario.rules.len() as u32)
-                .filter(|&r| scenario.rules[r as usize].becomes.is_some())
-                .collect(),
-            becomes_on: becomes::becomes_on(scenario),
             becomes_was: vec![false; scenario.rules.len()],
             hazards: Vec::with_capacity(scenario.hazards.len()),
-            rebound: tables::Rebound::new(scenario),
             window_bound: vec![0; scenario.hazards.len().div_ceil(64)],
             hazard_tree: hazard::HazardTree::new(scenario.hazards.len()),
-            hazard_dyads: tables::hazard_dyads(scenario),
             hazard_work: 0,
             point: point::PointCache::default(),
-            hazard_reads_time: tables::hazard_reads_time(scenario),
             rule_rng: (scenario.streams.rules.iter())
                 .map(|&id| Stream::new(&key, id))
                 .collect(),
@@ -216,12 +235,10 @@ impl<'s> Engine<'s> {
             effect_rng: RefCell::new(Stream::new(&key, stream_id::tie_break())),
             base_rng: Stream::new(&key, stream_id::tie_break()),
             recent_rules: [NONE32; 64],
-            threshold_offsets,
-            case_labels: tables::case_labels(scenario),
             ended_by: None,
-            terminal_index: tables::terminal_index(scenario),
             options: RunOptions::default(),
             grid: None,
+            ended: false,
         }
     }
 
@@ -239,8 +256,25 @@ impl<'s> Engine<'s> {
         key: &[u8; 32],
         options: RunOptions,
         out: &mut [f64],
-        mut trace: Option<&mut Vec<TraceEvent>>,
+        trace: Option<&mut Vec<TraceEvent>>,
     ) -> Result<(), SimError> {
+        self.start(params, key, options)?;
+        self.advance(params, f64::INFINITY, None, trace)?;
+        self.finish(params, out);
+        Ok(())
+    }
+
+    /// Starts a replication with parameter values `params` and key `key`:
+    /// the state at time 0, before the first event. Go on with
+    /// [`Engine::advance_until`]; [`Engine::run`] is `start`, `advance_until`
+    /// with a condition that never holds, and the outputs.
+    pub fn start(
+        &mut self,
+        params: &[f64],
+        key: &[u8; 32],
+        options: RunOptions,
+    ) -> Result<(), SimError> {
+        self.ended = false;
         self.point.prepare(self.s, params);
         self.reset(params, key, options)?;
         self.reset_becomes(params);
@@ -314,11 +348,81 @@ impl<'s> Engine<'s> {
                 self.point.initial_bounds = Some(self.hazards.clone());
             }
         }
+        Ok(())
+    }
+
+    /// Runs the replication started by [`Engine::start`] (or continued by
+    /// [`Engine::branch`]) until it ends ([`Step::Ended`]: a terminal event,
+    /// the horizon, nothing left to happen) or until `until` holds
+    /// ([`Step::Stopped`]):
+    ///
+    /// * [`Until::End`] never holds;
+    /// * [`Until::Time`]`(t)`: every event at or before `t` has happened and
+    ///   the next is after `t`; the clock is then set to `t` (a `t` at or
+    ///   beyond the horizon is [`Until::End`]; a `t` before now stops at once);
+    /// * [`Until::Above`]`(expr, level)` ([`Until::AtLeast`]): after the
+    ///   first event (not terminal) after which `expr` is above (at least)
+    ///   `level`, evaluated as [`Engine::eval`] does. Only events are checked: a value that is
+    ///   already above when this is called does not stop it before the next
+    ///   event.
+    ///
+    /// Returns at once with [`Step::Ended`] if the replication has ended.
+    pub fn advance_until(
+        &mut self,
+        params: &[f64],
+        until: Until<'_>,
+        trace: Option<&mut Vec<TraceEvent>>,
+    ) -> Result<Step, SimError> {
+        match until {
+            Until::End => self.advance(params, f64::INFINITY, None, trace),
+            Until::Time(t) => {
+                if !self.ended && t < self.now {
+                    return Ok(Step::Stopped);
+                }
+                self.advance(params, t, None, trace)
+            }
+            Until::Above(expr, level) => {
+                self.advance(params, f64::INFINITY, Some((expr, level, false)), trace)
+            }
+            Until::AtLeast(expr, level) => {
+                self.advance(params, f64::INFINITY, Some((expr, level, true)), trace)
+            }
+        }
+    }
+
+    /// The event loop: until the replication ends, the next event is after
+    /// `pause` (below the horizon: the clock is set to `pause`), or after an
+    /// event that is not terminal, `stop = (expr, level, at_least)` holds:
+    /// `expr` above `level` (at least `level`). One function, not generic
+    /// over the condition, so that `run` compiles to the loop it always was.
+    fn advance(
+        &mut self,
+        params: &[f64],
+        pause: f64,
+        stop: Option<(&expr::Expr, f64, bool)>,
+        mut trace: Option<&mut Vec<TraceEvent>>,
+    ) -> Result<Step, SimError> {
+        let stop_now = |e: &Engine<'s>| match stop {
+            None => false,
+            Some((expr, level, false)) => e.eval(params, expr) > level,
+            Some((expr, level, true)) => e.eval(params, expr) >= level,
+        };
+        if self.ended {
+            return Ok(Step::Ended);
+        }
+        let s = self.s;
+        // `run` has `pause` infinite: the same one comparison per event as
+        // without pauses.
+        let limit = pause.min(s.horizon);
         let end = loop {
             let tq = self.queue.next_time();
             let (h, th) = self.next_hazard();
             let next = tq.min(th);
-            if next > s.horizon {
+            if next > limit {
+                if limit < s.horizon {
+                    self.now = limit;
+                    return Ok(Step::Stopped);
+                }
                 break s.horizon;
             }
             if self.grid.is_some() {
@@ -381,6 +485,9 @@ impl<'s> Engine<'s> {
                     )? {
                         break self.now;
                     }
+                    if stop_now(self) {
+                        return Ok(Step::Stopped);
+                    }
                 }
                 continue;
             }
@@ -407,13 +514,16 @@ impl<'s> Engine<'s> {
             if terminal {
                 break self.now;
             }
+            if stop_now(self) {
+                return Ok(Step::Stopped);
+            }
         };
         self.now = end;
         if self.grid.is_some() {
             self.sample_grid(end, true);
         }
-        self.finish(params, out);
-        Ok(())
+        self.ended = true;
+        Ok(Step::Ended)
     }
 
     fn reset(
@@ -605,7 +715,7 @@ impl<'s> Engine<'s> {
     /// `t`, where its tension is `end`.
     fn close_segment(&mut self, d: usize, t: f64, end: f64) {
         let st = self.dyads[d];
-        let base = self.threshold_offsets[d];
+        let base = self.t.threshold_offsets[d];
         for (k, th) in self.point.thresholds[d].iter().enumerate() {
             self.above[base + k] +=
                 tension::time_above(st.value, st.baseline, st.half_life, *th, t - st.since, end);
@@ -719,17 +829,17 @@ impl<'s> Engine<'s> {
             });
         }
         if event.terminal {
-            self.ended_by = Some(self.terminal_index[e]);
+            self.ended_by = Some(self.t.terminal_index[e]);
             return Ok(true);
         }
         self.trigger_rules(params, e, source, target, seq)?;
-        if !self.becomes_on[e].is_empty() {
+        if !self.t.becomes_on[e].is_empty() {
             self.check_becomes(params, e, seq)?;
         }
-        if self.rebound.any[e] {
+        if self.t.rebound.any[e] {
             let words = self.window_bound.len();
             for w in 0..words {
-                let (beyond, tension) = self.rebound.words(e, w);
+                let (beyond, tension) = self.t.rebound.words(e, w);
                 let mut bits = beyond | (tension & self.window_bound[w]);
                 // Re-bounding hazard h changes bit h only, already taken.
                 while bits != 0 {
@@ -740,6 +850,79 @@ impl<'s> Engine<'s> {
             }
         }
         Ok(false)
+    }
+
+    /// Continues the replication in progress on fresh streams keyed by
+    /// `key` (see [`crate::rng::branch_key`]): every rule, hazard and
+    /// schedule stream is re-keyed and each hazard's residual is redrawn
+    /// from now, so that copies of one snapshot branched with different keys
+    /// are independent from here on (the hazards' candidate processes are
+    /// memoryless within their windows, so redrawing is exact).
+    pub fn branch(&mut self, key: &[u8; 32]) {
+        let s = self.s;
+        self.base_rng = Stream::new(key, stream_id::tie_break());
+        for (rng, &id) in self.rule_rng.iter_mut().zip(&s.streams.rules) {
+            rng.rekey_from(&self.base_rng, id);
+        }
+        for (rng, &id) in self.hazard_rng.iter_mut().zip(&s.streams.hazards) {
+            rng.rekey_from(&self.base_rng, id);
+        }
+        for (i, rng) in self.schedule_rng.iter_mut().enumerate() {
+            if let Some(rng) = rng {
+                rng.rekey_from(&self.base_rng, s.streams.schedule[i]);
+            }
+        }
+        if self.options.shuffle_ties {
+            self.tie_rng
+                .rekey_from(&self.base_rng, stream_id::tie_break());
+        }
+        // Every hazard's residual, whatever its bound now: a residual left
+        // from the parent's stream (a hazard at bound 0 keeps its residual
+        // until it is re-bounded) would be shared by every branch.
+        for h in 0..self.hazards.len() {
+            let hs = &mut self.hazards[h];
+            hs.residual = self.hazard_rng[h].exponential(1.0);
+            hs.since = self.now;
+            self.schedule_hazard(h);
+        }
+    }
+
+    /// The value of `expr` (compiled in the scenario's scope, without event
+    /// actors or draws) in the state now.
+    pub fn eval(&self, params: &[f64], expr: &expr::Expr) -> f64 {
+        expr.eval(&View {
+            e: self,
+            params,
+            source: NONE16,
+            target: NONE16,
+        })
+    }
+
+    /// Whether the replication in progress has ended ([`Step::Ended`]).
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// The time now in the replication in progress.
+    pub fn now(&self) -> f64 {
+        self.now
+    }
+
+    /// The number of events so far in the replication in progress.
+    pub fn n_events(&self) -> u32 {
+        self.n_events
+    }
+
+    /// The terminal event that ended the replication, as an index among the
+    /// terminal event types (`None`: not ended by one).
+    pub fn ended_by(&self) -> Option<usize> {
+        self.ended_by
+    }
+
+    /// Writes the outcomes and metrics of a replication that has ended
+    /// ([`Step::Ended`]), as [`Engine::run`] does.
+    pub fn outputs(&mut self, params: &[f64], out: &mut [f64]) {
+        self.finish(params, out);
     }
 
     /// Writes the outcomes and metrics at the end of a replication.
@@ -760,7 +943,7 @@ impl<'s> Engine<'s> {
                         .iter()
                         .position(|(_, w)| w.eval(&view) != 0.0)
                         .unwrap_or(cases.len());
-                    self.case_labels[o][case]
+                    self.t.case_labels[o][case]
                 }
             };
             k += 1;
@@ -781,7 +964,7 @@ impl<'s> Engine<'s> {
             out[k] = final_value;
             out[k + 1] = self.dyads[d].peak.max(final_value);
             k += 2;
-            let base = self.threshold_offsets[d];
+            let base = self.t.threshold_offsets[d];
             for j in 0..s.dyads[d].thresholds.len() {
                 out[k] = self.above[base + j];
                 k += 1;

@@ -11,7 +11,7 @@ use crate::rng::Dist;
 use crate::scenario::Scenario;
 
 /// The cached values of one parameter point.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct PointCache {
     /// The parameter values the cache was computed for (`None`: not yet).
     params: Option<Vec<f64>>,

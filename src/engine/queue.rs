@@ -68,7 +68,7 @@ impl Ord for Entry {
 }
 
 /// A min-heap of entries; reused across replications without reallocating.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Queue {
     heap: BinaryHeap<Entry>,
 }

@@ -2,10 +2,56 @@
 //! only reads while running: where each dyad's thresholds sit in the
 //! time-above accumulators, each outcome's case labels, each event type's
 //! index among terminal events, the hazards each event type re-bounds and
-//! what each hazard's rate reads.
+//! what each hazard's rate reads. [`Static`] holds them all: an engine and
+//! every snapshot cloned from it share one copy.
 
 use crate::expr::{ActorRef, Input, Lvalue};
 use crate::scenario::{OutcomeKind, Scenario};
+
+/// The tables of one scenario, built once in `Engine::new` and never
+/// written: the static part of an engine, shared (behind an `Arc`) by the
+/// engine and its clones, so that a snapshot copies only the state.
+#[derive(Debug)]
+pub(super) struct Static {
+    /// Per dyad, where its thresholds start in the time-above
+    /// accumulators, then their total ([`threshold_offsets`]).
+    pub(super) threshold_offsets: Vec<usize>,
+    /// Per outcome: the label index of each case, then of `other`.
+    pub(super) case_labels: Vec<Vec<f64>>,
+    /// `terminal_index[event]`: its index among terminal event types.
+    pub(super) terminal_index: Vec<usize>,
+    /// The `when_becomes` rules, in declaration order (empty: none).
+    pub(super) becomes_rules: Vec<u32>,
+    /// `becomes_on[event]`: the `when_becomes` rules to re-evaluate after it.
+    pub(super) becomes_on: Vec<Vec<u32>>,
+    /// Per event type, the hazards whose rate (or `max_rate`) reads
+    /// something that event may change, as bit sets: those it may change
+    /// through something other than a tension the rate reads, and the
+    /// others. Only these are re-bounded when it happens, in declaration
+    /// order, and the others only if not bounded over their tensions' ranges.
+    pub(super) rebound: Rebound,
+    /// Per hazard: the dyads its rate reads (their half-lives cap its window).
+    pub(super) hazard_dyads: Vec<Vec<u32>>,
+    /// Per hazard: whether its rate reads the time (`t`, `since`).
+    pub(super) hazard_reads_time: Vec<bool>,
+}
+
+impl Static {
+    pub(super) fn new(scenario: &Scenario) -> Static {
+        Static {
+            threshold_offsets: threshold_offsets(scenario),
+            case_labels: case_labels(scenario),
+            terminal_index: terminal_index(scenario),
+            becomes_rules: (0..scenario.rules.len() as u32)
+                .filter(|&r| scenario.rules[r as usize].becomes.is_some())
+                .collect(),
+            becomes_on: super::becomes::becomes_on(scenario),
+            rebound: Rebound::new(scenario),
+            hazard_dyads: hazard_dyads(scenario),
+            hazard_reads_time: hazard_reads_time(scenario),
+        }
+    }
+}
 
 /// Per dyad, where its thresholds start in the time-above accumulators, then
 /// their total.
