@@ -40,9 +40,10 @@ pub fn describe(s: &Scenario) -> String {
     let bounds_w = bounds.iter().map(|b| b.chars().count()).max().unwrap_or(0);
     for (p, bounds) in s.params.iter().zip(&bounds) {
         let line = format!(
-            "  {:<param_w$} = {:<value_w$}  {bounds:<bounds_w$}  {}",
-            p.name,
-            p.value.to_string(),
+            "  {} = {}  {}  {}",
+            pad(&p.name, param_w),
+            pad(&p.value.to_string(), value_w),
+            pad(bounds, bounds_w),
             p.doc
         );
         let _ = writeln!(o, "{}", line.trim_end());
@@ -78,9 +79,9 @@ pub fn describe(s: &Scenario) -> String {
             })
             .collect();
         let line = format!(
-            "  {:<id_w$}  {:<name_w$}  {}",
-            a.id,
-            a.name,
+            "  {}  {}  {}",
+            pad(&a.id, id_w),
+            pad(&a.name, name_w),
             vars.join(", ")
         );
         let _ = writeln!(o, "{}", line.trim_end());
@@ -114,11 +115,11 @@ pub fn describe(s: &Scenario) -> String {
             .map(|c| format!(" [CAMEO {c}]"))
             .unwrap_or_default();
         // Codes have 2 to 4 digits: pad to the longest form, ` [CAMEO 0000]`.
-        let cameo = format!("{cameo:<13}");
+        let cameo = pad(&cameo, 13);
         let terminal = if e.terminal { " (terminal)" } else { "" };
         let line = format!(
-            "  {:<event_w$}{cameo}{terminal} {} effect(s)  {}",
-            e.id,
+            "  {}{cameo}{terminal} {} effect(s)  {}",
+            pad(&e.id, event_w),
             e.effects.len(),
             e.label
         );
@@ -167,8 +168,8 @@ pub fn describe(s: &Scenario) -> String {
         };
         let _ = writeln!(
             o,
-            "  {:<rule_w$}  {} {} -> {}",
-            r.name,
+            "  {}  {} {} -> {}",
+            pad(&r.name, rule_w),
             s.actors[usize::from(r.actor)].id,
             on,
             emitted(s, r.emit_event, &r.choose)
@@ -189,8 +190,8 @@ pub fn describe(s: &Scenario) -> String {
         };
         let _ = writeln!(
             o,
-            "  {:<hazard_w$} -> {} ({bound})",
-            h.name,
+            "  {} -> {} ({bound})",
+            pad(&h.name, hazard_w),
             emitted(s, h.event, &h.choose)
         );
     }
@@ -260,4 +261,15 @@ fn emitted(s: &Scenario, event: u32, choose: &[Alternative]) -> String {
         .map(|a| s.events[a.event as usize].id.as_str())
         .collect();
     format!("choose({})", names.join("|"))
+}
+
+/// `text` followed by spaces to `width` characters (no format width, which
+/// is limited to `u16::MAX`: a name may be longer).
+fn pad(text: &str, width: usize) -> String {
+    let mut out = text.to_string();
+    out.extend(std::iter::repeat_n(
+        ' ',
+        width.saturating_sub(text.chars().count()),
+    ));
+    out
 }
