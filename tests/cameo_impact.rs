@@ -97,7 +97,8 @@ fn validate_shows_the_default_impact_it_applies() {
         .lines()
         .find(|l| l.starts_with("  sanction"))
         .expect("the event is listed");
-    assert!(line.contains("[CAMEO 163] 0 effect(s)"), "{text}");
+    // validate pads the CAMEO column to its longest form (` [CAMEO 0000]`).
+    assert!(line.contains("[CAMEO 163]  0 effect(s)"), "{text}");
     assert!(!text.contains("default impact"), "{text}");
 }
 

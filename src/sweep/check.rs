@@ -548,6 +548,14 @@ fn rerun(
                     s["count"].as_u64().ok_or_else(|| bad("shard.count"))?,
                 )),
             };
+            // The manifest records every parameter's base value, the varied
+            // ones included; the design sets those, and a sweep refuses a
+            // parameter both set and varied.
+            let varied = |name: &str| {
+                vary.iter()
+                    .any(|v| v.split_once('=').map_or(v.as_str(), |(n, _)| n).trim() == name)
+            };
+            let overrides = overrides.into_iter().filter(|(n, _)| !varied(n)).collect();
             let config = SweepConfig {
                 scenario_path: scenario_path.to_path_buf(),
                 overrides,

@@ -344,11 +344,9 @@ fn outcome_rows(report: &RunReport, data: &ReportData) -> (Vec<Vec<String>>, Vec
             },
         ]);
     }
-    // How replications ended, in plain words.
-    let ended: Vec<&SummaryRow> = summary
-        .iter()
-        .filter(|r| r.metric == "terminal" && r.mean > 0.0)
-        .collect();
+    // How replications ended, in plain words; a terminal event no run
+    // reached is listed too (0.0%, with its interval): it was possible.
+    let ended: Vec<&SummaryRow> = summary.iter().filter(|r| r.metric == "terminal").collect();
     for r in ended {
         let label = match r.category.as_deref() {
             Some(HORIZON) => "run reached the horizon".to_string(),
