@@ -85,7 +85,7 @@ fn sensitivity_then_plot(name: &str, method: &str) -> String {
 fn plot_draws_morris_sensitivity_bars() {
     let text = sensitivity_then_plot("sensplot_morris", "morris:4");
     assert!(
-        text.contains("morris sensitivity of y: Morris mu*"),
+        text.contains(">\ny: Morris mu* (95% CI)\n</text>"),
         "title missing"
     );
     // Sorted by mu*: x_big (10) before x_small (1) before x_none (0).
@@ -101,7 +101,7 @@ fn plot_draws_morris_sensitivity_bars() {
 fn plot_draws_sobol_sensitivity_bars() {
     let text = sensitivity_then_plot("sensplot_sobol", "sobol:16");
     assert!(
-        text.contains("sobol sensitivity of y: Sobol S1 and ST"),
+        text.contains(">\ny: Sobol S1 and ST (95% CI)\n</text>"),
         "title missing"
     );
     assert!(text.contains("ST (total)") && text.contains("S1 (first order)"));
@@ -114,7 +114,9 @@ fn plot_needs_summary_or_sensitivity() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("neither summary.csv") && err.contains("sensitivity.csv"),
+        err.contains("has none of summary.csv")
+            && err.contains("sensitivity.csv")
+            && err.contains("compare.csv"),
         "{err}"
     );
 }

@@ -105,8 +105,8 @@ fn sweep_time_series_are_identical_across_threads_and_plot() {
     for needle in [
         "west2025: sweep of 2 points",
         "tension_POL_BLR, point 1 (clash_prob = 0.2)",
-        "terminal: share of replications (95% Wilson interval)",
-        "closure_days: mean and 95% CI by clash_prob",
+        "terminal: share by clash_prob",
+        "closure_days: mean by clash_prob",
         "exercise_start (09-12)",
     ] {
         assert!(text.contains(needle), "the plot lacks `{needle}`");

@@ -2,7 +2,10 @@
 //! and the bars of Morris `mu_star` or Sobol `S1` and `ST` with whiskers.
 
 use super::data::{column, num, read_csv};
-use super::style::{plot_error, tick, Panel, FONT, PALETTE};
+use super::style::{
+    cut, fit_caption, plot_error, text_width, tick, KeyTicks, Legend, Mark, Panel, CAPTION_SIZE,
+    FONT, LABEL_SIZE, PALETTE,
+};
 use crate::error::{Error, Result};
 use plotters::prelude::*;
 use std::path::Path;
@@ -145,39 +148,64 @@ pub(super) fn sensitivity_chart(area: &Panel<'_>, chart: &SensChart) -> Result<(
         .copied()
         .filter(|v| v.is_finite());
     let (lo, hi) = values.fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let pad = ((hi - lo) * 0.08).max(1e-6);
+    // All indices (near) zero: an axis from 0 to 1 rather than ticks in
+    // millionths.
+    let hi = if hi - lo < 1e-9 { lo + 1.0 } else { hi };
+    let pad = (hi - lo) * 0.08;
     let (y0, y1) = (if lo < 0.0 { lo - pad } else { 0.0 }, hi + pad);
-    let names: Vec<String> = chart.bars.iter().map(|b| b.param.clone()).collect();
-    let name_formatter = move |x: &f64| {
-        let i = x.round();
-        if (x - i).abs() < 1e-6 && i >= 0.0 {
-            names.get(i as usize).cloned().unwrap_or_default()
-        } else {
-            String::new()
-        }
-    };
     let (what, y_desc) = if sobol {
         ("Sobol S1 and ST", "index (share of output variance)")
     } else {
         ("Morris mu*", "mu* (mean |elementary effect|, output units)")
     };
-    let mut c = ChartBuilder::on(area)
-        .caption(
-            format!(
-                "{} sensitivity of {}: {what} (95% CI)",
-                chart.method, chart.label
+    let entries = if sobol {
+        vec![
+            (
+                "S1 (first order)".to_string(),
+                Mark::Box(PALETTE[0].mix(0.75)),
             ),
-            (FONT, 17).into_font(),
+            ("ST (total)".to_string(), Mark::Box(PALETTE[1].mix(0.75))),
+            (
+                "95% bootstrap CI".to_string(),
+                Mark::Line(BLACK.to_rgba(), 1),
+            ),
+        ]
+    } else {
+        vec![
+            ("mu*".to_string(), Mark::Box(PALETTE[0].mix(0.75))),
+            (
+                "95% bootstrap CI".to_string(),
+                Mark::Line(BLACK.to_rgba(), 1),
+            ),
+        ]
+    };
+    let legend = Legend::new(entries);
+    let (plot, column) = legend.split(area);
+    // Parameter names cut to the width of their slot, so none overlaps.
+    let (plot_w, _) = plot.dim_in_pixel();
+    let slot = (i64::from(plot_w) - 90) / k as i64;
+    let chars = (slot / i64::from(text_width("x", LABEL_SIZE))).max(3) as usize;
+    let names: Vec<String> = chart.bars.iter().map(|b| cut(&b.param, chars)).collect();
+    let name_formatter = move |x: &f64| {
+        let i = x.round();
+        names.get(i as usize).cloned().unwrap_or_default()
+    };
+    let keys: Vec<f64> = (0..chart.bars.len()).map(|i| i as f64).collect();
+    let mut c = ChartBuilder::on(&plot)
+        .caption(
+            fit_caption(&format!("{}: {what} (95% CI)", chart.label), &plot),
+            (FONT, CAPTION_SIZE).into_font(),
         )
         .margin(12)
         .x_label_area_size(42)
-        .y_label_area_size(55)
-        .build_cartesian_2d(-0.6..(k as f64 - 0.4), y0..y1)
+        .y_label_area_size(62)
+        .build_cartesian_2d(KeyTicks::new(-0.6, k as f64 - 0.4, keys), y0..y1)
         .map_err(plot_error)?;
     c.configure_mesh()
+        .label_style((FONT, LABEL_SIZE))
+        .axis_desc_style((FONT, LABEL_SIZE))
         .x_desc("parameter (sorted by the main index)")
         .y_desc(y_desc)
-        .x_labels(k * 4 + 1)
         .x_label_formatter(&name_formatter)
         .y_label_formatter(&|y: &f64| tick(*y))
         .disable_x_mesh()
@@ -225,7 +253,7 @@ pub(super) fn sensitivity_chart(area: &Panel<'_>, chart: &SensChart) -> Result<(
                 .collect(),
         )]
     };
-    for (label, offset, half, color, pts) in series {
+    for (_, offset, half, color, pts) in series {
         let pts: Vec<(f64, [f64; 3])> = pts.into_iter().filter(|p| p.1[0].is_finite()).collect();
         c.draw_series(pts.iter().map(|(x, v)| {
             let x = x + offset;
@@ -234,11 +262,7 @@ pub(super) fn sensitivity_chart(area: &Panel<'_>, chart: &SensChart) -> Result<(
                 color.mix(0.75).filled(),
             )
         }))
-        .map_err(plot_error)?
-        .label(label)
-        .legend(move |(x, y)| {
-            Rectangle::new([(x, y - 5), (x + 16, y + 5)], color.mix(0.75).filled())
-        });
+        .map_err(plot_error)?;
         let whisker = BLACK.stroke_width(1);
         for (x, v) in pts
             .iter()
@@ -254,14 +278,8 @@ pub(super) fn sensitivity_chart(area: &Panel<'_>, chart: &SensChart) -> Result<(
             .map_err(plot_error)?;
         }
     }
-    c.configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 12))
-        .draw()
-        .map_err(plot_error)?;
-    Ok(())
+    let (_, y_px) = c.plotting_area().get_pixel_range();
+    legend.draw(column.as_ref(), y_px.start - plot.get_base_pixel().1)
 }
 
 #[cfg(test)]
@@ -270,9 +288,8 @@ mod tests {
 
     #[test]
     fn a_malformed_row_is_an_error_naming_file_and_line() {
-        let dir = std::env::temp_dir().join(format!("fp-plot-sens-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temporary directory");
-        let path = dir.join("sensitivity.csv");
+        let dir = super::super::test_dir::TestDir::new("sens-malformed");
+        let path = dir.file("sensitivity.csv", "");
         let header = "method,metric,kind,category,param,index,estimate,ci95_lo,ci95_hi,n,reps";
         let row = "morris,war,share,\"a, b\",x,mu_star,0.5,0.25,0.75,4,5";
         std::fs::write(&path, format!("{header}\n{row}\n{row},9\n")).expect("write");

@@ -1,114 +1,99 @@
-//! Section 2 of `plot`: the share of each category of a categorical outcome
-//! per sweep point, with 95% Wilson intervals.
+//! The shares of a categorical outcome's categories at one parameter
+//! point, with 95% Wilson intervals: a horizontal dot chart, categories
+//! down the y axis (so that long labels never overlap), the share along x.
 
-use super::data::SummaryRow;
-use super::style::{plot_error, tick, x_of, x_range, Panel, FONT, PALETTE};
+use super::style::{
+    cut, fit_caption, plot_error, text_width, KeyTicks, Panel, CAPTION_SIZE, FONT, LABEL_SIZE,
+};
 use crate::error::Result;
 use plotters::prelude::*;
-use std::collections::BTreeMap;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-pub(super) fn shares_chart(
+/// The widest the category labels get; longer ones are cut.
+const MAX_LABEL_AREA: i32 = 170;
+
+/// A category's share and its interval: `(label, share, lo, hi)`.
+pub(super) type CategoryShare = (String, f64, f64, f64);
+
+/// Draws the shares of `categories` (in order, top to bottom).
+pub(super) fn category_chart(
     area: &Panel<'_>,
-    metric: &str,
-    summary: &[SummaryRow],
-    params: &BTreeMap<u64, Vec<f64>>,
-    x_param: Option<&str>,
+    caption: &str,
+    categories: &[CategoryShare],
+    colors: &[RGBColor],
 ) -> Result<()> {
-    let rows: Vec<&SummaryRow> = summary.iter().filter(|r| r.metric == metric).collect();
-    let mut categories: Vec<&str> = Vec::new();
-    for r in &rows {
-        if !categories.contains(&r.category.as_str()) {
-            categories.push(&r.category);
-        }
-    }
-    let one_param = x_param.is_some();
-    let single = params.len() == 1;
-    // A single point: categories side by side on the x axis.
-    let (x0, x1) = if single {
-        (-0.6, categories.len() as f64 - 0.4)
-    } else {
-        x_range(params, one_param)
-    };
-    let x_desc = match (single, x_param) {
-        (true, _) => "category".to_string(),
-        (false, Some(p)) => format!("{p} (parameter value)"),
-        (false, None) => "sweep point (see points.csv)".to_string(),
-    };
-    let cats = categories.clone();
-    let cat_formatter = move |x: &f64| {
-        let k = x.round();
-        if single && (x - k).abs() < 1e-6 && k >= 0.0 {
-            cats.get(k as usize)
-                .map_or(String::new(), |c| c.to_string())
-        } else if single {
-            String::new()
-        } else {
-            tick(*x)
-        }
-    };
+    let n = categories.len().max(1);
+    let per_char = text_width("x", LABEL_SIZE);
+    let max_chars = ((MAX_LABEL_AREA - 12) / per_char) as usize;
+    let labels: Vec<String> = categories.iter().map(|c| cut(&c.0, max_chars)).collect();
+    let label_area = labels
+        .iter()
+        .map(|l| text_width(l, LABEL_SIZE) + 14)
+        .max()
+        .unwrap_or(40)
+        .clamp(40, MAX_LABEL_AREA);
+    let y_of = |k: usize| (n - 1 - k) as f64;
+    let keys: Vec<f64> = (0..categories.len()).map(y_of).collect();
     let mut chart = ChartBuilder::on(area)
-        .caption(
-            format!("{metric}: share of replications (95% Wilson interval)"),
-            (FONT, 17).into_font(),
-        )
+        .caption(fit_caption(caption, area), (FONT, CAPTION_SIZE).into_font())
         .margin(12)
+        .margin_right(24)
         .x_label_area_size(42)
-        .y_label_area_size(55)
-        .build_cartesian_2d(x0..x1, 0.0..1.0)
+        .y_label_area_size(label_area)
+        .build_cartesian_2d(
+            KeyTicks::new(0.0, 1.0, vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+            KeyTicks::new(-0.6, n as f64 - 0.4, keys),
+        )
         .map_err(plot_error)?;
-    let mut mesh = chart.configure_mesh();
-    mesh.x_desc(x_desc)
-        .y_desc("share")
-        .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
-        .x_label_formatter(&cat_formatter)
-        .light_line_style(WHITE.mix(0.0));
-    if single {
-        mesh.x_labels(categories.len() * 4 + 1);
-    }
-    mesh.draw().map_err(plot_error)?;
-    for (k, cat) in categories.iter().enumerate() {
-        let color = PALETTE[k % PALETTE.len()];
-        let mut pts: Vec<(f64, f64, f64, f64)> = rows
-            .iter()
-            .filter(|r| r.category == *cat)
-            .map(|r| {
-                let x = if single {
-                    k as f64
-                } else {
-                    x_of(r.point, params, one_param)
-                };
-                (x, r.mean, r.lo, r.hi)
-            })
-            .collect();
-        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let bars = pts.iter().map(|(x, _, lo, hi)| {
-            PathElement::new(vec![(*x, *lo), (*x, *hi)], color.stroke_width(2))
-        });
-        chart.draw_series(bars).map_err(plot_error)?;
-        if !single {
-            chart
-                .draw_series(LineSeries::new(
-                    pts.iter().map(|(x, m, _, _)| (*x, *m)),
-                    color.stroke_width(1),
-                ))
-                .map_err(plot_error)?;
-        }
-        chart
-            .draw_series(
-                pts.iter()
-                    .map(|(x, m, _, _)| Circle::new((*x, *m), 4, color.filled())),
-            )
-            .map_err(plot_error)?
-            .label(cat.to_string())
-            .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
-    }
+    let label_of = |y: &f64| {
+        let k = n as f64 - 1.0 - y.round();
+        labels.get(k as usize).cloned().unwrap_or_default()
+    };
     chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::MiddleRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 12))
+        .configure_mesh()
+        .label_style((FONT, LABEL_SIZE))
+        .axis_desc_style((FONT, LABEL_SIZE))
+        .x_desc("share of replications (95% Wilson interval)")
+        .x_label_formatter(&|x: &f64| format!("{:.0}%", x * 100.0))
+        .y_label_formatter(&label_of)
+        .y_label_style((FONT, LABEL_SIZE))
+        .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(plot_error)?;
+    for (k, (_, share, lo, hi)) in categories.iter().enumerate() {
+        let c = colors[k % colors.len()];
+        let y = y_of(k);
+        if lo.is_finite() && hi.is_finite() {
+            chart
+                .draw_series([
+                    PathElement::new(vec![(*lo, y), (*hi, y)], c.stroke_width(2)),
+                    PathElement::new(vec![(*lo, y - 0.15), (*lo, y + 0.15)], c.stroke_width(1)),
+                    PathElement::new(vec![(*hi, y - 0.15), (*hi, y + 0.15)], c.stroke_width(1)),
+                ])
+                .map_err(plot_error)?;
+        }
+        if share.is_finite() {
+            chart
+                .draw_series(std::iter::once(Circle::new((*share, y), 4, c.filled())))
+                .map_err(plot_error)?;
+            // The value above its dot, left of it near the right edge.
+            let h = if *share > 0.8 {
+                HPos::Right
+            } else {
+                HPos::Left
+            };
+            let style = (FONT, 11)
+                .into_font()
+                .color(&BLACK.mix(0.8))
+                .pos(Pos::new(h, VPos::Top));
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("{:.1}%", share * 100.0),
+                    (*share, y + 0.42),
+                    style,
+                )))
+                .map_err(plot_error)?;
+        }
+    }
     Ok(())
 }
