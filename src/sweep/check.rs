@@ -551,11 +551,13 @@ fn rerun(
             // The manifest records every parameter's base value, the varied
             // ones included; the design sets those, and a sweep refuses a
             // parameter both set and varied.
-            let varied = |name: &str| {
-                vary.iter()
-                    .any(|v| v.split_once('=').map_or(v.as_str(), |(n, _)| n).trim() == name)
-            };
-            let overrides = overrides.into_iter().filter(|(n, _)| !varied(n)).collect();
+            // (A `vary` that does not parse fails in `sweep` with its own error.)
+            let varied: Vec<String> = crate::runner::design::parse_varies(&vary, &scenario)
+                .map(|v| v.into_iter().map(|v| v.name).collect())
+                .unwrap_or_default();
+            let overrides = (overrides.into_iter())
+                .filter(|(n, _)| !varied.contains(n))
+                .collect();
             let config = SweepConfig {
                 scenario_path: scenario_path.to_path_buf(),
                 overrides,
