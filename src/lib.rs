@@ -65,6 +65,8 @@ pub mod digest;
 pub mod engine;
 pub mod error;
 pub mod expr;
+#[cfg(feature = "plot")]
+pub mod html;
 pub mod output;
 #[cfg(feature = "plot")]
 pub mod plot;
