@@ -384,7 +384,9 @@ fn analyses_get_their_tables_and_say_what_they_leave_out() {
     let csv = common::csv_rows(&paths.join("paths.csv"));
     assert_eq!(rows.len(), csv.len());
     assert_eq!((&rows[0][0], &rows[0][2]), (&csv[0][1], &csv[0][3]));
-    assert!(html.contains("charts: `flashpoint plot` draws none for a `paths` result"));
+    assert!(html.contains(
+        "charts: <code>flashpoint plot</code> draws none for a <code>paths</code> result"
+    ));
     assert!(chart_kinds(&html).is_empty());
 
     let sens = out("sensitivity");

@@ -914,7 +914,7 @@ fn charts_section(dir: &Path, m: &Manifest, contents: &mut Contents) -> Section 
                 figure.charts.len(),
                 kinds.join(", ")
             ));
-            if m.kind == "sweep" {
+            if m.kind == "sweep" && m.timeseries.is_some() {
                 body.push_str(&note(
                     "Fan charts, if recorded, are those of point 0 (`flashpoint plot --point K` draws another).",
                 ));

@@ -22,14 +22,32 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A paragraph of escaped text.
-pub fn para(text: &str) -> String {
-    format!("<p>{}</p>\n", escape(text))
+/// Escaped text in which each pair of backticks marks code: `` `run` ``
+/// becomes `<code>run</code>` (an unpaired backtick stays as it is).
+pub fn inline(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len() % 2 == 0 {
+        return escape(text);
+    }
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{}</code>", escape(part));
+        } else {
+            out.push_str(&escape(part));
+        }
+    }
+    out
 }
 
-/// A note (smaller, muted) of escaped text.
+/// A paragraph of text, escaped, with `` `code` `` marked ([`inline`]).
+pub fn para(text: &str) -> String {
+    format!("<p>{}</p>\n", inline(text))
+}
+
+/// A note (smaller, muted), escaped, with `` `code` `` marked.
 pub fn note(text: &str) -> String {
-    format!("<p class=\"note\">{}</p>\n", escape(text))
+    format!("<p class=\"note\">{}</p>\n", inline(text))
 }
 
 /// A table of escaped cells under `header`; `left[i]` says whether column
@@ -74,11 +92,11 @@ pub fn key_values(pairs: &[(String, String)]) -> String {
     out
 }
 
-/// A bulleted list of escaped items.
+/// A bulleted list of items, escaped, with `` `code` `` marked.
 pub fn list(items: &[String]) -> String {
     let mut out = String::from("<ul>\n");
     for item in items {
-        let _ = writeln!(out, "<li>{}</li>", escape(item));
+        let _ = writeln!(out, "<li>{}</li>", inline(item));
     }
     out.push_str("</ul>\n");
     out
@@ -137,7 +155,8 @@ table.kv th { background: none; font-weight: 600; white-space: nowrap; }
 table.kv td { word-break: break-all; }
 pre { background: #f0f3f6; border: 1px solid #d9dee5; border-radius: 4px;
   padding: 10px 12px; overflow-x: auto; font-size: 13px; white-space: pre-wrap; word-break: break-all; }
-code { font-family: \"DejaVu Sans Mono\", Menlo, Consolas, monospace; }
+code { font-family: \"DejaVu Sans Mono\", Menlo, Consolas, monospace; font-size: 0.9em; }
+p code, li code { background: #eef1f4; border-radius: 3px; padding: 0 3px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px; }
 figure { margin: 0; border: 1px solid #e4e8ed; border-radius: 4px; padding: 6px; background: #fff; }
 figure svg { display: block; width: 100%; height: auto; }
@@ -201,6 +220,15 @@ mod tests {
             "&lt;script&gt;alert(&quot;x &amp; &#39;y&#39;&quot;)&lt;/script&gt;"
         );
         assert_eq!(escape("plain day 24.1"), "plain day 24.1");
+    }
+
+    #[test]
+    fn backtick_pairs_become_code_and_stay_escaped() {
+        assert_eq!(
+            inline("a `run` of `<x>` & more"),
+            "a <code>run</code> of <code>&lt;x&gt;</code> &amp; more"
+        );
+        assert_eq!(inline("one ` alone"), "one ` alone");
     }
 
     #[test]
