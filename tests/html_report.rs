@@ -365,8 +365,30 @@ fn analyses_get_their_tables_and_say_what_they_leave_out() {
         .iter()
         .find(|r| r[0] == "closure_days")
         .expect("shown");
-    let fmt = |x: &str| flashpoint::output::text::fmt_num(x.parse().expect("a number"));
-    assert_eq!((&row[1], &row[3]), (&fmt(&closure[4]), &fmt(&closure[6])));
+    // One fixed format for the row's numbers.
+    let values: Vec<f64> = [4, 5, 6, 8, 9, 10, 12, 13]
+        .map(|k| closure[k].parse::<f64>().expect("a number"))
+        .to_vec();
+    let d = flashpoint::output::text::shared_decimals(&values);
+    let fmt = |x: f64| flashpoint::output::text::fixed(x, d);
+    assert_eq!(
+        (&row[1], &row[3], &row[4]),
+        (
+            &fmt(values[0]),
+            &fmt(values[2]),
+            &format!("[{}, {}]", fmt(values[3]), fmt(values[4]))
+        )
+    );
+    // A category neither policy reached is left out; shares in percent.
+    assert!(!shown.iter().any(|r| r[0] == "path = other"));
+    let dialogue = shown
+        .iter()
+        .find(|r| r[0] == "path = dialogue")
+        .expect("shown");
+    assert!(dialogue[1].ends_with('%') && dialogue[3].ends_with('%'));
+    // The scenario's outcomes first; the built-in metrics in a table below.
+    assert!(!shown.iter().any(|r| r[0] == "n_events"));
+    assert!(table_rows(table, 2).iter().any(|r| r[0] == "n_events"));
     assert_eq!(chart_kinds(&html), plot_kinds(&compare));
     assert_self_contained(&html);
 

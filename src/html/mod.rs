@@ -29,7 +29,7 @@ use crate::engine::columns;
 use crate::error::{Error, Result};
 use crate::output::manifest::{claim_out_file, read_manifest, Manifest};
 use crate::output::read::read_csv;
-use crate::output::text::{fmt_num, percent};
+use crate::output::text::{fixed, fmt_num, percent, shared_decimals};
 use crate::output::{fmt_f64, write_atomic};
 use crate::scenario::Scenario;
 use crate::sweep::report::ReportTable;
@@ -150,7 +150,7 @@ pub fn render(dir: &Path) -> Result<String> {
     sections.push(parameters_section(&manifest, &scenario, &mut contents));
     match kind {
         "run" | "sweep" => run_sections(dir, &manifest, &mut sections, &mut contents),
-        "compare" => compare_section(dir, &manifest, &mut sections, &mut contents)?,
+        "compare" => compare_section(dir, &manifest, &scenario, &mut sections, &mut contents)?,
         "paths" => paths_file_section(dir, &mut sections, &mut contents)?,
         "sensitivity" => sensitivity_section(dir, &mut sections, &mut contents)?,
         "rare" => rare_sections(dir, &mut sections, &mut contents)?,
@@ -218,7 +218,11 @@ fn size_text(m: &Manifest) -> String {
         ),
         "compare" => format!("{} replications per policy", m.reps),
         "calibrate" => format!("{} simulations", m.totals.replications),
-        "rare" => format!("{} replications simulated", m.totals.replications),
+        "rare" => format!(
+            "{} particles × {} batches",
+            design["particles"].as_u64().unwrap_or(0),
+            design["batches"].as_u64().unwrap_or(0)
+        ),
         _ => format!("{} replications", m.reps),
     }
 }
@@ -538,6 +542,7 @@ fn num(s: &str) -> f64 {
 fn compare_section(
     dir: &Path,
     m: &Manifest,
+    scenario: &std::result::Result<(Scenario, String), String>,
     sections: &mut Vec<Section>,
     contents: &mut Contents,
 ) -> Result<()> {
@@ -597,53 +602,78 @@ fn compare_section(
         ("policy A".into(), setting("a")),
         ("policy B".into(), setting("b")),
     ]);
-    let rows: Vec<Vec<String>> = csv
-        .records
-        .iter()
-        .filter(|r| r[kind] != "categorical" || num(&r[mean_a]) != 0.0 || num(&r[mean_b]) != 0.0)
-        .map(|r| {
-            let share = r[kind] == "categorical";
-            let f = |s: &str| {
-                if share {
-                    percent(num(s))
-                } else {
-                    fmt_num(num(s))
-                }
-            };
-            let interval = |a: &str, b: &str| format!("[{}, {}]", f(a), f(b));
-            let name = if r[category].is_empty() {
-                r[metric].clone()
+    let row = |r: &Vec<String>| {
+        let share = r[kind] == "share";
+        // One fixed format per row (never `7.500e-4` beside `0.0030`).
+        let d =
+            shared_decimals(&[mean_a, mean_b, diff, lo, hi, udiff, ulo, uhi].map(|c| num(&r[c])));
+        let f = |s: &str| {
+            if share {
+                percent(num(s))
             } else {
-                format!("{} = {}", r[metric], r[category])
-            };
-            vec![
-                name,
-                f(&r[mean_a]),
-                f(&r[mean_b]),
-                f(&r[diff]),
-                interval(&r[lo], &r[hi]),
-                f(&r[udiff]),
-                interval(&r[ulo], &r[uhi]),
-                fmt_num(num(&r[vr])),
-            ]
-        })
-        .collect();
-    body.push_str(&table(
-        &[
-            "outcome",
-            "A",
-            "B",
-            "B − A (paired)",
-            "95% CI",
-            "B − A (unpaired)",
-            "95% CI",
-            "variance reduction",
+                fixed(num(s), d)
+            }
+        };
+        let interval = |a: &str, b: &str| format!("[{}, {}]", f(a), f(b));
+        let name = if r[category].is_empty() {
+            r[metric].clone()
+        } else {
+            format!("{} = {}", r[metric], r[category])
+        };
+        vec![
+            name,
+            f(&r[mean_a]),
+            f(&r[mean_b]),
+            f(&r[diff]),
+            interval(&r[lo], &r[hi]),
+            f(&r[udiff]),
+            interval(&r[ulo], &r[uhi]),
+            fmt_num(num(&r[vr])),
         ]
-        .map(String::from),
-        &rows,
-        &[true, false, false, false, false, false, false, false],
-    ));
-    body.push_str(&note("Paired: both policies run on the same random numbers, replication by replication (common random numbers). Unpaired: the same replications compared as if independent. Variance reduction is the unpaired variance of B − A over the paired one: how many times more replications an unpaired comparison would need for the same precision. Shares are in percent; categories neither policy reached are left out."));
+    };
+    let reached =
+        |r: &&Vec<String>| r[kind] != "share" || num(&r[mean_a]) != 0.0 || num(&r[mean_b]) != 0.0;
+    // The scenario's outcomes and how runs ended first, the built-in
+    // metrics below (all in one table when the scenario is not at hand).
+    let outcomes: Option<Vec<String>> = scenario.as_ref().ok().map(|(s, _)| {
+        (s.outcomes.iter().map(|o| o.name.clone()))
+            .chain(["terminal".to_string()])
+            .collect()
+    });
+    let is_outcome = |r: &&Vec<String>| outcomes.as_ref().is_none_or(|o| o.contains(&r[metric]));
+    let main: Vec<Vec<String>> = (csv.records.iter())
+        .filter(reached)
+        .filter(is_outcome)
+        .map(row)
+        .collect();
+    let builtins: Vec<Vec<String>> = (csv.records.iter())
+        .filter(reached)
+        .filter(|r| !is_outcome(r))
+        .map(row)
+        .collect();
+    let header = [
+        "outcome",
+        "A",
+        "B",
+        "B − A (paired)",
+        "95% CI",
+        "B − A (unpaired)",
+        "95% CI",
+        "variance reduction",
+    ]
+    .map(String::from);
+    let left = [true, false, false, false, false, false, false, false];
+    body.push_str(&table(&header, &main, &left));
+    body.push_str(&note("Paired: both policies run on the same random numbers, replication by replication (common random numbers). Unpaired: the same replications compared as if independent. Variance reduction is the unpaired variance of B − A over the paired one: how many times more replications an unpaired comparison would need for the same precision. Shares are in percent and their differences in percentage points; other numbers share one format per row; categories neither policy reached are left out."));
+    if !builtins.is_empty() {
+        let mut header = header.clone();
+        header[0] = "built-in metric".into();
+        let _ = write!(
+            body,
+            "<h3>Built-in metrics</h3>\n{}",
+            table(&header, &builtins, &left)
+        );
+    }
     sections.push(Section {
         id: "comparison".into(),
         title: "Comparison B − A".into(),
@@ -1167,7 +1197,7 @@ fn timeline(dir: &Path, s: &Scenario) -> Result<String> {
 }
 
 fn fixed2(x: f64) -> String {
-    crate::output::text::fixed(x, 2)
+    fixed(x, 2)
 }
 
 /// Colours of the timeline's event lanes (the plots' palette family).

@@ -146,7 +146,7 @@ p.note { color: #56616e; font-size: 14px; }
 p.description { white-space: pre-wrap; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; margin: 8px 0 12px; font-size: 14px; }
-th, td { padding: 4px 12px; border-bottom: 1px solid #e4e8ed; vertical-align: top; }
+th, td { padding: 4px 10px; border-bottom: 1px solid #e4e8ed; vertical-align: top; }
 thead th { border-bottom: 2px solid #b8c1cc; background: #f0f3f6; font-weight: 600; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 th.t, td.t { text-align: left; }
