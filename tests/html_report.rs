@@ -535,6 +535,14 @@ value = "count(ping)"
         html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quotes&quot;")
     );
     assert_self_contained(&html);
+    // Without its scenario file the page says so, and shows summary.csv
+    // in place of the printed table.
+    std::fs::remove_file(&scenario).expect("removable");
+    let html = report(&dir);
+    assert!(section(&html, "scenario").contains("could not be read: the scenario"));
+    assert!(html.contains("The rows of summary.csv follow."));
+    let rows = table_rows(section(&html, "outcomes"), 0);
+    assert_eq!(rows.len(), common::csv_rows(&dir.join("summary.csv")).len());
     let _ = std::fs::remove_dir_all(&base);
 }
 
