@@ -794,7 +794,8 @@ pub fn resolve_vary(
     }
     let mut out = Vec::new();
     let vary = design::parse_varies(vary, scenario).map_err(|e| Error::invalid("vary", e))?;
-    design::refuse_set_and_varied(&vary, overrides).map_err(|e| Error::invalid("set", e))?;
+    design::refuse_set_and_varied(&vary, overrides, "--vary")
+        .map_err(|e| Error::invalid("set", e))?;
     for v in vary {
         let Spec::Range(lo, hi) = v.spec else {
             return Err(Error::invalid("vary", format!(
