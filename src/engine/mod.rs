@@ -17,6 +17,7 @@
 mod becomes;
 mod columns;
 mod error;
+mod fast;
 pub(crate) mod grid;
 mod hazard;
 mod history;
@@ -773,7 +774,7 @@ impl<'s> Engine<'s> {
                     (st.value.eval_with_rng(&view, &mut rng))
                         .map_err(|m| self.invalid(format!("event `{}`: {m}", event.id)))?
                 }
-                None => st.value.eval(&view),
+                None => self.t.fast.effect(e, k).eval(&view),
             };
             match st.target {
                 Lvalue::State { actor, var, .. } => {
@@ -936,12 +937,13 @@ impl<'s> Engine<'s> {
             target: NONE16,
         };
         for (o, outcome) in s.outcomes.iter().enumerate() {
+            let compiled = &self.t.fast.outcomes[o];
             out[k] = match &outcome.kind {
-                OutcomeKind::Numeric(e) => e.eval(&view),
+                OutcomeKind::Numeric(_) => compiled[0].eval(&view),
                 OutcomeKind::Categorical(cases) => {
-                    let case = cases
+                    let case = compiled
                         .iter()
-                        .position(|(_, w)| w.eval(&view) != 0.0)
+                        .position(|w| w.eval(&view) != 0.0)
                         .unwrap_or(cases.len());
                     self.t.case_labels[o][case]
                 }
