@@ -714,12 +714,22 @@ impl<'s> Engine<'s> {
 
     /// Adds the time above each threshold between the dyad's last change and
     /// `t`, where its tension is `end`.
+    #[inline]
     fn close_segment(&mut self, d: usize, t: f64, end: f64) {
-        let st = self.dyads[d];
+        let st = &self.dyads[d];
+        let dt = t - st.since;
+        // A segment that ends no later than it starts, or lies at or below
+        // every threshold, adds 0 to each (`time_above`'s own answer; the
+        // sums are never -0, so adding 0 changes no bit).
+        let lowest = self.point.threshold_min[d];
+        if dt <= 0.0 || (st.value <= lowest && end <= lowest) {
+            return;
+        }
+        let thresholds = &self.point.thresholds[d];
         let base = self.t.threshold_offsets[d];
-        for (k, th) in self.point.thresholds[d].iter().enumerate() {
-            self.above[base + k] +=
-                tension::time_above(st.value, st.baseline, st.half_life, *th, t - st.since, end);
+        let above = &mut self.above[base..base + thresholds.len()];
+        for (a, th) in above.iter_mut().zip(thresholds) {
+            *a += tension::time_above(st.value, st.baseline, st.half_life, *th, dt, end);
         }
     }
 
