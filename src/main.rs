@@ -297,10 +297,11 @@ struct SweepArgs {
     /// The scenario file (TOML).
     scenario: PathBuf,
     /// Vary a parameter: NAME=a,b,c (values), NAME=lo:hi:steps (linear), NAME=log:lo:hi:steps,
-    /// NAME=lo:hi or NAME (declared bounds; for lhs/random designs). Repeatable.
-    #[arg(long, value_name = "NAME=SPEC", required = true)]
+    /// NAME=lo:hi or NAME (declared bounds; for lhs/random designs). Repeatable; not with --design file:PATH.
+    #[arg(long, value_name = "NAME=SPEC")]
     vary: Vec<String>,
-    /// Design: grid (full factorial; the last --vary changes fastest), lhs:N (Latin hypercube) or random:N.
+    /// Design: grid (full factorial; the last --vary changes fastest), lhs:N (Latin hypercube), random:N,
+    /// or file:PATH (a CSV of points: a header of parameter names, one row per point; no --vary).
     #[arg(long, default_value = "grid")]
     design: String,
     /// Replications per point.
@@ -674,6 +675,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 overrides: a.set,
                 vary: a.vary,
                 design: a.design,
+                recorded_design: None,
                 reps: a.reps,
                 seed: a.seed,
                 threads: threads(a.threads)?,

@@ -938,7 +938,9 @@ fn sensitivity_arguments_are_checked() {
     let s = ishigami();
     let e = |vary: &[&str], set: &[(String, f64)]| {
         let vary: Vec<String> = vary.iter().map(|v| v.to_string()).collect();
-        resolve_vary(&s, &vary, set).unwrap_err().to_string()
+        resolve_vary(&s, &vary, set, "sensitivity")
+            .unwrap_err()
+            .to_string()
     };
     assert_eq!(
         e(&["x1=2:1"], &[]),
@@ -955,9 +957,12 @@ fn sensitivity_arguments_are_checked() {
         e(&["x1=0:1"], &[("x1".into(), 0.5)]),
         "parameter `x1` is both --set and --vary; drop one"
     );
-    assert_eq!(e(&[], &[]), "give at least one --vary NAME=lo:hi");
+    assert_eq!(
+        e(&[], &[]),
+        "sensitivity needs at least one --vary NAME or NAME=lo:hi"
+    );
     // A bare name varies the parameter over its declared bounds.
-    let v = resolve_vary(&s, &["x1".to_string()], &[]).unwrap();
+    let v = resolve_vary(&s, &["x1".to_string()], &[], "sensitivity").unwrap();
     let p = &s.params[v[0].0];
     assert_eq!((v[0].1, v[0].2), (p.min, p.max));
 }

@@ -301,3 +301,29 @@ fn calibrate_reports_a_bad_targets_file_without_a_second_prefix() {
         "error: --vary: unknown parameter `half_lif`; did you mean `half_life`?\n"
     );
 }
+
+/// `calibrate`'s own `--vary` errors name calibrate and accept `NAME`
+/// (they once said "sensitivity" and "--vary NAME=lo:hi", rewritten by text
+/// replacement for the one message).
+#[test]
+fn calibrate_vary_errors_name_calibrate() {
+    let s = west();
+    let dir = temp_dir("calibrate-vary-messages");
+    let targets = dir.join("t.toml");
+    std::fs::write(&targets, "[targets]\nclosure_days = 13\n").expect("write");
+    let e = |vary: &[&str]| {
+        let vary: Vec<String> = vary.iter().map(|v| v.to_string()).collect();
+        flashpoint::analysis::calibrate::load_targets(&s, &targets, &vary, &[])
+            .map(|_| ())
+            .expect_err("refused")
+            .to_string()
+    };
+    assert_eq!(
+        e(&[]),
+        "calibrate needs at least one --vary NAME or NAME=lo:hi"
+    );
+    assert_eq!(
+        e(&["half_life=10"]),
+        "--vary half_life: calibrate varies a parameter over a range; give NAME=lo:hi or NAME, not `half_life=10`"
+    );
+}

@@ -121,11 +121,19 @@ fn the_front_door_refuses_a_parameter_given_twice() {
     let vary = flashpoint::runner::design::parse_varies(&["close_prob=0,1".into()], sim.scenario())
         .expect("vary");
     assert_eq!(
-        flashpoint::runner::design::refuse_set_and_varied(&vary, &[("close_prob".into(), 0.2)]),
+        flashpoint::runner::design::refuse_set_and_varied(
+            &vary,
+            &[("close_prob".into(), 0.2)],
+            "--vary"
+        ),
         Err("parameter `close_prob` is both --set and --vary; drop one".into())
     );
     assert_eq!(
-        flashpoint::runner::design::refuse_set_and_varied(&vary, &[("half_life".into(), 9.0)]),
+        flashpoint::runner::design::refuse_set_and_varied(
+            &vary,
+            &[("half_life".into(), 9.0)],
+            "--vary"
+        ),
         Ok(())
     );
 }

@@ -535,6 +535,7 @@ fn write_sweep(
         overrides,
         vary,
         design,
+        recorded_design: None,
         reps,
         seed: Some(seed),
         threads,

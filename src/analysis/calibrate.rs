@@ -1155,14 +1155,7 @@ pub fn load_targets(
     overrides: &[(String, f64)],
 ) -> Result<(Vec<Calibrated>, Vec<Target>, String)> {
     let mut calibrated: Vec<Calibrated> =
-        super::sensitivity::resolve_vary(scenario, vary, overrides)
-            .map_err(|e| match e {
-                Error::Invalid { option, message } => Error::Invalid {
-                    option,
-                    message: message.replace("--vary NAME=lo:hi", "--vary NAME or NAME=lo:hi"),
-                },
-                e => e,
-            })?
+        super::sensitivity::resolve_vary(scenario, vary, overrides, "calibrate")?
             .into_iter()
             .map(|(param, lo, hi)| Calibrated {
                 param,

@@ -781,24 +781,28 @@ fn analyse_counting(
 /// ([`design::parse_varies`]: known names, with the nearest name otherwise;
 /// ranges within the declared bounds; each parameter once), each a range
 /// `lo:hi` or a bare name (its declared bounds), and none also `--set`.
+/// `command` names the caller in the messages (`sensitivity`,
+/// `calibrate`), so each says which command refuses what.
 pub fn resolve_vary(
     scenario: &Scenario,
     vary: &[String],
     overrides: &[(String, f64)],
+    command: &str,
 ) -> Result<Vec<(usize, f64, f64)>> {
     if vary.is_empty() {
         return Err(Error::invalid(
             "vary",
-            "give at least one --vary NAME=lo:hi",
+            format!("{command} needs at least one --vary NAME or NAME=lo:hi"),
         ));
     }
     let mut out = Vec::new();
     let vary = design::parse_varies(vary, scenario).map_err(|e| Error::invalid("vary", e))?;
-    design::refuse_set_and_varied(&vary, overrides).map_err(|e| Error::invalid("set", e))?;
+    design::refuse_set_and_varied(&vary, overrides, "--vary")
+        .map_err(|e| Error::invalid("set", e))?;
     for v in vary {
         let Spec::Range(lo, hi) = v.spec else {
             return Err(Error::invalid("vary", format!(
-                "--vary {}: sensitivity varies a parameter over a range; give NAME=lo:hi or NAME, not `{}`",
+                "--vary {}: {command} varies a parameter over a range; give NAME=lo:hi or NAME, not `{}`",
                 v.name, v.text
             )));
         };
@@ -893,7 +897,7 @@ pub fn sensitivity(config: &SensitivityConfig) -> Result<SensitivityReport> {
     }
     let (scenario, sha256) = crate::scenario::load_hashed(&config.scenario_path)?;
     let base = checked_params(&scenario, &config.overrides, "--set")?;
-    let vary = resolve_vary(&scenario, &config.vary, &config.overrides)?;
+    let vary = resolve_vary(&scenario, &config.vary, &config.overrides, "sensitivity")?;
     check_size(config.method, vary.len(), config.reps)?;
     let seed = config.seed.unwrap_or(scenario.seed);
     // Refused before the work if it already holds a result.

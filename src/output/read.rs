@@ -12,6 +12,8 @@ pub struct CsvFile {
     pub header: Vec<String>,
     /// The records after it, in file order.
     pub records: Vec<Vec<String>>,
+    /// The line each record starts on, counted from 1 (the header's is 1).
+    pub lines: Vec<u64>,
 }
 
 impl CsvFile {
@@ -49,14 +51,25 @@ pub enum ReadError {
 /// non-empty lines as records. An empty file has an empty header and no
 /// records.
 pub fn read_csv(path: &Path) -> Result<CsvFile, ReadError> {
-    let io = |source| ReadError::Io {
+    read_csv_hashed(path).map(|(csv, _)| csv)
+}
+
+/// [`read_csv`], with the SHA-256 of the bytes it parsed (read once, so the
+/// hash is that of the very bytes parsed).
+pub fn read_csv_hashed(path: &Path) -> Result<(CsvFile, String), ReadError> {
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
+    })?;
+    let csv = parse(path, &bytes)?;
+    Ok((csv, crate::digest::sha256_hex(&bytes)))
+}
+
+/// The header and records of the CSV text `bytes` (`path` for errors).
+fn parse(path: &Path, bytes: &[u8]) -> Result<CsvFile, ReadError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
-        .from_reader(std::io::BufReader::new(file));
+        .from_reader(bytes);
     let header = reader
         .headers()
         .map_err(|e| classify(path, e))?
@@ -64,11 +77,26 @@ pub fn read_csv(path: &Path) -> Result<CsvFile, ReadError> {
         .map(String::from)
         .collect();
     let mut records = Vec::new();
+    let mut lines = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| classify(path, e))?;
+        // The reader's own line count can stop short of a `\r\n` ending;
+        // the line is counted from the record's first byte instead.
+        let start = record.position().map_or(0, |p| p.byte() as usize);
+        let start = start
+            + bytes[start.min(bytes.len())..]
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+        let before = &bytes[..start.min(bytes.len())];
+        lines.push(1 + before.iter().filter(|&&b| b == b'\n').count() as u64);
         records.push(record.iter().map(String::from).collect());
     }
-    Ok(CsvFile { header, records })
+    Ok(CsvFile {
+        header,
+        records,
+        lines,
+    })
 }
 
 /// The [`ReadError`] of a `csv` error while reading `path`.
@@ -120,6 +148,7 @@ mod tests {
             [["1", "x, y", "say \"hi\""], ["2", "two\nlines", ""]]
         );
         assert_eq!(csv.column("c"), Some(2));
+        assert_eq!(csv.lines, [2, 3]);
         assert_eq!(csv.column("d"), None);
     }
 

@@ -16,6 +16,16 @@
 //! points are numbered in the order they are drawn. Both draw from the stream
 //! [`stream_id::design`] under `replication_key(seed, u64::MAX, None)`, so the
 //! design is a pure function of the seed and the specs.
+//!
+//! `--design file:PATH` reads the points instead ([`points_from_csv`]): a
+//! CSV file whose header names the varied parameters (as in `[params]`),
+//! one row per point, in the order the sweep numbers them. A first column
+//! named `point` (as in the `points.csv` a sweep writes) is allowed when no
+//! parameter has that name; its values must then be `0, 1, 2, …`. Every
+//! value must be a finite number within the parameter's declared bounds, the
+//! check `--vary` makes. Errors are located as `FILE:LINE:COLUMN`, the
+//! column counted in fields from 1. With a file, `--vary` is not allowed:
+//! the file's columns are the varied parameters.
 
 use crate::rng::{replication_key, stream_id, Stream};
 use crate::scenario::Scenario;
@@ -73,7 +83,9 @@ impl DesignKind {
             None if s == "grid" => Ok(DesignKind::Grid),
             Some(("lhs", t)) => n(t).map(DesignKind::Lhs),
             Some(("random", t)) => n(t).map(DesignKind::Random),
-            _ => Err(format!("unknown design `{s}`; use grid, lhs:N or random:N")),
+            _ => Err(format!(
+                "unknown design `{s}`; use grid, lhs:N, random:N or file:PATH"
+            )),
         }
     }
 
@@ -85,6 +97,117 @@ impl DesignKind {
             DesignKind::Random(n) => format!("random:{n}"),
         }
     }
+}
+
+/// The path of a `file:PATH` design, or `None` for another design.
+pub fn design_file(design: &str) -> Option<&str> {
+    design.strip_prefix("file:")
+}
+
+/// The varied parameters and points of a design read from a CSV file named
+/// `file` (for messages): `header` its first line, `records` its other rows
+/// with the line each starts on. See the [module docs](self) for the rules.
+pub fn points_from_csv(
+    file: &str,
+    header: &[String],
+    records: &[(u64, Vec<String>)],
+    scenario: &Scenario,
+) -> Result<(Vec<Vary>, Vec<Vec<f64>>), String> {
+    if header.is_empty() {
+        return Err(format!(
+            "{file}: the file is empty; a design needs a header of parameter names and one row per point"
+        ));
+    }
+    let names: Vec<&str> = header.iter().map(|h| h.trim()).collect();
+    let has_point = names[0] == "point" && scenario.param_index("point").is_none();
+    let mut vary: Vec<Vary> = Vec::new();
+    for (col, name) in names.iter().enumerate().skip(usize::from(has_point)) {
+        let Some(param) = scenario.param_index(name) else {
+            let hint = crate::diag::suggest(name, scenario.params.iter().map(|p| p.name.as_str()))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            let what = if name.is_empty() {
+                "an empty column name is not a parameter".to_string()
+            } else {
+                format!("unknown parameter `{name}`")
+            };
+            return Err(format!("{file}:1:{}: {what}{hint}", col + 1));
+        };
+        if let Some(first) = vary.iter().position(|v| v.param == param) {
+            let first_col = first + usize::from(has_point) + 1;
+            return Err(format!(
+                "{file}:1:{}: column `{name}` is given twice (first in column {first_col})",
+                col + 1
+            ));
+        }
+        vary.push(Vary {
+            param,
+            name: name.to_string(),
+            text: name.to_string(),
+            spec: Spec::Values(Vec::new()),
+        });
+    }
+    if vary.is_empty() {
+        return Err(format!(
+            "{file}:1:1: the header names no parameter; give one column per varied parameter"
+        ));
+    }
+    if records.is_empty() {
+        return Err(format!(
+            "{file}: no points: the header is followed by no rows"
+        ));
+    }
+    if records.len() as u64 > MAX_POINTS {
+        return Err(format!("{file}: more than {MAX_POINTS} points"));
+    }
+    let mut points = Vec::with_capacity(records.len());
+    for (i, (line, fields)) in records.iter().enumerate() {
+        if fields.len() != names.len() {
+            return Err(format!(
+                "{file}:{line}: {} fields where the header has {}",
+                fields.len(),
+                names.len()
+            ));
+        }
+        if has_point && fields[0].trim() != i.to_string() {
+            return Err(format!(
+                "{file}:{line}:1: point `{}` where {i} was expected (points are numbered 0, 1, 2, … in file order)",
+                fields[0].trim()
+            ));
+        }
+        let mut point = Vec::with_capacity(vary.len());
+        for (k, v) in vary.iter().enumerate() {
+            let col = k + usize::from(has_point);
+            let text = fields[col].trim();
+            let p = &scenario.params[v.param];
+            let x = text
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| {
+                    format!(
+                        "{file}:{line}:{}: {} = `{text}` is not a finite number",
+                        col + 1,
+                        v.name
+                    )
+                })?;
+            if x < p.min || x > p.max {
+                return Err(format!(
+                    "{file}:{line}:{}: {} = {x} is outside its bounds [{}, {}]",
+                    col + 1,
+                    v.name,
+                    p.min,
+                    p.max
+                ));
+            }
+            point.push(x);
+        }
+        points.push(point);
+    }
+    for (k, v) in vary.iter_mut().enumerate() {
+        v.spec = Spec::Values(points.iter().map(|p| p[k]).collect());
+    }
+    Ok((vary, points))
 }
 
 /// Parses every `--vary NAME=SPEC` against the scenario's parameters; a
@@ -102,14 +225,20 @@ pub fn parse_varies(texts: &[String], scenario: &Scenario) -> Result<Vec<Vary>, 
 }
 
 /// Refuses a parameter that is both varied and fixed by an override
-/// (`--set`): which value would the manifest record?
-pub fn refuse_set_and_varied(vary: &[Vary], overrides: &[(String, f64)]) -> Result<(), String> {
+/// (`--set`): which value would the manifest record? `varied_by` says how
+/// the parameter is varied, for the message (`--vary`, or `a column of
+/// points.csv` for a file design).
+pub fn refuse_set_and_varied(
+    vary: &[Vary],
+    overrides: &[(String, f64)],
+    varied_by: &str,
+) -> Result<(), String> {
     match vary
         .iter()
         .find(|v| overrides.iter().any(|(n, _)| *n == v.name))
     {
         Some(v) => Err(format!(
-            "parameter `{}` is both --set and --vary; drop one",
+            "parameter `{}` is both --set and {varied_by}; drop one",
             v.name
         )),
         None => Ok(()),
@@ -530,7 +659,7 @@ mod tests {
         );
         assert_eq!(
             DesignKind::parse("latin:5"),
-            Err("unknown design `latin:5`; use grid, lhs:N or random:N".into())
+            Err("unknown design `latin:5`; use grid, lhs:N, random:N or file:PATH".into())
         );
     }
 

@@ -552,9 +552,22 @@ fn rerun(
             // ones included; the design sets those, and a sweep refuses a
             // parameter both set and varied.
             // (A `vary` that does not parse fails in `sweep` with its own error.)
-            let varied: Vec<String> = crate::runner::design::parse_varies(&vary, &scenario)
-                .map(|v| v.into_iter().map(|v| v.name).collect())
-                .unwrap_or_default();
+            // A file design re-runs the points its manifest records (the
+            // file need not be there any more).
+            let recorded = crate::sweep::RecordedDesign::from_manifest(design);
+            if kind == "file" && recorded.is_none() {
+                return Err(bad("file"));
+            }
+            let varied: Vec<String> = match &recorded {
+                Some(r) => r.params.clone(),
+                None => crate::runner::design::parse_varies(&vary, &scenario)
+                    .map(|v| v.into_iter().map(|v| v.name).collect())
+                    .unwrap_or_default(),
+            };
+            let design_text = match &recorded {
+                Some(r) => format!("file:{}", r.file.path),
+                None => kind.to_string(),
+            };
             let overrides = (overrides.into_iter())
                 .filter(|(n, _)| !varied.contains(n))
                 .collect();
@@ -562,7 +575,8 @@ fn rerun(
                 scenario_path: scenario_path.to_path_buf(),
                 overrides,
                 vary,
-                design: kind.to_string(),
+                design: design_text,
+                recorded_design: recorded,
                 reps: manifest.reps,
                 seed: Some(manifest.seed),
                 threads,

@@ -86,10 +86,15 @@ pub struct SweepConfig {
     pub scenario_path: PathBuf,
     /// `--set NAME=VALUE`: values of the parameters that are not varied.
     pub overrides: Vec<(String, f64)>,
-    /// `--vary NAME=SPEC`, as written.
+    /// `--vary NAME=SPEC`, as written (none with a `file:` design).
     pub vary: Vec<String>,
-    /// `grid`, `lhs:N` or `random:N`.
+    /// `grid`, `lhs:N`, `random:N` or `file:PATH` (a CSV file of points,
+    /// [`design::points_from_csv`]).
     pub design: String,
+    /// The points of a `file:` design as a manifest recorded them, used
+    /// instead of reading the file (`check` re-runs a file design from its
+    /// manifest, whether or not the file is still there).
+    pub recorded_design: Option<RecordedDesign>,
     /// Replications per point (at least 1).
     pub reps: u64,
     /// Master seed; the scenario's when `None`.
@@ -112,6 +117,90 @@ pub struct SweepConfig {
     pub timeseries: Option<TimeseriesOptions>,
     /// The command line, for the manifest.
     pub command: Vec<String>,
+}
+
+/// A `file:` design as its manifest records it: the file's path and hash
+/// and the points read from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedDesign {
+    /// The file, as given after `file:`.
+    pub file: DesignFile,
+    /// The varied parameters, in the file's column order.
+    pub params: Vec<String>,
+    /// One vector of their values per point.
+    pub points: Vec<Vec<f64>>,
+}
+
+/// The CSV file of a `file:` design.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesignFile {
+    /// Its path, as given after `file:`.
+    pub path: String,
+    /// The SHA-256 of its bytes when the sweep read it.
+    pub sha256: String,
+}
+
+impl RecordedDesign {
+    /// The design recorded in a manifest's `design` object, if it is a
+    /// `file` design with well-formed fields.
+    pub fn from_manifest(design: &serde_json::Value) -> Option<RecordedDesign> {
+        if design["kind"] != "file" {
+            return None;
+        }
+        Some(RecordedDesign {
+            file: DesignFile {
+                path: design["file"]["path"].as_str()?.to_string(),
+                sha256: design["file"]["sha256"].as_str()?.to_string(),
+            },
+            params: serde_json::from_value(design["params"].clone()).ok()?,
+            points: serde_json::from_value(design["points"].clone()).ok()?,
+        })
+    }
+}
+
+/// Reads the design file at `path` (`file:PATH`) against the scenario: its
+/// varied parameters, points and hash ([`design::points_from_csv`]).
+pub fn read_design_file(
+    path: &str,
+    scenario: &Scenario,
+) -> Result<(Vec<Vary>, Vec<Vec<f64>>, DesignFile)> {
+    use crate::output::read::{read_csv_hashed, ReadError};
+    let invalid = |m: String| Error::invalid("design", m);
+    let (csv, sha256) = match read_csv_hashed(Path::new(path)) {
+        Ok(read) => read,
+        Err(ReadError::Io { source, .. }) => {
+            return Err(invalid(format!("--design file:{path}: {source}")));
+        }
+        Err(ReadError::Malformed { line, message, .. }) => {
+            return Err(invalid(format!("{path}:{line}: {message}")));
+        }
+    };
+    let records: Vec<(u64, Vec<String>)> = csv.lines.into_iter().zip(csv.records).collect();
+    let (vary, points) =
+        design::points_from_csv(path, &csv.header, &records, scenario).map_err(invalid)?;
+    Ok((
+        vary,
+        points,
+        DesignFile {
+            path: path.to_string(),
+            sha256,
+        },
+    ))
+}
+
+/// The varied parameters and points of a recorded file design, checked
+/// against the scenario as the file was (`what` names the record in
+/// messages; row `i` is reported as line `i + 2`, as in the file).
+fn recorded_points(
+    recorded: &RecordedDesign,
+    what: &str,
+    scenario: &Scenario,
+) -> Result<(Vec<Vary>, Vec<Vec<f64>>)> {
+    let records: Vec<(u64, Vec<String>)> = (recorded.points.iter().enumerate())
+        .map(|(i, p)| (i as u64 + 2, p.iter().map(|x| fmt_f64(*x)).collect()))
+        .collect();
+    design::points_from_csv(what, &recorded.params, &records, scenario)
+        .map_err(|e| Error::invalid("design", e))
 }
 
 /// What a run or sweep produced, for printing.
@@ -159,6 +248,8 @@ pub(crate) struct Job<'a> {
     pub base: Vec<f64>,
     pub vary: Vec<Vary>,
     pub design: Option<DesignKind>,
+    /// The file of a `file:` design (then `design` is `None`).
+    pub design_file: Option<DesignFile>,
     /// Varied values, one vector per point.
     pub points: Vec<Vec<f64>>,
     pub reps: u64,
@@ -205,17 +296,31 @@ impl Job<'_> {
 
     /// The manifest, without outputs and totals.
     fn manifest(&self) -> Manifest {
-        let design = self.design.map(|d| {
-            serde_json::json!({
-                "kind": d.text(),
-                "vary": self.vary.iter().map(|v| v.text.clone()).collect::<Vec<_>>(),
+        let shard = self.shard.map(|(i, n)| serde_json::json!({ "index": i, "count": n, "start": self.range().start, "end": self.range().end }));
+        let design = if let Some(file) = &self.design_file {
+            Some(serde_json::json!({
+                "kind": "file",
+                "file": { "path": file.path, "sha256": file.sha256 },
+                "vary": Vec::<String>::new(),
                 "params": self.vary.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
                 "n_points": self.points.len(),
                 "points": self.points,
-                "shard": self.shard.map(|(i, n)| serde_json::json!({ "index": i, "count": n, "start": self.range().start, "end": self.range().end })),
+                "shard": shard,
                 "no_runs": self.no_runs,
+            }))
+        } else {
+            self.design.map(|d| {
+                serde_json::json!({
+                    "kind": d.text(),
+                    "vary": self.vary.iter().map(|v| v.text.clone()).collect::<Vec<_>>(),
+                    "params": self.vary.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
+                    "n_points": self.points.len(),
+                    "points": self.points,
+                    "shard": shard,
+                    "no_runs": self.no_runs,
+                })
             })
-        });
+        };
         Manifest {
             flashpoint_version: env!("CARGO_PKG_VERSION").to_string(),
             language_version: crate::scenario::LANGUAGE_VERSION,
@@ -306,6 +411,7 @@ pub fn run(config: &RunConfig, progress: &mut (dyn FnMut(u64, u64) + Send)) -> R
         base,
         vary: Vec::new(),
         design: None,
+        design_file: None,
         points: vec![Vec::new()],
         reps: config.reps,
         seed: config.seed.unwrap_or(scenario.seed),
@@ -328,11 +434,21 @@ pub fn sweep(
     if config.reps == 0 {
         return Err(Error::invalid("reps", "--reps must be at least 1"));
     }
-    if config.vary.is_empty() {
-        return Err(Error::invalid(
-            "vary",
-            "a sweep needs at least one --vary NAME=SPEC",
-        ));
+    let file = design::design_file(&config.design);
+    match (file, config.vary.is_empty()) {
+        (None, true) => {
+            return Err(Error::invalid(
+                "vary",
+                "a sweep needs at least one --vary NAME=SPEC (or --design file:PATH)",
+            ));
+        }
+        (Some(path), false) => {
+            return Err(Error::invalid(
+                "vary",
+                format!("--vary cannot be used with --design file:{path}: the file's columns are the varied parameters"),
+            ));
+        }
+        _ => {}
     }
     if config.out.is_none() {
         let needs_out = [
@@ -370,13 +486,28 @@ pub fn sweep(
     let (scenario, sha256) = crate::scenario::load_hashed(&config.scenario_path)?;
     check_timeseries(config.timeseries, &scenario)?;
     let base = scenario.param_values(&config.overrides)?;
-    let kind = DesignKind::parse(&config.design).map_err(|e| Error::invalid("design", e))?;
-    let vary =
-        design::parse_varies(&config.vary, &scenario).map_err(|e| Error::invalid("vary", e))?;
-    design::refuse_set_and_varied(&vary, &config.overrides)
-        .map_err(|e| Error::invalid("set", e))?;
     let seed = config.seed.unwrap_or(scenario.seed);
-    let points = design::points(kind, &vary, seed).map_err(|e| Error::invalid("design", e))?;
+    let (kind, vary, points, design_file) = match file {
+        None => {
+            let kind =
+                DesignKind::parse(&config.design).map_err(|e| Error::invalid("design", e))?;
+            let vary = design::parse_varies(&config.vary, &scenario)
+                .map_err(|e| Error::invalid("vary", e))?;
+            let points =
+                design::points(kind, &vary, seed).map_err(|e| Error::invalid("design", e))?;
+            (Some(kind), vary, points, None)
+        }
+        Some(path) => {
+            let (vary, points, file) = file_design(config, path, &scenario)?;
+            (None, vary, points, Some(file))
+        }
+    };
+    let varied_by = match file {
+        Some(path) => format!("a column of {path}"),
+        None => "--vary".to_string(),
+    };
+    design::refuse_set_and_varied(&vary, &config.overrides, &varied_by)
+        .map_err(|e| Error::invalid("set", e))?;
     if (points.len() as u64).checked_mul(config.reps).is_none() {
         return Err(Error::invalid("sweep", "points × reps is too large"));
     }
@@ -387,7 +518,8 @@ pub fn sweep(
         sweep: true,
         base,
         vary,
-        design: Some(kind),
+        design: kind,
+        design_file,
         points,
         reps: config.reps,
         seed,
@@ -406,6 +538,35 @@ pub fn sweep(
         config.resume,
         progress,
     )
+}
+
+/// The design of `--design file:PATH`: the recorded design `check` passes,
+/// or the file; a `--resume` whose file is gone takes the points the
+/// interrupted sweep recorded in its `manifest.json.partial` (a resume never
+/// needs the file; one whose file now lists other points is refused by
+/// [`resume_state`]).
+fn file_design(
+    config: &SweepConfig,
+    path: &str,
+    scenario: &Scenario,
+) -> Result<(Vec<Vary>, Vec<Vec<f64>>, DesignFile)> {
+    if let Some(recorded) = &config.recorded_design {
+        let (vary, points) = recorded_points(recorded, "manifest.json (design.points)", scenario)?;
+        return Ok((vary, points, recorded.file.clone()));
+    }
+    if let (true, Some(dir), false) = (config.resume, &config.out, Path::new(path).exists()) {
+        let partial = partial_path(&dir.join("manifest.json"));
+        let recorded = std::fs::read(&partial)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Manifest>(&bytes).ok())
+            .and_then(|m| m.design.as_ref().and_then(RecordedDesign::from_manifest));
+        if let Some(recorded) = recorded {
+            let what = format!("{} (design.points)", partial.display());
+            let (vary, points) = recorded_points(&recorded, &what, scenario)?;
+            return Ok((vary, points, recorded.file));
+        }
+    }
+    read_design_file(path, scenario)
 }
 
 /// Most time-series values (grid points × series) one replication may record:
@@ -644,6 +805,18 @@ fn resume_state(job: &Job<'_>, dir: &Path, cols: &[Column]) -> Result<bool> {
         (a != b).then(|| format!("design.shard differs ({a} vs {b})"))
     });
     if let Some(diff) = diff {
+        if let (Some(file), true) = (
+            &job.design_file,
+            ["design.points", "design.n_points", "design.params"]
+                .iter()
+                .any(|f| diff.starts_with(f)),
+        ) {
+            return Err(Error::Refused(format!(
+                "--resume: {} holds a sweep of other points than {} now gives ({diff}): the file changed since the sweep started; restore it, or move it away to resume with the points the sweep recorded",
+                dir.display(),
+                file.path
+            )));
+        }
         return Err(Error::Refused(format!(
             "--resume: {} holds a different sweep: {diff}",
             dir.display()

@@ -865,6 +865,7 @@ cases = [
             overrides: Vec::new(),
             vary: vec!["p=0,1".into()],
             design: "grid".into(),
+            recorded_design: None,
             reps: 50,
             seed: None,
             threads: 2,
