@@ -424,6 +424,39 @@ target = "B"
         }
     }
 
+    /// The deepest expressions the checker accepts (256 operators deep, or
+    /// a `min` of thousands of arguments) nest closures as deep; they build,
+    /// evaluate and drop on a test thread's stack.
+    #[test]
+    fn the_longest_chains_evaluate() {
+        let (s, _) = cases();
+        let ctx = Context {
+            event_actors: true,
+            draws: false,
+        };
+        let mut engine = Engine::new(s);
+        engine
+            .start(&[0.5, 2.0], &[7; 32], RunOptions::default())
+            .expect("starts");
+        let view = View {
+            e: &engine,
+            params: &[0.5, 2.0],
+            source: 0,
+            target: 1,
+        };
+        for src in [
+            vec!["p"; 256].join("+"),
+            format!("min({})", vec!["q"; 4990].join(",")),
+            vec!["p<q"; 128].join(" or "),
+        ] {
+            assert!(src.len() <= 10_000);
+            let expr = crate::expr::compile(&src, &s.scope, ctx, None).expect("valid");
+            assert!(build(&expr.code, s.n_vars()).is_some());
+            let fast = compile(&expr, s.n_vars()).eval(&view);
+            assert_eq!(fast.to_bits(), expr.eval(&view).to_bits());
+        }
+    }
+
     #[test]
     fn draws_keep_the_interpreter() {
         let s = crate::scenario::parse("fast.toml", SCENARIO).expect("valid scenario");
