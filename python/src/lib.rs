@@ -473,6 +473,7 @@ fn write_run(
         trace: 0,
         timeseries: None,
         tie_audit: false,
+        posterior: None,
         command,
     };
     py.detach(|| flashpoint::sweep::run(&config, &mut |_, _| {}))
