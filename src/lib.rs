@@ -10,11 +10,12 @@
 //! numbers whatever the thread count. Above it, writers: [`sweep`] (`run`,
 //! `sweep`, `check`, `merge`: tidy CSV and manifests through [`output`]) and
 //! [`analysis`] (paired policy comparison, causal paths, the tie-order audit,
-//! global sensitivity); `plot` (feature `plot`) draws a result.
+//! global sensitivity); `plot` (feature `plot`) draws a result, and `html`
+//! makes one self-contained HTML page of it.
 //!
 //! The layers import only downward — base (`diag`, `digest`, `time`,
 //! `cameo`, `rng`, `stats`, `expr`) → `scenario` → `engine` → `error` →
-//! `runner` → `output` → `analysis` → `sweep` → `plot` → the CLI — which
+//! `runner` → `output` → `analysis` → `sweep` → `plot` → `html` → the CLI — which
 //! `tests/layers.rs` checks. Errors are one enum, [`Error`], whose variants
 //! say whose fault it is (the scenario, a parameter, a setting, a result
 //! that cannot be used, the disk, a replication).
@@ -65,6 +66,8 @@ pub mod digest;
 pub mod engine;
 pub mod error;
 pub mod expr;
+#[cfg(feature = "plot")]
+pub mod html;
 pub mod output;
 #[cfg(feature = "plot")]
 pub mod plot;

@@ -80,6 +80,18 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Write one self-contained HTML page for a result directory (any kind): the scenario and its parameters,
+    /// the report's tables, every chart, causal paths and a timeline (with --trace), and the manifest.
+    Report {
+        /// A result directory (the --out DIR of run, sweep, compare, paths, sensitivity, rare or calibrate).
+        dir: PathBuf,
+        /// The HTML file to write (default: DIR/report.html).
+        #[arg(long, value_name = "FILE.html")]
+        out: Option<PathBuf>,
+        /// Replace the output file if it already exists (never a file of a result).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Args)]
@@ -712,6 +724,11 @@ fn run(cli: Cli) -> Result<(), Error> {
                 metric,
                 force,
             })?;
+            print(&format!("wrote {}\n", path.display()))
+        }
+        Command::Report { dir, out, force } => {
+            let path =
+                flashpoint::html::write_report(&flashpoint::html::HtmlConfig { dir, out, force })?;
             print(&format!("wrote {}\n", path.display()))
         }
         Command::Validate { scenario } => {

@@ -23,6 +23,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("analysis", 8),
     ("sweep", 9),
     ("plot", 10),
+    ("html", 11),
 ];
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {

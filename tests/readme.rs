@@ -24,7 +24,7 @@ const README: &str = include_str!("../README.md");
 fn quick_start_is_the_two_documented_commands() {
     assert_eq!(
         blocks(README, "sh")[0],
-        "cargo run --release -- run scenarios/west2025.toml\ncargo test\n"
+        "cargo run --release -- run scenarios/west2025.toml\ncargo test --release\n"
     );
 }
 

@@ -157,7 +157,7 @@ impl Engine<'_> {
         let (over_range, bound, end) = if !reads.tension && !reads.time {
             // Nothing the rate reads moves before the next event that
             // changes it: its value is the tightest bound, to the horizon.
-            let bound = bound_expr.eval(&View {
+            let bound = self.t.fast.hazard_bound[h].eval(&View {
                 e: self,
                 params,
                 source: NONE16,
@@ -284,7 +284,7 @@ impl Engine<'_> {
         params: &[f64],
     ) -> Result<bool, SimError> {
         let hz = &self.s.hazards[h];
-        let rate = hz.rate.eval(&View {
+        let rate = self.t.fast.hazard_rate[h].eval(&View {
             e: self,
             params,
             source: NONE16,

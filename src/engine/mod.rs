@@ -17,6 +17,7 @@
 mod becomes;
 mod columns;
 mod error;
+mod fast;
 pub(crate) mod grid;
 mod hazard;
 mod history;
@@ -713,12 +714,22 @@ impl<'s> Engine<'s> {
 
     /// Adds the time above each threshold between the dyad's last change and
     /// `t`, where its tension is `end`.
+    #[inline]
     fn close_segment(&mut self, d: usize, t: f64, end: f64) {
-        let st = self.dyads[d];
+        let st = &self.dyads[d];
+        let dt = t - st.since;
+        // A segment that ends no later than it starts, or lies at or below
+        // every threshold, adds 0 to each (`time_above`'s own answer; the
+        // sums are never -0, so adding 0 changes no bit).
+        let lowest = self.point.threshold_min[d];
+        if dt <= 0.0 || (st.value <= lowest && end <= lowest) {
+            return;
+        }
+        let thresholds = &self.point.thresholds[d];
         let base = self.t.threshold_offsets[d];
-        for (k, th) in self.point.thresholds[d].iter().enumerate() {
-            self.above[base + k] +=
-                tension::time_above(st.value, st.baseline, st.half_life, *th, t - st.since, end);
+        let above = &mut self.above[base..base + thresholds.len()];
+        for (a, th) in above.iter_mut().zip(thresholds) {
+            *a += tension::time_above(st.value, st.baseline, st.half_life, *th, dt, end);
         }
     }
 
@@ -773,7 +784,7 @@ impl<'s> Engine<'s> {
                     (st.value.eval_with_rng(&view, &mut rng))
                         .map_err(|m| self.invalid(format!("event `{}`: {m}", event.id)))?
                 }
-                None => st.value.eval(&view),
+                None => self.t.fast.effect(e, k).eval(&view),
             };
             match st.target {
                 Lvalue::State { actor, var, .. } => {
@@ -936,12 +947,13 @@ impl<'s> Engine<'s> {
             target: NONE16,
         };
         for (o, outcome) in s.outcomes.iter().enumerate() {
+            let compiled = &self.t.fast.outcomes[o];
             out[k] = match &outcome.kind {
-                OutcomeKind::Numeric(e) => e.eval(&view),
+                OutcomeKind::Numeric(_) => compiled[0].eval(&view),
                 OutcomeKind::Categorical(cases) => {
-                    let case = cases
+                    let case = compiled
                         .iter()
-                        .position(|(_, w)| w.eval(&view) != 0.0)
+                        .position(|w| w.eval(&view) != 0.0)
                         .unwrap_or(cases.len());
                     self.t.case_labels[o][case]
                 }

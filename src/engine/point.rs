@@ -41,6 +41,8 @@ pub(super) struct PointCache {
     /// Per dyad: its thresholds' values (literals, or their parameter's
     /// value).
     pub(super) thresholds: Vec<Vec<f64>>,
+    /// Per dyad: its lowest threshold (`inf`: none).
+    pub(super) threshold_min: Vec<f64>,
     /// Why a threshold from a parameter is not a finite number, if one is
     /// not (the first such).
     pub(super) threshold_error: Option<String>,
@@ -155,6 +157,9 @@ impl PointCache {
                     .map(|(&x, e)| e.as_ref().map_or(x, |e| e.eval(&env)))
                     .collect()
             })
+            .collect();
+        self.threshold_min = (self.thresholds.iter())
+            .map(|ths| ths.iter().copied().fold(f64::INFINITY, f64::min))
             .collect();
         self.threshold_error = (s.dyads.iter().zip(&self.thresholds))
             .flat_map(|(d, values)| {

@@ -1,4 +1,5 @@
-//! The event queue: a binary min-heap keyed by (time, priority, tie-break).
+//! The event queue, keyed by (time, priority, tie-break): a sorted vector
+//! while small, a binary min-heap beyond.
 //!
 //! # Ordering guarantee
 //!
@@ -41,6 +42,7 @@ pub struct Entry {
 }
 
 impl Entry {
+    #[inline]
     fn key_cmp(&self, other: &Self) -> Ordering {
         self.time
             .total_cmp(&other.time)
@@ -67,42 +69,88 @@ impl Ord for Entry {
     }
 }
 
-/// A min-heap of entries; reused across replications without reallocating.
+/// The pending entries; reused across replications without reallocating.
+///
+/// Small queues (the common case: a few pending rule firings) are a vector
+/// sorted by decreasing key, so the next entry is the last one (a pop is a
+/// truncation, a push a binary search and a short move). Past [`SORTED_MAX`]
+/// entries the queue turns into a binary heap until it is cleared. Keys are
+/// distinct (the tie-break is an insertion counter), so both give the same
+/// order.
 #[derive(Debug, Clone, Default)]
 pub struct Queue {
+    /// The entries by decreasing key, while not `heaped`.
+    sorted: Vec<Entry>,
+    /// The entries, once they outgrew `sorted`.
     heap: BinaryHeap<Entry>,
+    heaped: bool,
 }
+
+/// The most entries kept sorted.
+pub const SORTED_MAX: usize = 64;
 
 impl Queue {
     /// Empties the queue, keeping its memory.
     pub fn clear(&mut self) {
+        self.sorted.clear();
         self.heap.clear();
+        self.heaped = false;
     }
 
     /// Adds an entry. The caller guarantees `time` is not NaN.
+    #[inline]
     pub fn push(&mut self, entry: Entry) {
         debug_assert!(!entry.time.is_nan());
-        self.heap.push(entry);
+        if self.heaped {
+            self.heap.push(entry);
+            return;
+        }
+        if self.sorted.len() == SORTED_MAX {
+            self.heap.extend(self.sorted.drain(..));
+            self.heap.push(entry);
+            self.heaped = true;
+            return;
+        }
+        // The entries after the insertion point have smaller keys.
+        let at = self
+            .sorted
+            .partition_point(|e| e.key_cmp(&entry) == Ordering::Greater);
+        self.sorted.insert(at, entry);
     }
 
     /// Time of the next entry, `inf` if empty.
+    #[inline]
     pub fn next_time(&self) -> f64 {
-        self.heap.peek().map_or(f64::INFINITY, |e| e.time)
+        let next = if self.heaped {
+            self.heap.peek()
+        } else {
+            self.sorted.last()
+        };
+        next.map_or(f64::INFINITY, |e| e.time)
     }
 
     /// Removes and returns the next entry.
+    #[inline]
     pub fn pop(&mut self) -> Option<Entry> {
-        self.heap.pop()
+        if self.heaped {
+            self.heap.pop()
+        } else {
+            self.sorted.pop()
+        }
     }
 
     /// Number of pending entries.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        if self.heaped {
+            self.heap.len()
+        } else {
+            self.sorted.len()
+        }
     }
 
     /// Whether nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 }
 
@@ -119,6 +167,45 @@ mod tests {
             trig_source: 0,
             trig_target: 0,
             cause: 0,
+        }
+    }
+
+    /// Past `SORTED_MAX` entries (the heap) and back below it, the order is
+    /// the key order, as with the sorted vector; `clear` starts over sorted.
+    #[test]
+    fn large_queues_keep_the_order() {
+        let mut q = Queue::default();
+        for round in 0..2 {
+            let n = 3 * SORTED_MAX as u64 + round;
+            let mut expected = Vec::new();
+            for i in 0..n {
+                // Times in a scrambled order, with repeats that the
+                // priority and then the tie-break order.
+                let t = ((i * 37) % 50) as f64;
+                let p = (i % 3) as i32;
+                q.push(entry(t, p, i));
+                expected.push((t, p, i));
+                assert_eq!(q.len(), i as usize + 1);
+            }
+            expected.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+            let mut got = Vec::new();
+            // Pop half, push some more, pop the rest.
+            for _ in 0..n / 2 {
+                let e = q.pop().expect("pending");
+                got.push((e.time, e.priority, e.tie));
+            }
+            q.push(entry(100.0, 0, n));
+            expected.push((100.0, 0, n));
+            assert_eq!(q.next_time(), expected[got.len()].0);
+            while let Some(e) = q.pop() {
+                got.push((e.time, e.priority, e.tie));
+            }
+            assert_eq!(got, expected);
+            assert!(q.is_empty());
+            assert_eq!(q.next_time(), f64::INFINITY);
+            q.push(entry(1.0, 0, 0));
+            q.clear();
+            assert!(!q.heaped && q.is_empty());
         }
     }
 

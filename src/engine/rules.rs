@@ -140,12 +140,12 @@ impl Engine<'_> {
             source,
             target,
         };
-        if let Some(w) = &rule.when {
+        if let Some(w) = &self.t.fast.rule_when[ri] {
             if w.eval(&view) == 0.0 {
                 return Ok(());
             }
         }
-        if let Some(p) = &rule.prob {
+        if let Some(p) = &self.t.fast.rule_prob[ri] {
             let p = match self.point.prob[ri] {
                 Some(p) => p,
                 None => p.eval(&view),
@@ -245,7 +245,7 @@ impl Engine<'_> {
             target: entry.trig_target,
         };
         if rule.recheck {
-            if let Some(w) = &rule.when {
+            if let Some(w) = &self.t.fast.rule_when[ri] {
                 if w.eval(&view) == 0.0 {
                     return Ok(false);
                 }

@@ -5,6 +5,7 @@
 //! what each hazard's rate reads. [`Static`] holds them all: an engine and
 //! every snapshot cloned from it share one copy.
 
+use super::fast::{self, Fast};
 use crate::expr::{ActorRef, Input, Lvalue};
 use crate::scenario::{OutcomeKind, Scenario};
 
@@ -34,6 +35,70 @@ pub(super) struct Static {
     pub(super) hazard_dyads: Vec<Vec<u32>>,
     /// Per hazard: whether its rate reads the time (`t`, `since`).
     pub(super) hazard_reads_time: Vec<bool>,
+    /// The expressions evaluated on the hot path, compiled to closures.
+    pub(super) fast: Compiled,
+}
+
+/// The expressions the engine evaluates at every event, candidate and
+/// replication end, compiled to closures ([`fast`]); each gives the bits of
+/// the expression it was compiled from.
+#[derive(Debug)]
+pub(super) struct Compiled {
+    /// Per rule: its `when`.
+    pub(super) rule_when: Vec<Option<Fast>>,
+    /// Per rule: its `prob`.
+    pub(super) rule_prob: Vec<Option<Fast>>,
+    /// Per hazard: its rate.
+    pub(super) hazard_rate: Vec<Fast>,
+    /// Per hazard: its bound expression (`max_rate`, else the rate).
+    pub(super) hazard_bound: Vec<Fast>,
+    /// `effect_offset[event]`: the index of the event's first effect in
+    /// `effects`.
+    pub(super) effect_offset: Vec<usize>,
+    /// The value of every effect of every event, in order.
+    pub(super) effects: Vec<Fast>,
+    /// Per outcome: its value (numeric) or its cases' conditions
+    /// (categorical), in order.
+    pub(super) outcomes: Vec<Vec<Fast>>,
+}
+
+impl Compiled {
+    fn new(scenario: &Scenario) -> Compiled {
+        let n_vars = scenario.n_vars();
+        let c = |e: &crate::expr::Expr| fast::compile(e, n_vars);
+        let mut effect_offset = Vec::with_capacity(scenario.events.len());
+        let mut effects = Vec::new();
+        for event in &scenario.events {
+            effect_offset.push(effects.len());
+            effects.extend(event.effects.iter().map(|st| c(&st.value)));
+        }
+        Compiled {
+            rule_when: (scenario.rules.iter())
+                .map(|r| r.when.as_ref().map(c))
+                .collect(),
+            rule_prob: (scenario.rules.iter())
+                .map(|r| r.prob.as_ref().map(c))
+                .collect(),
+            hazard_rate: scenario.hazards.iter().map(|h| c(&h.rate)).collect(),
+            hazard_bound: (scenario.hazards.iter())
+                .map(|h| c(h.max_rate.as_ref().unwrap_or(&h.rate)))
+                .collect(),
+            effect_offset,
+            effects,
+            outcomes: (scenario.outcomes.iter())
+                .map(|o| match &o.kind {
+                    OutcomeKind::Numeric(e) => vec![c(e)],
+                    OutcomeKind::Categorical(cases) => cases.iter().map(|(_, w)| c(w)).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The compiled value of effect `k` of event `event`.
+    #[inline]
+    pub(super) fn effect(&self, event: usize, k: usize) -> &Fast {
+        &self.effects[self.effect_offset[event] + k]
+    }
 }
 
 impl Static {
@@ -49,6 +114,7 @@ impl Static {
             rebound: Rebound::new(scenario),
             hazard_dyads: hazard_dyads(scenario),
             hazard_reads_time: hazard_reads_time(scenario),
+            fast: Compiled::new(scenario),
         }
     }
 }

@@ -117,6 +117,7 @@ impl Node {
     }
 }
 
+#[inline]
 pub(crate) fn truth(b: bool) -> f64 {
     if b {
         1.0
@@ -139,6 +140,7 @@ pub(crate) fn pow(a: f64, b: f64) -> f64 {
 
 /// `min` that ignores a NaN operand and always picks the same operand on ties
 /// (so signed zeros come out the same on every platform).
+#[inline]
 pub(crate) fn min(a: f64, b: f64) -> f64 {
     if b < a || a.is_nan() {
         b
@@ -148,6 +150,7 @@ pub(crate) fn min(a: f64, b: f64) -> f64 {
 }
 
 /// `max`, with the same conventions as [`min`].
+#[inline]
 pub(crate) fn max(a: f64, b: f64) -> f64 {
     if b > a || a.is_nan() {
         b

@@ -42,7 +42,7 @@
 //! Transcendental functions use the `libm` crate, never the platform's.
 
 mod check;
-mod eval;
+pub(crate) mod eval;
 mod interval;
 mod parse;
 mod quantity;

@@ -106,7 +106,7 @@ impl PlotOut {
             Some(ext) if ext.eq_ignore_ascii_case("svg") => PlotFormat::Svg,
             Some(ext) if ext.eq_ignore_ascii_case("png") => {
                 if !cfg!(feature = "png") {
-                    return Err(Error::invalid("plot", "plot: this flashpoint was built without the `png` feature; write .svg, or rebuild with default features"));
+                    return Err(Error::invalid("plot", "plot: this flashpoint was built without the `png` feature; write .svg, or rebuild with it (cargo install --path . --features png)"));
                 }
                 PlotFormat::Png
             }
@@ -560,7 +560,7 @@ mod tests {
         } else {
             assert_eq!(
                 format("plot.png").map_err(|e| e.to_string()),
-                Err("plot: this flashpoint was built without the `png` feature; write .svg, or rebuild with default features".into())
+                Err("plot: this flashpoint was built without the `png` feature; write .svg, or rebuild with it (cargo install --path . --features png)".into())
             );
         }
         match format("plot.svg.pdf") {

@@ -18,6 +18,7 @@
 pub mod check;
 pub mod merge;
 pub mod report;
+pub mod reread;
 mod timeseries;
 
 use crate::engine::{columns, Column, ColumnKind, Engine, RunOptions, TraceEvent};

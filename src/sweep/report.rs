@@ -447,29 +447,15 @@ impl RunReport {
             self.reps as f64 / self.seconds.max(1e-9),
             self.events as f64 / self.seconds.max(1e-9)
         );
-        let data = &self.report;
-        let (rows, notes) = outcome_rows(self, data);
-        out.push_str(&render_table_aligned(
-            &["outcome", "mean / share", "95% CI", "median", "quartiles"],
-            &rows,
-            &[true, false, true, false, true],
-        ));
-        for note in &notes {
-            out.push_str(note);
-            out.push('\n');
-        }
-        let builtins = builtin_rows(self, data);
+        out.push_str(&self.outcome_table().render());
+        let builtins = self.builtin_table();
         if all {
             out.push('\n');
-            out.push_str(&render_table_aligned(
-                &["built-in metric", "mean", "95% CI", "median"],
-                &builtins,
-                &[true, false, true, false],
-            ));
-        } else if !builtins.is_empty() {
+            out.push_str(&builtins.render());
+        } else if !builtins.rows.is_empty() {
             out.push_str(&format!(
                 "({} built-in metrics (end time, event counts, tensions): --all prints them)\n",
-                builtins.len()
+                builtins.rows.len()
             ));
         }
         crate::output::text::push_written(&mut out, &self.written);
@@ -479,6 +465,35 @@ impl RunReport {
             out.push_str(&crate::analysis::ties::render(audit));
         }
         out
+    }
+
+    /// The outcome table `run` prints: per outcome, its mean or share, 95%
+    /// CI, median and quartiles in the scenario's units, then how runs
+    /// ended; the notes say what a starred (censored) outcome's numbers are
+    /// over.
+    pub fn outcome_table(&self) -> ReportTable {
+        let (rows, notes) = outcome_rows(self, &self.report);
+        ReportTable {
+            header: ["outcome", "mean / share", "95% CI", "median", "quartiles"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+            left: vec![true, false, true, false, true],
+            notes,
+        }
+    }
+
+    /// The built-in metrics (end time, event counts, tensions; not those of
+    /// hidden events), as `run --all` prints them: mean, 95% CI, median.
+    pub fn builtin_table(&self) -> ReportTable {
+        ReportTable {
+            header: ["built-in metric", "mean", "95% CI", "median"]
+                .map(String::from)
+                .to_vec(),
+            rows: builtin_rows(self, &self.report),
+            left: vec![true, false, true, false],
+            notes: Vec::new(),
+        }
     }
 
     /// What `sweep` prints: a headline with the speed, one line per point
@@ -497,12 +512,47 @@ impl RunReport {
             self.reps as f64 / self.seconds.max(1e-9),
             self.events as f64 / self.seconds.max(1e-9)
         );
-        let data = &self.report;
-        if !data.lines.is_empty() {
+        if let Some(table) = self.sweep_table() {
             out.push('\n');
-            out.push_str(&sweep_table(self, data));
+            out.push_str(&table.render());
         }
         crate::output::text::push_written(&mut out, &self.written);
+        out
+    }
+
+    /// The sweep's per-point table as `sweep` prints it (none when no point
+    /// was summarised): the point, the varied parameters and each
+    /// outcome; the notes say what each column holds and how many points
+    /// are left out.
+    pub fn sweep_table(&self) -> Option<ReportTable> {
+        (!self.report.lines.is_empty()).then(|| sweep_table(self, &self.report))
+    }
+}
+
+/// A table of the printed report as cells: what `run` and `sweep` print
+/// (through [`ReportTable::render`]) and what `flashpoint report` shows in
+/// HTML, so both show the same values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportTable {
+    /// The column headings.
+    pub header: Vec<String>,
+    /// The rows, one cell per column.
+    pub rows: Vec<Vec<String>>,
+    /// Per column, whether it is left aligned (otherwise right aligned).
+    pub left: Vec<bool>,
+    /// Lines printed below the table.
+    pub notes: Vec<String>,
+}
+
+impl ReportTable {
+    /// The table as aligned text, each note on a line below it.
+    pub fn render(&self) -> String {
+        let header: Vec<&str> = self.header.iter().map(String::as_str).collect();
+        let mut out = render_table_aligned(&header, &self.rows, &self.left);
+        for note in &self.notes {
+            out.push_str(note);
+            out.push('\n');
+        }
         out
     }
 }
@@ -519,7 +569,7 @@ fn parameter_text(v: f64) -> String {
 }
 
 /// The sweep's per-point table and a legend saying what each column holds.
-fn sweep_table(report: &RunReport, data: &ReportData) -> String {
+fn sweep_table(report: &RunReport, data: &ReportData) -> ReportTable {
     let info = &data.info;
     let summary = report.summary.rows(&report.columns);
     let mut header: Vec<String> = vec!["point".into()];
@@ -585,20 +635,20 @@ fn sweep_table(report: &RunReport, data: &ReportData) -> String {
             row
         })
         .collect();
-    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
     let left: Vec<bool> = vec![false; header.len()];
-    let mut out = render_table_aligned(&header_refs, &rows, &left);
-    for line in legend {
-        out.push_str(&line);
-        out.push('\n');
-    }
+    let mut notes = legend;
     if data.points > data.lines.len() as u64 {
-        out.push_str(&format!(
-            "({} more points: summary.csv with --out has every point)\n",
+        notes.push(format!(
+            "({} more points: summary.csv with --out has every point)",
             data.points - data.lines.len() as u64
         ));
     }
-    out
+    ReportTable {
+        header,
+        rows,
+        left,
+        notes,
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! expression evaluation (point and interval), the event queue under a
 //! realistic mix, and the parallel harness on 1 and 2 threads.
 //!
-//! `cargo bench --bench engine` runs them; `BENCHMARKS.md` says how to read
+//! `cargo bench -p flashpoint-bench` runs them (a workspace member of its own, so that criterion is not a dev-dependency of flashpoint); `BENCHMARKS.md` says how to read
 //! the numbers. The machine may be shared: compare ratios measured in one run.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -16,7 +16,7 @@ use flashpoint::scenario::Scenario;
 use std::hint::black_box;
 
 fn west2025() -> (Scenario, Vec<f64>) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/west2025.toml");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/west2025.toml");
     let text = std::fs::read_to_string(path).expect("the default scenario is readable");
     let scenario = flashpoint::scenario::parse(path, &text).expect("the default scenario parses");
     let params = scenario.param_values(&[]).expect("default parameters");
