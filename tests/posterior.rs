@@ -105,6 +105,11 @@ fn a_one_particle_posterior_is_run_set_at_that_particle() {
     // check re-runs it from the manifest.
     let report = ok(&["check", s(&a)]);
     assert!(report.contains(": identical"), "{report}");
+    // `report` rebuilds the printed tables from runs.csv and its drawn columns.
+    let page = base.join("page.html");
+    ok(&["report", s(&a), "--out", s(&page)]);
+    let html = text(&page);
+    assert!(html.contains("closure_days"), "the page lists the outcomes");
 }
 
 /// Two particles of weights 0.25 and 0.75: over 4000 replications the
