@@ -363,6 +363,10 @@ struct RunArgs {
     /// Also re-run every replication with same-time ties in random order and report outcomes that change beyond Monte Carlo error (tie_audit.csv with --out).
     #[arg(long)]
     tie_audit: bool,
+    /// Draw each replication's parameters from a calibration's posterior: DIR/posterior.csv of
+    /// `flashpoint calibrate --out DIR` (weighted particles; runs.csv gets a column per parameter).
+    #[arg(long, value_name = "DIR")]
+    posterior: Option<PathBuf>,
     /// Write the first N replications' events (--trace N, default 1) as a CAMEO dyadic event stream to FILE.
     #[arg(long, value_name = "FILE")]
     events_cameo: Option<PathBuf>,
@@ -528,6 +532,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 trace: if a.out.is_some() { a.trace } else { 0 },
                 timeseries: a.timeseries.options(),
                 tie_audit: a.tie_audit,
+                posterior: a.posterior,
                 command,
             };
             let mut progress = Progress::new(a.quiet);

@@ -155,6 +155,7 @@ pub fn branch_key(parent: &[u8; 32], branch: u64) -> [u8; 32] {
 /// | 4 | tie breaking (a single stream) | | [`tie_break`](stream_id::tie_break): `4 << 32` |
 /// | 5 | sweep designs (a single stream) | | [`design`](stream_id::design): `5 << 32` |
 /// | 6 | an actor's initial state (random draws in `state`) | the actor's `id` | [`named`](stream_id::named) |
+/// | 7 | `run --posterior`: a replication's particle (a single stream) | | [`posterior`](stream_id::posterior): `7 << 32` |
 ///
 /// Kind 0 is reserved and never used. Named streams have a non-zero top
 /// byte and the two single streams a zero one, so they never meet; two names
@@ -212,6 +213,16 @@ pub mod stream_id {
     /// `replication_key(seed, u64::MAX, None)`.
     pub const fn design() -> u64 {
         KIND_DESIGN << 32
+    }
+
+    /// Kind of the stream that draws a replication's posterior particle
+    /// (`run --posterior`).
+    pub const KIND_POSTERIOR: u64 = 7;
+
+    /// The stream of `run --posterior`'s particle draws: `7 << 32`, under
+    /// each replication's own key `replication_key(seed, rep, None)`.
+    pub const fn posterior() -> u64 {
+        KIND_POSTERIOR << 32
     }
 }
 

@@ -53,6 +53,7 @@ fn manifest_with(params: BTreeMap<String, f64>, points: Vec<Vec<f64>>) -> Manife
         trace_reps: 0,
         timeseries: None,
         tie_audit: false,
+        posterior: None,
         totals: Totals::default(),
         outputs: BTreeMap::new(),
     }

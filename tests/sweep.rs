@@ -865,6 +865,7 @@ fn harness_run(
         range: 0..reps,
         options: Default::default(),
         grid: None,
+        mixture: None,
     };
     let mut seen = Vec::new();
     let outcome = execute(&plan, threads, |block| {
@@ -959,6 +960,7 @@ fn the_harness_makes_its_blocks_as_it_goes() {
         range: huge - 1000..huge - 10,
         options: Default::default(),
         grid: None,
+        mixture: None,
     };
     let n_cols = flashpoint::engine::columns(&s).len();
     let mut seen = Vec::new();

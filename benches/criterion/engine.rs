@@ -218,6 +218,7 @@ fn harness(c: &mut Criterion) {
             range: 0..reps,
             options: RunOptions::default(),
             grid: None,
+            mixture: None,
         };
         group.bench_function(format!("west2025_{reps}_reps_{threads}_threads"), |b| {
             b.iter(|| {

@@ -430,7 +430,7 @@ class SweepResult(Result):
 
 def sweep(
     scenario: Union[Scenario, str, "os.PathLike[str]"],
-    vary: Union[Mapping[str, Optional[str]], List[str]],
+    vary: Union[Mapping[str, Optional[str]], List[str], None] = None,
     design: str = "grid",
     reps: int = 100,
     seed: Optional[int] = None,
@@ -447,9 +447,13 @@ def sweep(
         vary: the varied parameters, as the CLI's ``--vary``: a mapping
             name → spec (``"0.1,0.5,0.9"``, ``"lo:hi:steps"``,
             ``"log:lo:hi:steps"``, ``"lo:hi"`` for lhs/random, or ``None`` for
-            the declared bounds), or a list of ``"NAME=SPEC"`` strings.
+            the declared bounds), or a list of ``"NAME=SPEC"`` strings;
+            ``None`` (no ``vary``) with a ``file:`` design.
         design: ``"grid"`` (full factorial, the first varied parameter
-            slowest), ``"lhs:N"`` or ``"random:N"``.
+            slowest), ``"lhs:N"``, ``"random:N"``, or ``"file:PATH"``: the
+            points of a CSV file whose header names the varied parameters,
+            one row per point (as ``flashpoint sweep --design file:PATH``;
+            then ``vary`` must be empty).
         reps: replications per point.
         seed: master seed (the design's too); the scenario's when ``None``.
         set: overrides of parameters that are not varied.
@@ -458,21 +462,23 @@ def sweep(
             default points share random numbers: common random numbers).
         progress: as for :meth:`Scenario.run`.
 
-    Raises ``ValueError`` for a bad spec or design, :class:`ParameterError`
-    for a bad override or a value outside a parameter's bounds.
+    Raises ``ValueError`` for a bad spec or design (a bad design file
+    with its file, line and column), a parameter both in ``set`` and
+    varied, :class:`ParameterError` for a bad override or a value outside
+    a parameter's bounds.
     """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
     texts = (
         [name if spec is None else f"{name}={spec}" for name, spec in vary.items()]
         if isinstance(vary, Mapping)
-        else list(vary)
+        else list(vary or [])
     )
     reps = _count("reps", reps)
     seed, threads = _seed_and_threads(seed, scenario.seed, threads)
     overrides = _overrides(set)
     base = dict(scenario.point(dict(overrides)))
-    names, values = scenario._native.design(texts, design, seed)
+    names, values = scenario._native.design(texts, design, seed, overrides)
     full = []
     for row in values:
         point = dict(base)

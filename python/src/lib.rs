@@ -9,10 +9,12 @@
 use flashpoint::analysis::compare::{compare_scenarios_while, Arm, CompareConfig, CompareRow};
 use flashpoint::engine::{Column, ColumnKind};
 use flashpoint::output::tables::PointSummary;
-use flashpoint::runner::design::{parse_varies, points, DesignKind};
+use flashpoint::runner::design::{
+    design_file, parse_varies, points, refuse_set_and_varied, DesignKind,
+};
 use flashpoint::runner::{Simulation, Table};
 use flashpoint::scenario::{self, LoadError, ParamError};
-use flashpoint::sweep::{RunConfig, SweepConfig};
+use flashpoint::sweep::{read_design_file, RunConfig, SweepConfig};
 use flashpoint::Error;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -222,17 +224,39 @@ impl NativeScenario {
 
     /// The design of a sweep: the varied parameters' names and one vector
     /// of their values per point, from `NAME=SPEC` texts (as `--vary`) and
-    /// `grid`, `lhs:N` or `random:N` (as `--design`), drawn with `seed`.
+    /// `grid`, `lhs:N` or `random:N` (as `--design`), drawn with `seed`, or
+    /// read from the CSV file of `file:PATH` (then `vary` must be empty).
+    /// A parameter of `overrides` (`set`) that the design varies is refused,
+    /// as the CLI refuses it.
+    #[pyo3(signature = (vary, design, seed, overrides=Vec::new()))]
     fn design(
         &self,
+        py: Python<'_>,
         vary: Vec<String>,
         design: &str,
         seed: u64,
+        overrides: Vec<(String, f64)>,
     ) -> PyResult<(Vec<String>, Vec<Vec<f64>>)> {
         let scenario = self.sim.scenario();
-        let kind = DesignKind::parse(design).map_err(PyValueError::new_err)?;
-        let vary = parse_varies(&vary, scenario).map_err(PyValueError::new_err)?;
-        let points = points(kind, &vary, seed).map_err(PyValueError::new_err)?;
+        let (vary, points, varied_by) = match design_file(design) {
+            Some(path) => {
+                if !vary.is_empty() {
+                    return Err(PyValueError::new_err(format!(
+                        "--vary cannot be used with --design file:{path}: the file's columns are the varied parameters"
+                    )));
+                }
+                let (vary, points, _) =
+                    read_design_file(path, scenario).map_err(|e| error(py, e))?;
+                (vary, points, format!("a column of {path}"))
+            }
+            None => {
+                let kind = DesignKind::parse(design).map_err(PyValueError::new_err)?;
+                let vary = parse_varies(&vary, scenario).map_err(PyValueError::new_err)?;
+                let points = points(kind, &vary, seed).map_err(PyValueError::new_err)?;
+                (vary, points, "--vary".to_string())
+            }
+        };
+        refuse_set_and_varied(&vary, &overrides, &varied_by).map_err(PyValueError::new_err)?;
         Ok((vary.iter().map(|v| v.name.clone()).collect(), points))
     }
 
@@ -473,6 +497,7 @@ fn write_run(
         trace: 0,
         timeseries: None,
         tie_audit: false,
+        posterior: None,
         command,
     };
     py.detach(|| flashpoint::sweep::run(&config, &mut |_, _| {}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import numpy as np
@@ -259,6 +260,48 @@ def test_a_sweep_refuses_a_bad_spec_with_the_clis_message():
     lhs = fp.sweep(s, {"clash_prob": None, "half_life": "5:20"}, design="lhs:7", reps=3, seed=1, progress=False)
     assert len(lhs.points) == 7 and len(lhs.runs) == 21
     assert lhs.points["half_life"].between(5, 20).all()
+
+
+def test_a_sweep_refuses_a_parameter_both_set_and_varied_as_the_cli_does(cli):
+    s = fp.load(WEST)
+    message = "parameter `clash_prob` is both --set and --vary; drop one"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        fp.sweep(s, {"clash_prob": "0,0.1"}, set={"clash_prob": 0.2}, reps=1)
+    cli_run = subprocess.run(
+        [str(cli), "sweep", str(WEST), "--vary", "clash_prob=0,0.1", "--set", "clash_prob=0.2", "--reps", "1"],
+        capture_output=True,
+        text=True,
+    )
+    assert cli_run.returncode != 0 and cli_run.stderr == f"error: {message}\n"
+    # A parameter set and not varied is fine.
+    r = fp.sweep(s, {"clash_prob": "0,0.1"}, set={"half_life": 9.0}, reps=2, progress=False)
+    assert r.manifest["params"]["half_life"] == 9.0
+
+
+def test_a_file_design_runs_the_points_of_the_clis_points_csv(cli, tmp_path):
+    out = tmp_path / "lhs"
+    subprocess.run(
+        [str(cli), "sweep", str(WEST), "--vary", "clash_prob", "--vary", "half_life=5:20", "--design", "lhs:5",
+         "--reps", "30", "--seed", "4", "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    design = f"file:{out / 'points.csv'}"
+    r = fp.sweep(WEST, design=design, reps=30, seed=4, progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert list(r.points.columns) == ["clash_prob", "half_life"]
+    assert r.points.values.tolist() == manifest["design"]["points"]
+    written = r.write(tmp_path / "written")
+    for name in ["runs.csv", "summary.csv", "points.csv"]:
+        assert (written / name).read_bytes() == (out / name).read_bytes(), name
+    bad = tmp_path / "bad.csv"
+    bad.write_text("clash_prob,half_life\n0.1,10\n0.2,2\n")
+    with pytest.raises(ValueError, match=f"^{re.escape(str(bad))}:3:2: half_life = 2 is outside its bounds \\[3, 30\\]$"):
+        fp.sweep(WEST, design=f"file:{bad}", reps=1)
+    with pytest.raises(ValueError, match="--vary cannot be used with --design file:"):
+        fp.sweep(WEST, {"clash_prob": None}, design=design, reps=1)
+    with pytest.raises(ValueError, match=re.escape(f"parameter `half_life` is both --set and a column of {out / 'points.csv'}; drop one")):
+        fp.sweep(WEST, design=design, set={"half_life": 9.0}, reps=1)
 
 
 def test_compare_gives_the_clis_compare_csv(cli, tmp_path):

@@ -396,6 +396,7 @@ fn evaluate(
         range: 0..n_points as u64 * reps,
         options: RunOptions::default(),
         grid: None,
+        mixture: None,
     };
     let cols = columns(scenario);
     let n_cols = cols.len();

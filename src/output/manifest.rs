@@ -54,6 +54,10 @@ pub struct Manifest {
     /// `--out`) is among the outputs.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tie_audit: bool,
+    /// `run --posterior DIR`: the posterior file (`path`, `sha256`), its
+    /// parameters, the number of particles and the rule of the draw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posterior: Option<serde_json::Value>,
     /// Replications run and events that happened (informational).
     pub totals: Totals,
     /// SHA-256 of each output file, by file name.
@@ -300,6 +304,7 @@ impl OutputDir {
             trace_reps: 0,
             timeseries: None,
             tie_audit: false,
+            posterior: None,
             totals: record.totals,
             outputs,
         };

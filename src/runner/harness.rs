@@ -8,6 +8,7 @@
 //! threads finish, can reach a number: each replication's key depends only on
 //! (seed, rep) — and the point, with independent streams.
 
+use super::mixture::Mixture;
 use crate::engine::grid::Grid;
 use crate::engine::{Engine, RunOptions};
 use crate::error::RepError;
@@ -40,12 +41,23 @@ pub struct Plan<'a> {
     /// Sample every replication on a time grid with this spacing
     /// ([`Engine::run_sampled`]); the rows come back in [`Block::grid`].
     pub grid: Option<f64>,
+    /// `run --posterior`: replication `rep` runs at the particle
+    /// [`Mixture::pick`] draws for it instead of at its point.
+    pub mixture: Option<&'a Mixture>,
 }
 
 impl Plan<'_> {
     /// The key of replication `rep` at `point`.
     pub fn key(&self, point: u64, rep: u64) -> [u8; 32] {
         replication_key(self.seed, rep, self.independent_streams.then_some(point))
+    }
+
+    /// The parameter vector of replication `rep` at `point`.
+    pub fn params(&self, point: u64, rep: u64) -> &[f64] {
+        match self.mixture {
+            Some(m) => m.params(self.seed, rep),
+            None => &self.points[point as usize],
+        }
     }
 
     /// Total size of the flattened space.
@@ -276,7 +288,7 @@ fn run_block(plan: &Plan<'_>, range: Range<u64>, n_cols: usize) -> Result<Block,
         let (point, rep) = (index / plan.reps, index % plan.reps);
         let key = plan.key(point, rep);
         let out = &mut values[i * n_cols..(i + 1) * n_cols];
-        let params = &plan.points[point as usize];
+        let params = plan.params(point, rep);
         match &mut sampler {
             None => engine.run(params, &key, plan.options, out, None),
             Some(sampler) => engine

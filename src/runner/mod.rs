@@ -35,6 +35,7 @@
 
 pub mod design;
 pub mod harness;
+pub mod mixture;
 
 use crate::engine::{columns, Column, ColumnKind, RunOptions};
 use crate::error::{Error, ParamError, Result};
@@ -208,6 +209,7 @@ impl Simulation {
             range,
             options: RunOptions::default(),
             grid: None,
+            mixture: None,
         }
     }
 }

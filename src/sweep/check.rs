@@ -518,6 +518,16 @@ fn rerun(
     };
     match manifest.kind.as_str() {
         "run" => {
+            // A posterior's parameters are drawn, not set (and a run
+            // refuses them set).
+            let drawn: Vec<String> = manifest
+                .posterior
+                .as_ref()
+                .and_then(|p| serde_json::from_value(p["params"].clone()).ok())
+                .unwrap_or_default();
+            let overrides = (overrides.into_iter())
+                .filter(|(n, _)| !drawn.contains(n))
+                .collect();
             let config = RunConfig {
                 scenario_path: scenario_path.to_path_buf(),
                 overrides,
@@ -528,6 +538,11 @@ fn rerun(
                 trace: manifest.trace_reps,
                 timeseries,
                 tie_audit: manifest.tie_audit,
+                posterior: manifest
+                    .posterior
+                    .as_ref()
+                    .and_then(|p| p["path"].as_str())
+                    .and_then(|p| Path::new(p).parent().map(Path::to_path_buf)),
                 command: manifest.command.clone(),
             };
             run(&config, &mut |_, _| {})?;

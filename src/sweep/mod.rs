@@ -58,6 +58,10 @@ pub struct RunConfig {
     pub trace: u64,
     /// `--timeseries DT`: write `timeseries.csv` and `timeseries_summary.csv`.
     pub timeseries: Option<TimeseriesOptions>,
+    /// `--posterior DIR`: draw each replication's parameters from the
+    /// weighted particles of `DIR/posterior.csv` (`flashpoint calibrate`)
+    /// ([`crate::runner::mixture`]).
+    pub posterior: Option<PathBuf>,
     /// `--tie-audit`: also run the tie-order audit
     /// ([`crate::analysis::ties`]); with `out`, `tie_audit.csv` is written
     /// before `manifest.json`, which lists it.
@@ -261,7 +265,122 @@ pub(crate) struct Job<'a> {
     pub timeseries: Option<TimeseriesOptions>,
     /// Run the tie-order audit too (`run --tie-audit`).
     pub tie_audit: bool,
+    /// `run --posterior`: the particles each replication draws from.
+    pub posterior: Option<Posterior>,
     pub command: Vec<String>,
+}
+
+/// The posterior of `run --posterior DIR`, read from `DIR/posterior.csv`.
+#[derive(Debug, Clone)]
+pub(crate) struct Posterior {
+    /// `DIR/posterior.csv`, as given.
+    pub path: String,
+    /// The SHA-256 of its bytes.
+    pub sha256: String,
+    /// The calibrated parameters, in the file's column order.
+    pub vary: Vec<Vary>,
+    /// Each particle's values of those parameters.
+    pub values: Vec<Vec<f64>>,
+    /// The particles as full parameter vectors, with their weights.
+    pub mixture: crate::runner::mixture::Mixture,
+}
+
+/// Reads `DIR/posterior.csv` (a `weight` column and one column per
+/// calibrated parameter, named as in `[params]`) against the scenario:
+/// the parameter columns are checked as a `--design file:` CSV's are
+/// ([`design::points_from_csv`]), each weight must be a finite number of at
+/// least 0, and not all 0. `base` fills the other parameters.
+fn read_posterior(dir: &Path, scenario: &Scenario, base: &[f64]) -> Result<Posterior> {
+    use crate::output::read::{read_csv_hashed, ReadError};
+    let path = dir.join("posterior.csv");
+    let name = path.display().to_string();
+    let invalid = |m: String| Error::invalid("posterior", m);
+    let (csv, sha256) = match read_csv_hashed(&path) {
+        Ok(read) => read,
+        Err(ReadError::Io { source, .. }) => {
+            return Err(invalid(format!(
+                "--posterior {}: cannot read {name} ({source}); give the --out DIR of `flashpoint calibrate`",
+                dir.display()
+            )));
+        }
+        Err(ReadError::Malformed { line, message, .. }) => {
+            return Err(invalid(format!("{name}:{line}: {message}")));
+        }
+    };
+    let Some(w) = csv.column("weight") else {
+        return Err(invalid(format!(
+            "{name}: no `weight` column; a posterior has one column per calibrated parameter and `weight`"
+        )));
+    };
+    let without = |row: &[String]| -> Vec<String> {
+        (row.iter().enumerate())
+            .filter(|(i, _)| *i != w)
+            .map(|(_, f)| f.clone())
+            .collect()
+    };
+    let mut weights = Vec::with_capacity(csv.records.len());
+    let mut records = Vec::with_capacity(csv.records.len());
+    for (line, row) in csv.lines.iter().zip(&csv.records) {
+        let text = row[w].trim();
+        match text.parse::<f64>() {
+            Ok(x) if x.is_finite() && x >= 0.0 => weights.push(x),
+            _ => {
+                return Err(invalid(format!(
+                    "{name}:{line}:{}: weight = `{text}` is not a finite number of at least 0",
+                    w + 1
+                )));
+            }
+        }
+        records.push((*line, without(row)));
+    }
+    let header = without(&csv.header);
+    if header.is_empty() {
+        return Err(invalid(format!(
+            "{name}:1:1: no parameter column besides `weight`"
+        )));
+    }
+    // Columns after `weight` are reported one column further right.
+    let (vary, values) = design::points_from_csv(&name, &header, &records, scenario)
+        .map_err(|e| invalid(shift_column(&e, &name, w)))?;
+    let points = values
+        .iter()
+        .map(|v| {
+            let mut p = base.to_vec();
+            for (var, x) in vary.iter().zip(v) {
+                p[var.param] = *x;
+            }
+            p
+        })
+        .collect();
+    let mixture = crate::runner::mixture::Mixture::new(points, &weights)
+        .map_err(|e| invalid(format!("{name}: {e}")))?;
+    Ok(Posterior {
+        path: name,
+        sha256,
+        vary,
+        values,
+        mixture,
+    })
+}
+
+/// `message` of [`design::points_from_csv`] on a file with column `removed`
+/// (0-based) taken out, with its `NAME:LINE:COL` put back in the file's own
+/// columns.
+fn shift_column(message: &str, name: &str, removed: usize) -> String {
+    let Some(rest) = message.strip_prefix(&format!("{name}:")) else {
+        return message.to_string();
+    };
+    let mut parts = rest.splitn(3, ':');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(line), Some(col), Some(tail)) => match (line.parse::<u64>(), col.parse::<usize>()) {
+            (Ok(line), Ok(col)) => {
+                let col = if col > removed { col + 1 } else { col };
+                format!("{name}:{line}:{col}:{tail}")
+            }
+            _ => message.to_string(),
+        },
+        _ => message.to_string(),
+    }
 }
 
 impl Job<'_> {
@@ -278,6 +397,17 @@ impl Job<'_> {
             point: self.sweep,
             params: self.vary.iter().map(|v| v.name.clone()).collect(),
         }
+    }
+
+    /// The keys of `runs.csv`: those of the summary, and for `run
+    /// --posterior` each replication's drawn values of the posterior's
+    /// parameters.
+    fn runs_keys(&self) -> Keys {
+        let mut keys = self.keys();
+        if let Some(p) = &self.posterior {
+            keys.params = p.vary.iter().map(|v| v.name.clone()).collect();
+        }
+        keys
     }
 
     /// Full parameter vectors, one per point.
@@ -350,6 +480,15 @@ impl Job<'_> {
                 reps: o.reps.min(self.reps),
             }),
             tie_audit: self.tie_audit,
+            posterior: self.posterior.as_ref().map(|p| {
+                serde_json::json!({
+                    "path": p.path,
+                    "sha256": p.sha256,
+                    "params": p.vary.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
+                    "n_particles": p.values.len(),
+                    "draw": "replication r runs at the particle i with the first cumulative weight above u * total, u the first uniform of stream 7 << 32 under replication_key(seed, r, None)",
+                })
+            }),
             totals: Totals::default(),
             outputs: BTreeMap::new(),
         }
@@ -403,6 +542,25 @@ pub fn run(config: &RunConfig, progress: &mut (dyn FnMut(u64, u64) + Send)) -> R
     let (scenario, sha256) = crate::scenario::load_hashed(&config.scenario_path)?;
     check_timeseries(config.timeseries, &scenario)?;
     let base = scenario.param_values(&config.overrides)?;
+    let posterior = match &config.posterior {
+        Some(dir) => {
+            if config.tie_audit {
+                return Err(Error::invalid(
+                    "tie_audit",
+                    "--tie-audit cannot be used with --posterior (the audit runs one parameter point)",
+                ));
+            }
+            let p = read_posterior(dir, &scenario, &base)?;
+            design::refuse_set_and_varied(
+                &p.vary,
+                &config.overrides,
+                &format!("a column of {}", p.path),
+            )
+            .map_err(|e| Error::invalid("set", e))?;
+            Some(p)
+        }
+        None => None,
+    };
     let job = Job {
         scenario: &scenario,
         scenario_path: config.scenario_path.display().to_string(),
@@ -421,6 +579,7 @@ pub fn run(config: &RunConfig, progress: &mut (dyn FnMut(u64, u64) + Send)) -> R
         trace: config.trace.min(config.reps),
         timeseries: config.timeseries,
         tie_audit: config.tie_audit,
+        posterior,
         command: config.command.clone(),
     };
     execute_job(&job, config.threads, config.out.as_deref(), false, progress)
@@ -529,6 +688,7 @@ pub fn sweep(
         trace: 0,
         timeseries: config.timeseries,
         tie_audit: false,
+        posterior: None,
         command: config.command.clone(),
     };
     execute_job(
@@ -1144,6 +1304,7 @@ fn execute_job(
     let scenario = job.scenario;
     let cols = columns(scenario);
     let keys = job.keys();
+    let runs_keys = job.runs_keys();
     let full_points = job.full_points();
     let range = job.range();
     let write_summary = out.is_some() && job.shard.is_none();
@@ -1173,7 +1334,7 @@ fn execute_job(
         summary_file,
     )
     .with_report(report::ReportAccumulator::new(report_info.clone()));
-    let (start, mut runs) = open_runs(job, out, resume, &cols, &keys, &mut acc)?;
+    let (start, mut runs) = open_runs(job, out, resume, &cols, &runs_keys, &mut acc)?;
 
     // Replications before `start` are in runs.csv already; a resumed sweep
     // with time series may have to simulate some of them again, from
@@ -1197,6 +1358,7 @@ fn execute_job(
         range: simulate_from..range.end,
         options: RunOptions::default(),
         grid: timeseries.as_ref().and(job.timeseries).map(|o| o.dt),
+        mixture: job.posterior.as_ref().map(|p| &p.mixture),
     };
     let started = Instant::now();
     let mut text = String::new();
@@ -1215,15 +1377,11 @@ fn execute_job(
             acc.add(point, row)
                 .map_err(|e| Error::io(&summary_path, e))?;
             if runs.is_some() {
-                push_run_row(
-                    &mut text,
-                    &keys,
-                    point,
-                    rep,
-                    &job.points[point as usize],
-                    &cols,
-                    row,
-                );
+                let params = match &job.posterior {
+                    Some(p) => &p.values[p.mixture.pick(job.seed, rep)],
+                    None => &job.points[point as usize],
+                };
+                push_run_row(&mut text, &runs_keys, point, rep, params, &cols, row);
             }
         }
         if let Some((f, path)) = &mut runs {
@@ -1348,7 +1506,7 @@ pub fn write_trace_csv(
         trace.clear();
         engine
             .run(
-                &plan.points[0],
+                plan.params(0, rep),
                 &plan.key(0, rep),
                 plan.options,
                 &mut out,

@@ -743,6 +743,7 @@ cases = [
             trace: 0,
             timeseries: None,
             tie_audit: false,
+            posterior: None,
             command: Vec::new(),
         };
         let report = run(&config, &mut |_, _| {}).unwrap();

@@ -80,7 +80,16 @@ pub fn read_report(dir: &Path) -> Result<RunReport> {
     let info = OutcomeInfo::new(&scenario, &cols);
     let mut acc = Accumulator::new(&cols, keys.clone(), &points, 0, None)
         .with_report(ReportAccumulator::new(info));
-    let header = runs_header(&keys, &cols);
+    // `run --posterior`: runs.csv also holds each replication's drawn
+    // values of the posterior's parameters, after `rep`.
+    let runs_keys = match manifest.posterior.as_ref().filter(|_| !sweep) {
+        Some(p) => Keys {
+            point: false,
+            params: serde_json::from_value(p["params"].clone()).unwrap_or_default(),
+        },
+        None => keys.clone(),
+    };
+    let header = runs_header(&runs_keys, &cols);
     let mut line = String::new();
     let mut values = Vec::new();
     let mut rows = 0u64;
@@ -105,7 +114,7 @@ pub fn read_report(dir: &Path) -> Result<RunReport> {
             }
             continue;
         }
-        let parsed = parse_row(line.trim_end_matches('\n'), &keys, &cols, &mut values);
+        let parsed = parse_row(line.trim_end_matches('\n'), &runs_keys, &cols, &mut values);
         let Some((point, _)) = parsed.filter(|(p, _)| (*p as usize) < points.len()) else {
             return Err(Error::Refused(format!(
                 "{}:{line_no}: malformed row",
