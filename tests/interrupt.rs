@@ -6,25 +6,12 @@
 mod common;
 use common::crash::{assert_same_result, kill, succeed, trace, with_fault};
 use common::{flashpoint, read, temp_dir};
+use common::{path_str as s, run_ok as ok};
 use flashpoint::output::manifest::{Manifest, ScenarioInfo, Totals};
 use flashpoint::runner::design::{self, DesignKind};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = flashpoint(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn err(args: &[&str]) -> String {
     let out = flashpoint(args);

@@ -5,30 +5,11 @@
 //! bad posteriors are located errors.
 
 mod common;
-use common::{flashpoint, read, temp_dir};
+use common::{path_str as s, run_err as err, run_ok as ok};
+use common::{read, temp_dir};
 use std::path::Path;
 
 const WEST: &str = "scenarios/west2025.toml";
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = flashpoint(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn err(args: &[&str]) -> String {
-    let out = flashpoint(args);
-    assert!(!out.status.success(), "{args:?} succeeded");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// A calibration directory holding `posterior.csv` with `text`.
 fn posterior(dir: &Path, text: &str) -> String {

@@ -3,29 +3,11 @@
 //! errors that never overwrite a result.
 
 mod common;
+use common::read;
 use common::temp_dir;
-use common::{flashpoint, read};
+use common::{path_str as s, run_err as err, run_ok as ok};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn ok(args: &[&str]) {
-    let out = flashpoint(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn err(args: &[&str]) -> String {
-    let out = flashpoint(args);
-    assert!(!out.status.success(), "{args:?} succeeded");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 const GRID: [&str; 8] = [
     "--vary",

@@ -109,6 +109,30 @@ pub fn ok(out: &std::process::Output) {
     );
 }
 
+/// Runs `flashpoint ARGS`, asserts it succeeded (showing its stderr if
+/// not) and returns its stdout.
+pub fn run_ok(args: &[&str]) -> String {
+    let out = flashpoint(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `flashpoint ARGS`, asserts it failed and returns its stderr.
+pub fn run_err(args: &[&str]) -> String {
+    let out = flashpoint(args);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A path as the `&str` a command-line argument needs.
+pub fn path_str(p: &std::path::Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
 /// The `flashpoint …` lines of a markdown page's `sh` blocks, in order.
 #[allow(dead_code)]
 pub fn doc_commands(page: &str) -> Vec<&str> {
