@@ -49,6 +49,19 @@ impl Entry {
             .then(self.priority.cmp(&other.priority))
             .then(self.tie.cmp(&other.tie))
     }
+
+    /// The key as a tuple that compares as [`Entry::key_cmp`] does: the
+    /// time's bits mapped to an integer in `total_cmp`'s order, then the
+    /// priority, then the tie-break.
+    #[inline]
+    fn key(&self) -> (i64, i32, u64) {
+        let bits = self.time.to_bits() as i64;
+        (
+            bits ^ (((bits >> 63) as u64) >> 1) as i64,
+            self.priority,
+            self.tie,
+        )
+    }
 }
 
 impl PartialEq for Entry {
@@ -111,11 +124,19 @@ impl Queue {
             self.heaped = true;
             return;
         }
-        // The entries after the insertion point have smaller keys.
-        let at = self
-            .sorted
-            .partition_point(|e| e.key_cmp(&entry) == Ordering::Greater);
-        self.sorted.insert(at, entry);
+        // The entries after the insertion point have smaller keys; an
+        // equal key stays after the new entry, where a binary search for
+        // the first key not greater would put it. A new entry most often
+        // goes near the end (it is due before most pending ones), so the
+        // search runs from the end, moving the entries it passes up one.
+        let key = entry.key();
+        let mut at = self.sorted.len();
+        self.sorted.push(entry);
+        while at > 0 && self.sorted[at - 1].key() <= key {
+            self.sorted[at] = self.sorted[at - 1];
+            at -= 1;
+        }
+        self.sorted[at] = entry;
     }
 
     /// Time of the next entry, `inf` if empty.
@@ -207,6 +228,44 @@ mod tests {
             q.clear();
             assert!(!q.heaped && q.is_empty());
         }
+    }
+
+    /// `key` orders as `key_cmp` does, signed zeros and infinities
+    /// included; entries with equal keys (a caller-supplied tie-break can
+    /// repeat) come out in the order they were pushed.
+    #[test]
+    fn tuple_key_matches_key_cmp_and_equal_keys_keep_push_order() {
+        let times = [
+            f64::NEG_INFINITY,
+            -2.5,
+            -0.0,
+            0.0,
+            1e-300,
+            1.0,
+            3.5,
+            f64::INFINITY,
+        ];
+        let mut all = Vec::new();
+        for &t in &times {
+            for p in [-1, 0, 2] {
+                for tie in [0, 7] {
+                    all.push(entry(t, p, tie));
+                }
+            }
+        }
+        for a in &all {
+            for b in &all {
+                assert_eq!(a.key().cmp(&b.key()), a.key_cmp(b), "{a:?} {b:?}");
+            }
+        }
+        let mut q = Queue::default();
+        for (i, t) in [2.0, 1.0, 2.0, 1.0, 2.0].into_iter().enumerate() {
+            let mut e = entry(t, 0, 5);
+            e.cause = i as u32;
+            q.push(e);
+        }
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.cause).collect();
+        assert_eq!(order, vec![1, 3, 0, 2, 4]);
     }
 
     #[test]

@@ -187,10 +187,16 @@ impl Engine<'_> {
             (None, None) => 0.0,
             (None, Some(d)) => {
                 let dist = match &self.point.delay[ri] {
-                    Some(cached) => cached.clone(),
-                    None => d.dist(&view),
-                }
-                .map_err(|m| self.invalid(format!("rule `{}`: {m}", rule.name)))?;
+                    // The point's distribution, by copy (no clone of the
+                    // `Result`).
+                    Some(Ok(cached)) => *cached,
+                    Some(Err(m)) => {
+                        return Err(self.invalid(format!("rule `{}`: {m}", rule.name)));
+                    }
+                    None => d
+                        .dist(&view)
+                        .map_err(|m| self.invalid(format!("rule `{}`: {m}", rule.name)))?,
+                };
                 dist.sample(&mut self.rule_rng[ri])
             }
         };
