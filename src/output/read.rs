@@ -78,6 +78,9 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<CsvFile, ReadError> {
         .collect();
     let mut records = Vec::new();
     let mut lines = Vec::new();
+    // Newlines before `counted`, so that each byte is counted once however
+    // many records the file has.
+    let (mut counted, mut newlines) = (0usize, 0u64);
     for record in reader.records() {
         let record = record.map_err(|e| classify(path, e))?;
         // The reader's own line count can stop short of a `\r\n` ending;
@@ -88,8 +91,13 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<CsvFile, ReadError> {
                 .iter()
                 .take_while(|b| matches!(b, b'\r' | b'\n'))
                 .count();
-        let before = &bytes[..start.min(bytes.len())];
-        lines.push(1 + before.iter().filter(|&&b| b == b'\n').count() as u64);
+        let start = start.min(bytes.len()).max(counted);
+        newlines += bytes[counted..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        counted = start;
+        lines.push(1 + newlines);
         records.push(record.iter().map(String::from).collect());
     }
     Ok(CsvFile {
