@@ -15,13 +15,15 @@
 //!   `exp2` — the fastest straightforward program;
 //! * `--contract`: what docs/design.md's determinism contract asks of the engine —
 //!   one ChaCha8 stream per source of randomness (each rule, each hazard, the
-//!   jittered schedule entry), re-keyed for every replication, and `libm`'s
-//!   `log` and `exp2`. The gap between the two modes is the price of the
+//!   jittered schedule entry), re-keyed for every replication, computed one
+//!   64-byte block at a time when a draw needs it (the engine's
+//!   `flashpoint::rng::Stream`), and `libm`'s `log` and `exp2`. The gap between the two modes is the price of the
 //!   contract; the gap between this mode and the engine is the price of the
 //!   scenario language.
 //!
 //! `cargo run --release --example floor -- --reps 200000 --seed 1 [--contract] [--json]`
 
+use flashpoint::rng::Stream;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 use std::cmp::Ordering;
@@ -183,8 +185,11 @@ const JITTER_SRC: usize = 14;
 
 struct Rep {
     rng: ChaCha8Rng,
-    /// `--contract`: one stream per source, indexed as `*_SRC` and rules.
-    streams: Vec<ChaCha8Rng>,
+    /// `--contract`: one stream per source, indexed as `*_SRC` and rules:
+    /// the engine's [`Stream`], which computes one 64-byte ChaCha8 block at
+    /// a time, when a draw needs it (the contract fixes the keystream, not
+    /// `rand_chacha`'s four-block buffer).
+    streams: Vec<Stream>,
     contract: bool,
     now: f64,
     queue: BinaryHeap<Pending>,
@@ -211,12 +216,12 @@ struct Rep {
 
 impl Rep {
     fn uniform(&mut self, src: usize) -> f64 {
-        let rng = if self.contract {
-            &mut self.streams[src]
+        let word = if self.contract {
+            self.streams[src].next_u64()
         } else {
-            &mut self.rng
+            self.rng.next_u64()
         };
-        (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        (word >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
     fn exponential(&mut self, src: usize, mean: f64) -> f64 {
         let u = 1.0 - self.uniform(src);
@@ -479,9 +484,7 @@ fn main() {
     let mut events = 0u64;
     let mut rep = Rep {
         rng: ChaCha8Rng::seed_from_u64(0),
-        streams: (0..=JITTER_SRC)
-            .map(|_| ChaCha8Rng::seed_from_u64(0))
-            .collect(),
+        streams: (0..=JITTER_SRC).map(|_| Stream::new(&[0; 32], 0)).collect(),
         contract,
         now: 0.0,
         queue: BinaryHeap::with_capacity(32),
@@ -526,13 +529,17 @@ fn main() {
         if contract {
             use flashpoint::rng::stream_id;
             for (src, stream) in rep.streams.iter_mut().enumerate() {
-                *stream = ChaCha8Rng::from_seed(key);
-                stream.set_stream(match src {
-                    INCIDENT_SRC => stream_id::named(stream_id::KIND_HAZARD, "border_incident"),
-                    REVIEW_SRC => stream_id::named(stream_id::KIND_HAZARD, "closure_review"),
-                    JITTER_SRC => stream_id::named(stream_id::KIND_SCHEDULE, "espionage_arrest@3"),
-                    r => stream_id::named(stream_id::KIND_RULE, RULE_NAMES[r]),
-                });
+                *stream = Stream::new(
+                    &key,
+                    match src {
+                        INCIDENT_SRC => stream_id::named(stream_id::KIND_HAZARD, "border_incident"),
+                        REVIEW_SRC => stream_id::named(stream_id::KIND_HAZARD, "closure_review"),
+                        JITTER_SRC => {
+                            stream_id::named(stream_id::KIND_SCHEDULE, "espionage_arrest@3")
+                        }
+                        r => stream_id::named(stream_id::KIND_RULE, RULE_NAMES[r]),
+                    },
+                );
             }
         } else {
             rep.rng = ChaCha8Rng::from_seed(key);
