@@ -91,10 +91,14 @@ pub fn execute<E: Send>(
 ) -> Result<Result<(), E>, RepError> {
     let n_cols = crate::engine::columns(plan.scenario).len();
     let blocks = Blocks::new(plan.range.clone());
-    in_order(
+    // One engine per thread, reused block after block: its tables (the
+    // compiled expressions among them) are built once per thread, and
+    // `Engine::start` resets every part of the state a replication reads.
+    in_order_with(
         blocks.len(),
         threads,
-        |i| run_block(plan, blocks.get(i), n_cols),
+        || Engine::new(plan.scenario),
+        |engine, i| run_block(engine, plan, blocks.get(i), n_cols),
         |block| sink(&block),
     )
 }
@@ -158,6 +162,19 @@ pub fn in_order<T: Send, F: Send, E: Send>(
     work: impl Fn(usize) -> Result<T, F> + Sync,
     sink: impl FnMut(T) -> Result<(), E> + Send,
 ) -> Result<Result<(), E>, F> {
+    in_order_with(n, threads, || (), |(), i| work(i), sink)
+}
+
+/// [`in_order`] with state that each thread makes once, by `init`, and
+/// hands to every `work` call it makes (reusable buffers, say): the state
+/// must not change what `work` computes, only how fast.
+pub fn in_order_with<W, T: Send, F: Send, E: Send>(
+    n: usize,
+    threads: usize,
+    init: impl Fn() -> W + Sync,
+    work: impl Fn(&mut W, usize) -> Result<T, F> + Sync,
+    sink: impl FnMut(T) -> Result<(), E> + Send,
+) -> Result<Result<(), E>, F> {
     let threads = threads.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -174,14 +191,17 @@ pub fn in_order<T: Send, F: Send, E: Send>(
         progressed: Condvar::new(),
         sink: Mutex::new(sink),
     };
-    pool.broadcast(|_| loop {
-        let i = order.claimed.fetch_add(1, Ordering::Relaxed);
-        if i >= n || !order.wait_for_room(i) {
-            return;
+    pool.broadcast(|_| {
+        let mut state = None;
+        loop {
+            let i = order.claimed.fetch_add(1, Ordering::Relaxed);
+            if i >= n || !order.wait_for_room(i) {
+                return;
+            }
+            let result = work(state.get_or_insert_with(&init), i);
+            lock(&order.filed).ready.insert(i, result);
+            order.feed_sink();
         }
-        let result = work(i);
-        lock(&order.filed).ready.insert(i, result);
-        order.feed_sink();
     });
     let end = lock(&order.filed).end.take();
     match end {
@@ -278,8 +298,12 @@ impl<S: FnMut(T) -> Result<(), E>, T, F, E> InOrder<S, T, F, E> {
     }
 }
 
-fn run_block(plan: &Plan<'_>, range: Range<u64>, n_cols: usize) -> Result<Block, RepError> {
-    let mut engine = Engine::new(plan.scenario);
+fn run_block<'s>(
+    engine: &mut Engine<'s>,
+    plan: &Plan<'s>,
+    range: Range<u64>,
+    n_cols: usize,
+) -> Result<Block, RepError> {
     let mut values = vec![0.0; (range.end - range.start) as usize * n_cols];
     let mut sampler = plan.grid.map(|dt| Grid::new(plan.scenario, dt));
     let mut grid = Vec::new();
