@@ -240,6 +240,15 @@ fn bad_posteriors_are_located_errors() {
         e("weight,half_life\n1,50\n", &[]),
         format!("error: {file}:2:2: half_life = 50 is outside its bounds [3, 30]\n")
     );
+    // Counts and columns are the file's own, `weight` included.
+    assert_eq!(
+        e("weight,half_life\n1\n", &[]),
+        format!("error: {file}:2: 1 fields where the header has 2\n")
+    );
+    assert_eq!(
+        e("weight,half_life,half_life\n1,5,5\n", &[]),
+        format!("error: {file}:1:3: column `half_life` is given twice (first in column 2)\n")
+    );
     assert_eq!(
         e("half_life,weight\n5,-0.5\n", &[]),
         format!("error: {file}:2:2: weight = `-0.5` is not a finite number of at least 0\n")

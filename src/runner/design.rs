@@ -106,12 +106,16 @@ pub fn design_file(design: &str) -> Option<&str> {
 
 /// The varied parameters and points of a design read from a CSV file named
 /// `file` (for messages): `header` its first line, `records` its other rows
-/// with the line each starts on. See the [module docs](self) for the rules.
+/// with the line each starts on. Column `skip` (0-based), if given, holds
+/// something else (a posterior's `weight`) and is left to the caller; every
+/// message counts columns and fields as the file has them. See the
+/// [module docs](self) for the rules.
 pub fn points_from_csv(
     file: &str,
     header: &[String],
     records: &[(u64, Vec<String>)],
     scenario: &Scenario,
+    skip: Option<usize>,
 ) -> Result<(Vec<Vary>, Vec<Vec<f64>>), String> {
     if header.is_empty() {
         return Err(format!(
@@ -119,9 +123,16 @@ pub fn points_from_csv(
         ));
     }
     let names: Vec<&str> = header.iter().map(|h| h.trim()).collect();
-    let has_point = names[0] == "point" && scenario.param_index("point").is_none();
+    let mut own: Vec<usize> = (0..names.len()).filter(|&c| Some(c) != skip).collect();
+    let has_point = own
+        .first()
+        .is_some_and(|&c| names[c] == "point" && scenario.param_index("point").is_none());
+    let point_col = has_point.then(|| own.remove(0));
+    // `cols[k]`: the file's column of the `k`-th varied parameter.
+    let cols = own;
     let mut vary: Vec<Vary> = Vec::new();
-    for (col, name) in names.iter().enumerate().skip(usize::from(has_point)) {
+    for &col in &cols {
+        let name = names[col];
         let Some(param) = scenario.param_index(name) else {
             let hint = crate::diag::suggest(name, scenario.params.iter().map(|p| p.name.as_str()))
                 .map(|s| format!("; did you mean `{s}`?"))
@@ -134,7 +145,7 @@ pub fn points_from_csv(
             return Err(format!("{file}:1:{}: {what}{hint}", col + 1));
         };
         if let Some(first) = vary.iter().position(|v| v.param == param) {
-            let first_col = first + usize::from(has_point) + 1;
+            let first_col = cols[first] + 1;
             return Err(format!(
                 "{file}:1:{}: column `{name}` is given twice (first in column {first_col})",
                 col + 1
@@ -169,15 +180,15 @@ pub fn points_from_csv(
                 names.len()
             ));
         }
-        if has_point && fields[0].trim() != i.to_string() {
+        if let Some(c) = point_col.filter(|&c| fields[c].trim() != i.to_string()) {
             return Err(format!(
-                "{file}:{line}:1: point `{}` where {i} was expected (points are numbered 0, 1, 2, … in file order)",
-                fields[0].trim()
+                "{file}:{line}:{}: point `{}` where {i} was expected (points are numbered 0, 1, 2, … in file order)",
+                c + 1,
+                fields[c].trim()
             ));
         }
         let mut point = Vec::with_capacity(vary.len());
-        for (k, v) in vary.iter().enumerate() {
-            let col = k + usize::from(has_point);
+        for (v, &col) in vary.iter().zip(&cols) {
             let text = fields[col].trim();
             let p = &scenario.params[v.param];
             let x = text

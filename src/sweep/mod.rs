@@ -181,7 +181,7 @@ pub fn read_design_file(
     };
     let records: Vec<(u64, Vec<String>)> = csv.lines.into_iter().zip(csv.records).collect();
     let (vary, points) =
-        design::points_from_csv(path, &csv.header, &records, scenario).map_err(invalid)?;
+        design::points_from_csv(path, &csv.header, &records, scenario, None).map_err(invalid)?;
     Ok((
         vary,
         points,
@@ -203,7 +203,7 @@ fn recorded_points(
     let records: Vec<(u64, Vec<String>)> = (recorded.points.iter().enumerate())
         .map(|(i, p)| (i as u64 + 2, p.iter().map(|x| fmt_f64(*x)).collect()))
         .collect();
-    design::points_from_csv(what, &recorded.params, &records, scenario)
+    design::points_from_csv(what, &recorded.params, &records, scenario, None)
         .map_err(|e| Error::invalid("design", e))
 }
 
@@ -312,14 +312,7 @@ fn read_posterior(dir: &Path, scenario: &Scenario, base: &[f64]) -> Result<Poste
             "{name}: no `weight` column; a posterior has one column per calibrated parameter and `weight`"
         )));
     };
-    let without = |row: &[String]| -> Vec<String> {
-        (row.iter().enumerate())
-            .filter(|(i, _)| *i != w)
-            .map(|(_, f)| f.clone())
-            .collect()
-    };
     let mut weights = Vec::with_capacity(csv.records.len());
-    let mut records = Vec::with_capacity(csv.records.len());
     for (line, row) in csv.lines.iter().zip(&csv.records) {
         let text = row[w].trim();
         match text.parse::<f64>() {
@@ -331,17 +324,15 @@ fn read_posterior(dir: &Path, scenario: &Scenario, base: &[f64]) -> Result<Poste
                 )));
             }
         }
-        records.push((*line, without(row)));
     }
-    let header = without(&csv.header);
-    if header.is_empty() {
+    if csv.header.len() == 1 {
         return Err(invalid(format!(
             "{name}:1:1: no parameter column besides `weight`"
         )));
     }
-    // Columns after `weight` are reported one column further right.
-    let (vary, values) = design::points_from_csv(&name, &header, &records, scenario)
-        .map_err(|e| invalid(shift_column(&e, &name, w)))?;
+    let records: Vec<(u64, Vec<String>)> = csv.lines.into_iter().zip(csv.records).collect();
+    let (vary, values) = design::points_from_csv(&name, &csv.header, &records, scenario, Some(w))
+        .map_err(invalid)?;
     let points = values
         .iter()
         .map(|v| {
@@ -361,26 +352,6 @@ fn read_posterior(dir: &Path, scenario: &Scenario, base: &[f64]) -> Result<Poste
         values,
         mixture,
     })
-}
-
-/// `message` of [`design::points_from_csv`] on a file with column `removed`
-/// (0-based) taken out, with its `NAME:LINE:COL` put back in the file's own
-/// columns.
-fn shift_column(message: &str, name: &str, removed: usize) -> String {
-    let Some(rest) = message.strip_prefix(&format!("{name}:")) else {
-        return message.to_string();
-    };
-    let mut parts = rest.splitn(3, ':');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(line), Some(col), Some(tail)) => match (line.parse::<u64>(), col.parse::<usize>()) {
-            (Ok(line), Ok(col)) => {
-                let col = if col > removed { col + 1 } else { col };
-                format!("{name}:{line}:{col}:{tail}")
-            }
-            _ => message.to_string(),
-        },
-        _ => message.to_string(),
-    }
 }
 
 impl Job<'_> {
