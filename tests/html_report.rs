@@ -546,6 +546,95 @@ value = "count(ping)"
     let _ = std::fs::remove_dir_all(&base);
 }
 
+/// A scenario name with a backtick stays whole in the summary paragraph;
+/// the timeline's axis labels are round (a horizon of 0.8 ticks every 0.1,
+/// labelled 0.3, not 0.30000000000000004); a run over a posterior says its
+/// parameters were drawn and leaves out the causal paths, which are
+/// re-simulated at one parameter point.
+#[test]
+fn names_ticks_and_posterior_runs_are_shown_as_they_are() {
+    let base = temp_dir("html-ticks");
+    let scenario = base.join("short.toml");
+    std::fs::write(
+        &scenario,
+        r#"[scenario]
+name = "short `one`"
+horizon = 0.8
+seed = 3
+
+[params]
+r = { value = 5.0, min = 0.0, max = 20.0 }
+
+[[actor]]
+id = "A"
+
+[[event]]
+id = "ping"
+
+[[hazard]]
+name = "pings"
+event = "ping"
+rate = "r"
+
+[[outcome]]
+name = "pings"
+value = "count(ping)"
+"#,
+    )
+    .expect("writable");
+    let dir = base.join("out");
+    let run = |extra: &[&str], out: &Path| {
+        let mut args = vec![
+            "run",
+            s(&scenario),
+            "--reps",
+            "20",
+            "--trace",
+            "1",
+            "--quiet",
+            "--out",
+            s(out),
+        ];
+        args.extend_from_slice(extra);
+        ok(&flashpoint(&args));
+    };
+    run(&[], &dir);
+    let html = report(&dir);
+    assert!(
+        html.contains("result of scenario <code>short `one`</code>:"),
+        "{}",
+        section(&html, "about")
+    );
+    let timeline = section(&html, "timeline");
+    let labels: Vec<&str> = timeline
+        .split("text-anchor=\"middle\" fill=\"#56616e\">")
+        .skip(1)
+        .map(|t| &t[..t.find('<').expect("a closed label")])
+        .collect();
+    assert_eq!(
+        labels,
+        ["0.0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "days"]
+    );
+    assert!(section(&html, "paths").contains("Replications grouped by how they ended"));
+
+    let cal = base.join("cal");
+    std::fs::create_dir_all(&cal).expect("writable");
+    std::fs::write(cal.join("posterior.csv"), "r,weight\n2,1\n9,3\n").expect("writable");
+    let drawn = base.join("drawn");
+    run(&["--posterior", s(&cal)], &drawn);
+    let html = report(&drawn);
+    assert!(!html.contains("<section id=\"paths\">"));
+    assert!(section(&html, "about").contains("causal paths: the run drew each replication"));
+    assert!(section(&html, "timeline").contains("0.3"));
+    let params = section(&html, "parameters");
+    assert!(
+        params.contains("drawn for each replication from")
+            && params.contains("(2 weighted particles)"),
+        "{params}"
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}
+
 #[test]
 fn an_existing_file_is_replaced_only_with_force_and_never_a_file_of_the_result() {
     let base = temp_dir("html-refuse");

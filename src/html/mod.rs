@@ -18,8 +18,10 @@
 //! timeline of its first traced replication (`events.csv`).
 //!
 //! Every text from a file (a scenario's description, labels, the command
-//! line) is escaped. The page is a pure function of the directory's files
-//! (and the scenario file): the same directory gives the same bytes.
+//! line) is escaped. The page is a pure function of the directory's files,
+//! the scenario file and the `DIR` argument as written (the footer and the
+//! `check` line name it): the same directory, named the same way, gives the
+//! same bytes.
 //!
 //! Files: `page` (escaping, tables, the document and its style sheet).
 
@@ -167,12 +169,15 @@ pub fn render(dir: &Path) -> Result<String> {
         trace_sections(dir, &manifest, &scenario, &mut sections, &mut contents);
     }
     sections.push(manifest_section(dir, &manifest, &mut contents));
-    let mut about = para(&format!(
-        "A `{kind}` result of scenario `{}`: {}, seed {}.",
-        manifest.scenario.name,
-        size_text(&manifest),
+    // Built directly, not through `para`: a backtick in the scenario's
+    // name would split `para`'s code spans.
+    let mut about = format!(
+        "<p>A <code>{}</code> result of scenario <code>{}</code>: {}, seed {}.</p>\n",
+        escape(kind),
+        escape(&manifest.scenario.name),
+        escape(&size_text(&manifest)),
         manifest.seed
-    ));
+    );
     about.push_str("<h3>This page holds</h3>\n");
     about.push_str(&list(&contents.holds));
     if !contents.omits.is_empty() {
@@ -234,7 +239,7 @@ fn scenario_section(
 ) -> Section {
     let mut body = String::new();
     match scenario {
-        Ok((s, path)) => {
+        Ok((s, _)) => {
             contents
                 .holds
                 .push("the scenario's description and time axis".into());
@@ -249,7 +254,9 @@ fn scenario_section(
             }
             let mut pairs = vec![
                 ("name".to_string(), s.name.clone()),
-                ("file".to_string(), path.clone()),
+                // As the manifest records it (where `report` found the file
+                // depends on the working directory).
+                ("file".to_string(), m.scenario.path.clone()),
                 (
                     "horizon".to_string(),
                     format!("{} {}", fmt_f64(s.horizon), s.time_unit.name()),
@@ -364,6 +371,18 @@ fn parameters_section(
             }
         }
         _ => {}
+    }
+    if let Some(p) = &m.posterior {
+        let from = p["path"].as_str().unwrap_or("a posterior");
+        let particles = p["n_particles"].as_u64().unwrap_or(0);
+        for name in p["params"].as_array().into_iter().flatten() {
+            if let Some(name) = name.as_str() {
+                varied.insert(
+                    name.to_string(),
+                    format!("drawn for each replication from {from} ({particles} weighted particles); the value shown is the base value"),
+                );
+            }
+        }
     }
     let params: Vec<(String, f64, Option<&crate::scenario::Param>)> = match scenario {
         Ok((s, _)) => s
@@ -529,7 +548,7 @@ fn csv_table(path: &Path) -> Result<String> {
 /// A CSV number for reading: integers as written, others to 4 decimals.
 fn number_cell(cell: &str) -> String {
     match cell.parse::<f64>() {
-        Ok(_) if !cell.contains(['.', 'e', 'E']) => cell.to_string(),
+        Ok(x) if x.is_finite() && !cell.contains(['.', 'e', 'E']) => cell.to_string(),
         Ok(x) => fmt_num(x),
         Err(_) => cell.to_string(),
     }
@@ -1006,6 +1025,34 @@ fn trace_sections(
             .push("causal paths and the timeline: they need the scenario file".into());
         return;
     };
+    if let Some(p) = &m.posterior {
+        // The paths re-simulate at one parameter point; this run drew each
+        // replication's parameters from a posterior.
+        contents.omits.push(format!(
+            "causal paths: the run drew each replication's parameters from {}, and the paths are re-simulated at one parameter point (the timeline below is the run's own replication 0)",
+            p["path"].as_str().unwrap_or("a posterior")
+        ));
+    } else {
+        paths_section(m, s, sections, contents);
+    }
+    match timeline(dir, s) {
+        Ok(body) => {
+            contents
+                .holds
+                .push("the timeline of the first traced replication (events.csv)".into());
+            sections.push(Section {
+                id: "timeline".into(),
+                title: "Timeline of replication 0".into(),
+                body,
+            });
+        }
+        Err(e) => contents.omits.push(format!("the timeline: {e}")),
+    }
+}
+
+/// The top causal paths of a `run` made with `--trace N`, re-simulated at
+/// the manifest's seed and parameters.
+fn paths_section(m: &Manifest, s: &Scenario, sections: &mut Vec<Section>, contents: &mut Contents) {
     let reps = m.reps.min(MAX_PATH_REPS);
     let params: Vec<f64> = (s.params.iter())
         .map(|p| m.params.get(&p.name).copied().unwrap_or(p.value))
@@ -1064,19 +1111,6 @@ fn trace_sections(
         title: "Causal paths".into(),
         body,
     });
-    match timeline(dir, s) {
-        Ok(body) => {
-            contents
-                .holds
-                .push("the timeline of the first traced replication (events.csv)".into());
-            sections.push(Section {
-                id: "timeline".into(),
-                title: "Timeline of replication 0".into(),
-                body,
-            });
-        }
-        Err(e) => contents.omits.push(format!("the timeline: {e}")),
-    }
 }
 
 /// One event of the traced replication.
@@ -1243,17 +1277,29 @@ fn timeline_svg(events: &[TimelineEvent], horizon: f64, unit: &str) -> String {
         label_w + plot_w
     );
     let step = nice_step(end / 8.0);
-    let mut t = 0.0;
-    while t <= end + 1e-9 {
+    // Tick `i` at `i * step` (a sum of steps would gather rounding error),
+    // labelled with the step's decimals: 0.3, not 0.30000000000000004.
+    let decimals = (0..=12).find(|&d| {
+        let scaled = step * 10f64.powi(d);
+        (scaled - scaled.round()).abs() <= 1e-9 * scaled
+    });
+    for i in 0.. {
+        let t = f64::from(i) * step;
+        if t > end + 1e-9 {
+            break;
+        }
+        let label = match decimals {
+            Some(d) => fixed(t, d as usize),
+            None => fmt_f64(t),
+        };
         let _ = writeln!(
             svg,
             "<line x1=\"{0}\" y1=\"{axis_y}\" x2=\"{0}\" y2=\"{1}\" stroke=\"#56616e\"/>\n<text x=\"{0}\" y=\"{2}\" text-anchor=\"middle\" fill=\"#56616e\">{3}</text>",
             x(t),
             axis_y + 5.0,
             axis_y + 18.0,
-            fmt_f64(t)
+            label
         );
-        t += step;
     }
     let _ = writeln!(
         svg,
@@ -1431,6 +1477,8 @@ mod tests {
         assert_eq!(number_cell("2000"), "2000");
         assert_eq!(number_cell("0.018668849211361475"), "0.0187");
         assert_eq!(number_cell("inf"), "inf");
+        // NaN reads as a number but is shown as every other table shows it.
+        assert_eq!(number_cell("NaN"), "-");
         assert_eq!(number_cell("ams"), "ams");
     }
 }
