@@ -404,7 +404,11 @@ target = "B"
             engine.first.copy_from_slice(&values[9..11]);
             engine.last[0] = values[11];
             engine.dyads[0].value = tension;
-            for (source, target) in [(0, 1), (1, 0)] {
+            // Absent event actors and `source == target` too: `source.x`
+            // reads 0 without an actor, `tension(source, target)` NaN
+            // without a dyad.
+            let none = super::super::NONE16;
+            for (source, target) in [(0, 1), (1, 0), (none, 0), (0, none), (0, 0)] {
                 let view = View { e: &engine, params: &params, source, target };
                 for expr in exprs {
                     let fast = compile(expr, s.n_vars()).eval(&view);
@@ -414,6 +418,110 @@ target = "B"
                 }
             }
         }
+    }
+
+    /// History reads (filtered and windowed counts; first, last and since of
+    /// filtered events) take the closures and give the interpreter's bits
+    /// after every event of replications that record them.
+    #[test]
+    fn history_reads_match_the_interpreter() {
+        const HIST: &str = r#"
+[scenario]
+name = "hist"
+horizon = 20
+[params]
+w = { value = 3.0, min = 0.0, max = 10.0 }
+[[actor]]
+id = "A"
+[[actor]]
+id = "B"
+[[event]]
+id = "e1"
+[[event]]
+id = "e2"
+[[hazard]]
+name = "ab"
+event = "e1"
+source = "A"
+target = "B"
+rate = "0.8"
+[[hazard]]
+name = "ba"
+event = "e1"
+source = "B"
+target = "A"
+rate = "0.5"
+[[outcome]]
+name = "filtered"
+value = "count(e1, from = A) + 10 * count(e1, to = A)"
+[[outcome]]
+name = "windowed"
+value = "count(e1, w) - count(e1, 2 * w, from = B)"
+[[outcome]]
+name = "times"
+value = "first(e1, to = B) + last(e1, from = B) * since(e1, from = A, to = B)"
+[[outcome]]
+name = "never"
+value = "since(e2, from = A) + first(e2) + count(e2, w, to = B)"
+"#;
+        let s = crate::scenario::parse("hist.toml", HIST).expect("valid scenario");
+        let exprs: Vec<&Expr> = (s.outcomes.iter())
+            .map(|o| match &o.kind {
+                crate::scenario::OutcomeKind::Numeric(e) => e,
+                crate::scenario::OutcomeKind::Categorical(_) => unreachable!("numeric outcomes"),
+            })
+            .collect();
+        for expr in &exprs {
+            assert!(build(&expr.code, s.n_vars()).is_some(), "{:?}", expr.code);
+            assert!(
+                expr.code.iter().any(|n| matches!(
+                    n,
+                    Node::HistCount(_)
+                        | Node::HistFirst(_)
+                        | Node::HistLast(_)
+                        | Node::HistSince(_)
+                        | Node::WindowCount(_)
+                )),
+                "{:?}",
+                expr.code
+            );
+        }
+        let compiled: Vec<Fast> = exprs.iter().map(|e| compile(e, s.n_vars())).collect();
+        let params = [3.0];
+        let mut engine = Engine::new(&s);
+        let mut checked = 0;
+        for rep in 0..20u64 {
+            let key = crate::rng::replication_key(5, rep, None);
+            engine
+                .start(&params, &key, RunOptions::default())
+                .expect("starts");
+            loop {
+                for source in [0, 1, super::super::NONE16] {
+                    let view = View {
+                        e: &engine,
+                        params: &params,
+                        source,
+                        target: 1,
+                    };
+                    for (fast, expr) in compiled.iter().zip(&exprs) {
+                        let (a, b) = (fast.eval(&view), expr.eval(&view));
+                        assert!(
+                            a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                            "{a} vs {b}"
+                        );
+                        checked += 1;
+                    }
+                }
+                let next = engine.now() + 0.5;
+                let step = engine
+                    .advance_until(&params, super::super::Until::Time(next), None)
+                    .expect("advances");
+                if step == super::super::Step::Ended {
+                    break;
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked}");
     }
 
     #[test]
