@@ -445,3 +445,78 @@ fn a_reused_engine_gives_a_fresh_engines_bits() {
         "only {differ} replications differ between the points"
     );
 }
+
+/// A hazard whose rate reads random initial state is bounded afresh in
+/// every replication: the first bound depends on the draw, not only on the
+/// parameters, so it must not be kept from one replication to the next
+/// (it was: a later replication with a larger `A.r` failed with a rate above
+/// its bound, and a smaller first draw starved the rest). With `r ~ U(0,1)`
+/// and rate `A.r` over a horizon of 10, the count is mixed Poisson: mean
+/// E[10 r] = 5, variance 5 + 100/12 ≈ 13.33; over 4000 replications the
+/// standard error of the mean is 0.058, and we allow 4 of them.
+#[test]
+fn a_rate_of_random_initial_state_is_bounded_per_replication() {
+    let s = scenario(
+        r#"
+[scenario]
+name = "random_start"
+horizon = 10
+[[actor]]
+id = "A"
+state = { r = "uniform(0, 1)" }
+[[event]]
+id = "ping"
+[[hazard]]
+name = "pings"
+event = "ping"
+rate = "A.r"
+[[outcome]]
+name = "pings"
+value = "count(ping)"
+"#,
+    );
+    let xs = column_values(&s, "pings", 7, 4000);
+    let (mean, _) = mean_var(&xs);
+    assert!((mean - 5.0).abs() < 4.0 * 0.058, "mean {mean}");
+}
+
+/// Parameter points that differ only in the sign of a zero are different
+/// points: `1 / x` is `+inf` at 0 and `-inf` at -0, so an effect of
+/// `clamp(1 / x, 0, 1)` sets 1 at one and 0 at the other, whichever the
+/// engine ran before.
+#[test]
+fn a_point_at_minus_zero_is_not_the_point_at_zero() {
+    let s = scenario(
+        r#"
+[scenario]
+name = "signed_zero"
+horizon = 10
+[params]
+x = { value = 0.0, min = -1.0, max = 1.0 }
+[[actor]]
+id = "A"
+state = { v = 0.5 }
+[[event]]
+id = "set"
+effects = ["A.v = clamp(1 / x, 0, 1)"]
+[[schedule]]
+event = "set"
+at = 1
+[[outcome]]
+name = "v"
+value = "A.v"
+"#,
+    );
+    let mut engine = flashpoint::engine::Engine::new(&s);
+    let key = flashpoint::rng::replication_key(1, 0, None);
+    let mut row = vec![0.0; engine.n_columns()];
+    let mut v = |x: f64| {
+        engine
+            .run(&[x], &key, Default::default(), &mut row, None)
+            .expect("runs");
+        row[0]
+    };
+    assert_eq!(v(0.0), 1.0);
+    assert_eq!(v(-0.0), 0.0);
+    assert_eq!(v(0.0), 1.0);
+}

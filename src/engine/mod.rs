@@ -346,7 +346,14 @@ impl<'s> Engine<'s> {
                 for h in 0..self.hazards.len() {
                     self.rebound_hazard(h, params)?;
                 }
-                self.point.initial_bounds = Some(self.hazards.clone());
+                // The bounds at t = 0 read the parameters and the initial
+                // state and tensions (no event has happened); they are the
+                // same in every replication at this point unless an initial
+                // state value draws (tensions' initial values read only
+                // parameters and state).
+                if !s.initial_exprs.iter().any(|e| e.value.reads().draws) {
+                    self.point.initial_bounds = Some(self.hazards.clone());
+                }
             }
         }
         Ok(())

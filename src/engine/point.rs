@@ -60,9 +60,10 @@ pub(super) struct PointCache {
     /// Per dyad: (initial, baseline, half-life), or the reason they are
     /// invalid, if all three are parameter-only.
     pub(super) dyad: Vec<Option<Result<DyadValues, String>>>,
-    /// Per hazard, its state right after the first bounding at `t = 0` (a
-    /// pure function of the parameters), once a replication has computed
-    /// it; the residual in it is not used.
+    /// Per hazard, its state right after the first bounding at `t = 0`,
+    /// once a replication has computed it, kept only when that is a pure
+    /// function of the parameters (no initial state value draws; see
+    /// [`crate::engine::Engine::start`]); the residual in it is not used.
     pub(super) initial_bounds: Option<Vec<super::HazardState>>,
 }
 
@@ -77,7 +78,15 @@ impl PointCache {
     /// Makes the cache hold `params`' values (recomputed only when they
     /// change).
     pub(super) fn prepare(&mut self, s: &Scenario, params: &[f64]) {
-        if self.params.as_deref() == Some(params) {
+        // Bit for bit: a point at -0 is not the point at 0 (`1 / x`).
+        let same = self.params.as_deref().is_some_and(|cached| {
+            cached.len() == params.len()
+                && cached
+                    .iter()
+                    .zip(params)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+        });
+        if same {
             return;
         }
         self.initial_bounds = None;

@@ -1029,7 +1029,7 @@ fn trace_sections(
         // The paths re-simulate at one parameter point; this run drew each
         // replication's parameters from a posterior.
         contents.omits.push(format!(
-            "causal paths: the run drew each replication's parameters from {}, and the paths are re-simulated at one parameter point (the timeline below is the run's own replication 0)",
+            "causal paths: the run drew each replication's parameters from {}, and the paths are re-simulated at one parameter point",
             p["path"].as_str().unwrap_or("a posterior")
         ));
     } else {
@@ -1283,14 +1283,15 @@ fn timeline_svg(events: &[TimelineEvent], horizon: f64, unit: &str) -> String {
         let scaled = step * 10f64.powi(d);
         (scaled - scaled.round()).abs() <= 1e-9 * scaled
     });
-    for i in 0.. {
+    // At most 64 ticks, whatever rounding `nice_step` met.
+    for i in 0..64 {
         let t = f64::from(i) * step;
         if t > end + 1e-9 {
             break;
         }
         let label = match decimals {
-            Some(d) => fixed(t, d as usize),
-            None => fmt_f64(t),
+            Some(d) if step < 1e15 => fixed(t, d as usize),
+            _ => fmt_f64(t),
         };
         let _ = writeln!(
             svg,
@@ -1329,6 +1330,10 @@ fn nice_step(raw: f64) -> f64 {
         return 1.0;
     }
     let p = 10f64.powf(raw.log10().floor());
+    if !(p > 0.0 && p.is_finite()) {
+        // Below the smallest power of ten a double holds: the raw step.
+        return raw;
+    }
     let f = raw / p;
     let m = if f <= 1.0 {
         1.0
@@ -1470,6 +1475,9 @@ mod tests {
         assert_eq!(nice_step(1.6), 2.0);
         assert_eq!(nice_step(0.3), 0.5);
         assert_eq!(nice_step(60.0 / 8.0), 10.0);
+        // Below the smallest power of ten a double holds, the raw step (a
+        // step of 0 would never reach the end of the axis).
+        assert_eq!(nice_step(5e-324), 5e-324);
     }
 
     #[test]

@@ -25,7 +25,10 @@
 //! value must be a finite number within the parameter's declared bounds, the
 //! check `--vary` makes. Errors are located as `FILE:LINE:COLUMN`, the
 //! column counted in fields from 1. With a file, `--vary` is not allowed:
-//! the file's columns are the varied parameters.
+//! the file's columns are the varied parameters. A caller may set one
+//! column aside (`run --posterior` its `weight`); the `point` column is
+//! then the first of the others, and messages still count the file's own
+//! columns.
 
 use crate::rng::{replication_key, stream_id, Stream};
 use crate::scenario::Scenario;
